@@ -1,0 +1,440 @@
+import { DateTime } from 'luxon';
+import type { Pool } from 'pg';
+import type { CaseStage, OffenceType, SentenceType } from '../domain/vocabulary';
+import { isUniqueViolation, withTransaction, type Queryable } from './db';
+import { insertScreening, type NewScreening } from './screeningRepository';
+import { isUuid, toJsonParam, type IsoDate, type JsonObject } from './types';
+
+export type { IsoDate };
+
+export type CaseEligibility = 'eligible' | 'needs_review';
+export type ParticipantRole = 'harmed_person' | 'offender';
+export type ActorRole = 'referrer' | 'coordinator' | 'facilitator' | 'system';
+
+export interface NewParticipant {
+  name: string;
+  dateOfBirth: IsoDate | null;
+  borough: string | null;
+  phone: string | null;
+  email: string | null;
+  /** The referrer confirmed this person knows about the referral (not consent, which comes later). */
+  aware: boolean;
+}
+
+/** Everything the referral form collects, plus who sent it and how it was screened. */
+export interface NewReferral {
+  /** The referral form's id: a double submit of the same form must create one case. */
+  submissionKey: string;
+  /** The screening that led here, linked to the new case; null when there was none. */
+  screeningId: string | null;
+  /**
+   * The screening itself, when it has not been recorded yet: it is then recorded in the same
+   * transaction as the case, so a referral cancelled before submit leaves nothing behind.
+   */
+  screening?: NewScreening;
+  referrerAadId: string;
+  referrerTenantId: string;
+  /** Organisation name or referral source label. */
+  source: string;
+  eligibility: CaseEligibility;
+  /** Rule codes answered "not sure". */
+  needsReviewReasons: readonly string[];
+  offenceType: OffenceType;
+  offenceDescription: string;
+  offenceDate: IsoDate | null;
+  crimeReference: string | null;
+  sentenceDate: IsoDate | null;
+  sentenceType: SentenceType | null;
+  prison: string | null;
+  relationship: string | null;
+  riskNotes: string | null;
+  accessNeeds: string | null;
+  referrerPhone: string | null;
+  complex: boolean;
+  extraCare: boolean;
+  harmedPerson: NewParticipant;
+  offender: NewParticipant;
+}
+
+export interface CreatedReferral {
+  caseId: string;
+  reference: string;
+  /** False when this submission key already had a case (a double submit or a retry). */
+  created: boolean;
+}
+
+export interface ParticipantRecord extends NewParticipant {
+  id: string;
+  role: ParticipantRole;
+  createdAt: Date;
+}
+
+export interface CaseRecord {
+  id: string;
+  reference: string;
+  stage: CaseStage;
+  eligibility: CaseEligibility;
+  needsReviewReasons: string[];
+  source: string;
+  referrerAadId: string;
+  referrerTenantId: string;
+  offenceType: OffenceType;
+  offenceDescription: string;
+  offenceDate: IsoDate | null;
+  crimeReference: string | null;
+  sentenceDate: IsoDate | null;
+  sentenceType: SentenceType | null;
+  prison: string | null;
+  relationship: string | null;
+  riskNotes: string | null;
+  accessNeeds: string | null;
+  referrerPhone: string | null;
+  complex: boolean;
+  extraCare: boolean;
+  submissionKey: string;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Harmed person first, then offender. */
+  participants: ParticipantRecord[];
+}
+
+export interface ReferralSummary {
+  reference: string;
+  createdAt: Date;
+  stage: CaseStage;
+}
+
+export interface NewCaseEvent {
+  caseId: string;
+  /** Null for events the system raises itself (a reminder, a reconciliation). */
+  actorAadId: string | null;
+  actorRole: ActorRole;
+  type: string;
+  /** Ids and codes only: the event log is an audit trail, not a copy of personal data. */
+  data?: JsonObject;
+}
+
+export interface CaseEventRecord {
+  /** bigserial, kept as a string because it may outgrow a JS number. */
+  id: string;
+  caseId: string;
+  at: Date;
+  actorAadId: string | null;
+  actorRole: ActorRole;
+  type: string;
+  data: JsonObject;
+}
+
+export interface CaseRepositoryOptions {
+  /** The clock that decides a new reference's year; injected so a test can cross New Year. */
+  now?: () => Date;
+}
+
+const MAX_LIST_LIMIT = 1000;
+
+/** 'RJ-2026-0007'; a sequence past 9999 simply gets wider. */
+export function formatCaseReference(year: number, seq: number): string {
+  return `RJ-${year}-${String(seq).padStart(4, '0')}`;
+}
+
+interface CaseRow {
+  id: string;
+  reference: string;
+  stage: CaseStage;
+  eligibility: CaseEligibility;
+  needs_review_reasons: string[];
+  source: string;
+  referrer_aad_id: string;
+  referrer_tenant_id: string;
+  offence_type: OffenceType;
+  offence_description: string;
+  offence_date: string | null;
+  crime_reference: string | null;
+  sentence_date: string | null;
+  sentence_type: SentenceType | null;
+  prison: string | null;
+  relationship: string | null;
+  risk_notes: string | null;
+  access_needs: string | null;
+  referrer_phone: string | null;
+  complex: boolean;
+  extra_care: boolean;
+  submission_key: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface ParticipantRow {
+  id: string;
+  role: ParticipantRole;
+  name: string;
+  date_of_birth: string | null;
+  borough: string | null;
+  phone: string | null;
+  email: string | null;
+  aware: boolean;
+  created_at: Date;
+}
+
+interface EventRow {
+  id: string;
+  case_id: string;
+  at: Date;
+  actor_aad_id: string | null;
+  actor_role: ActorRole;
+  type: string;
+  data: JsonObject;
+}
+
+// Dates leave PostgreSQL as text: pg would otherwise build a JS Date at local midnight.
+const CASE_COLUMNS = `
+  id, reference, stage, eligibility, needs_review_reasons, source, referrer_aad_id, referrer_tenant_id,
+  offence_type, offence_description, to_char(offence_date, 'YYYY-MM-DD') AS offence_date, crime_reference,
+  to_char(sentence_date, 'YYYY-MM-DD') AS sentence_date, sentence_type, prison, relationship, risk_notes,
+  access_needs, referrer_phone, complex, extra_care, submission_key, created_at, updated_at`;
+
+const EVENT_COLUMNS = 'id, case_id, at, actor_aad_id, actor_role, type, data';
+
+export class CaseRepository {
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly pool: Pool,
+    opts: CaseRepositoryOptions = {},
+  ) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /**
+   * Creates the case, both participants and its `referred` event in one transaction, and links the
+   * screening. Idempotent on `submissionKey`: a repeat, even a concurrent one, returns the existing
+   * case with `created: false`.
+   */
+  async createReferral(input: NewReferral): Promise<CreatedReferral> {
+    if (!input.submissionKey.trim()) throw new Error('createReferral: submissionKey is empty');
+    if (input.screeningId !== null && !isUuid(input.screeningId)) {
+      throw new Error(`createReferral: screeningId "${input.screeningId}" is not a UUID`);
+    }
+    try {
+      return await withTransaction(this.pool, async (client) => {
+        const existing = await findIdBySubmissionKey(client, input.submissionKey);
+        if (existing) return { ...existing, created: false };
+
+        // The service's year, not the server's local one (the same as UTC at New Year, London being on GMT).
+        const year = DateTime.fromJSDate(this.now()).setZone('Europe/London').year;
+        // The counter row stays locked until COMMIT, so references are unique and, because a rolled
+        // back transaction gives its number back, consecutive.
+        const counter = await client.query<{ last_seq: number }>(
+          `INSERT INTO case_reference_counters (year, last_seq) VALUES ($1, 1)
+           ON CONFLICT (year) DO UPDATE SET last_seq = case_reference_counters.last_seq + 1
+           RETURNING last_seq`,
+          [year],
+        );
+        const seq = counter.rows[0]?.last_seq;
+        if (seq === undefined) throw new Error(`createReferral: no reference number allocated for ${year}`);
+        const reference = formatCaseReference(year, seq);
+
+        const inserted = await client.query<{ id: string }>(
+          `INSERT INTO cases (
+             reference, ref_year, ref_seq, eligibility, needs_review_reasons, source, referrer_aad_id,
+             referrer_tenant_id, offence_type, offence_description, offence_date, crime_reference,
+             sentence_date, sentence_type, prison, relationship, risk_notes, access_needs, referrer_phone,
+             complex, extra_care, submission_key)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                   $20, $21, $22)
+           RETURNING id`,
+          [
+            reference, year, seq, input.eligibility, [...input.needsReviewReasons], input.source,
+            input.referrerAadId, input.referrerTenantId, input.offenceType, input.offenceDescription,
+            input.offenceDate, input.crimeReference, input.sentenceDate, input.sentenceType, input.prison,
+            input.relationship, input.riskNotes, input.accessNeeds, input.referrerPhone, input.complex,
+            input.extraCare, input.submissionKey,
+          ],
+        );
+        const caseId = inserted.rows[0]?.id;
+        if (caseId === undefined) throw new Error(`createReferral: insert of case ${reference} returned no id`);
+
+        const h = input.harmedPerson;
+        const o = input.offender;
+        await client.query(
+          `INSERT INTO participants (case_id, role, name, date_of_birth, borough, phone, email, aware)
+           VALUES ($1, 'harmed_person', $2, $3, $4, $5, $6, $7),
+                  ($1, 'offender', $8, $9, $10, $11, $12, $13)`,
+          [caseId, h.name, h.dateOfBirth, h.borough, h.phone, h.email, h.aware,
+            o.name, o.dateOfBirth, o.borough, o.phone, o.email, o.aware],
+        );
+
+        await this.appendEvent(client, {
+          caseId,
+          actorAadId: input.referrerAadId,
+          actorRole: 'referrer',
+          type: 'referred',
+          data: { eligibility: input.eligibility, source: input.source },
+        });
+
+        if (input.screeningId !== null) {
+          if (input.screening) await insertScreening(client, { ...input.screening, id: input.screeningId });
+          const linked = await client.query(
+            'UPDATE screenings SET case_id = $1 WHERE id = $2 AND case_id IS NULL',
+            [caseId, input.screeningId],
+          );
+          if (linked.rowCount !== 1) {
+            throw new Error(
+              `createReferral: screening ${input.screeningId} does not exist or is already linked to a case`,
+            );
+          }
+        }
+
+        return { caseId, reference, created: true };
+      });
+    } catch (err) {
+      // A concurrent submit of the same form got there first; ours rolled back (and so did its number).
+      if (isUniqueViolation(err, 'cases_submission_key_unique')) {
+        const existing = await findIdBySubmissionKey(this.pool, input.submissionKey);
+        if (existing) return { ...existing, created: false };
+      }
+      throw err;
+    }
+  }
+
+  async findBySubmissionKey(submissionKey: string): Promise<CaseRecord | null> {
+    return this.findOne('submission_key = $1', submissionKey);
+  }
+
+  async findByReference(reference: string): Promise<CaseRecord | null> {
+    return this.findOne('reference = $1', reference.trim().toUpperCase());
+  }
+
+  /** Null when there is no such case, including when `id` is not a UUID (card data can be tampered with). */
+  async getCase(id: string): Promise<CaseRecord | null> {
+    if (!isUuid(id)) return null;
+    return this.findOne('id = $1', id);
+  }
+
+  /** A referrer's own referrals, newest first; never anyone else's. */
+  async listByReferrer(tenantId: string, aadObjectId: string, limit: number): Promise<ReferralSummary[]> {
+    checkLimit(limit);
+    const { rows } = await this.pool.query<{ reference: string; created_at: Date; stage: CaseStage }>(
+      `SELECT reference, created_at, stage FROM cases
+       WHERE referrer_tenant_id = $1 AND referrer_aad_id = $2
+       ORDER BY created_at DESC, ref_year DESC, ref_seq DESC
+       LIMIT $3`,
+      [tenantId, aadObjectId, limit],
+    );
+    return rows.map((r) => ({ reference: r.reference, createdAt: r.created_at, stage: r.stage }));
+  }
+
+  /** Takes a Queryable so the event commits or rolls back with the change it records. */
+  async appendEvent(client: Queryable, event: NewCaseEvent): Promise<CaseEventRecord> {
+    const { rows } = await client.query<EventRow>(
+      `INSERT INTO case_events (case_id, actor_aad_id, actor_role, type, data)
+       VALUES ($1, $2, $3, $4, $5::jsonb)
+       RETURNING ${EVENT_COLUMNS}`,
+      [event.caseId, event.actorAadId, event.actorRole, event.type, toJsonParam(event.data ?? {})],
+    );
+    const row = rows[0];
+    if (!row) throw new Error(`appendEvent: insert of "${event.type}" for case ${event.caseId} returned no row`);
+    return toEvent(row);
+  }
+
+  /** The latest `limit` events of a case, oldest first (timeline order). */
+  async listEvents(caseId: string, limit: number): Promise<CaseEventRecord[]> {
+    checkLimit(limit);
+    if (!isUuid(caseId)) return [];
+    const { rows } = await this.pool.query<EventRow>(
+      `SELECT * FROM (
+         SELECT ${EVENT_COLUMNS} FROM case_events WHERE case_id = $1 ORDER BY id DESC LIMIT $2
+       ) latest ORDER BY id`,
+      [caseId, limit],
+    );
+    return rows.map(toEvent);
+  }
+
+  private async findOne(where: string, value: string): Promise<CaseRecord | null> {
+    const { rows } = await this.pool.query<CaseRow>(`SELECT ${CASE_COLUMNS} FROM cases WHERE ${where}`, [value]);
+    const row = rows[0];
+    if (!row) return null;
+    const participants = await this.pool.query<ParticipantRow>(
+      `SELECT id, role, name, to_char(date_of_birth, 'YYYY-MM-DD') AS date_of_birth, borough, phone, email,
+              aware, created_at
+       FROM participants WHERE case_id = $1
+       ORDER BY CASE role WHEN 'harmed_person' THEN 0 ELSE 1 END, created_at, id`,
+      [row.id],
+    );
+    return toCase(row, participants.rows.map(toParticipant));
+  }
+}
+
+async function findIdBySubmissionKey(
+  db: Queryable,
+  submissionKey: string,
+): Promise<{ caseId: string; reference: string } | undefined> {
+  const { rows } = await db.query<{ id: string; reference: string }>(
+    'SELECT id, reference FROM cases WHERE submission_key = $1',
+    [submissionKey],
+  );
+  const row = rows[0];
+  return row ? { caseId: row.id, reference: row.reference } : undefined;
+}
+
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new RangeError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${limit}`);
+  }
+}
+
+function toCase(r: CaseRow, participants: ParticipantRecord[]): CaseRecord {
+  return {
+    id: r.id,
+    reference: r.reference,
+    stage: r.stage,
+    eligibility: r.eligibility,
+    needsReviewReasons: r.needs_review_reasons,
+    source: r.source,
+    referrerAadId: r.referrer_aad_id,
+    referrerTenantId: r.referrer_tenant_id,
+    offenceType: r.offence_type,
+    offenceDescription: r.offence_description,
+    offenceDate: r.offence_date,
+    crimeReference: r.crime_reference,
+    sentenceDate: r.sentence_date,
+    sentenceType: r.sentence_type,
+    prison: r.prison,
+    relationship: r.relationship,
+    riskNotes: r.risk_notes,
+    accessNeeds: r.access_needs,
+    referrerPhone: r.referrer_phone,
+    complex: r.complex,
+    extraCare: r.extra_care,
+    submissionKey: r.submission_key,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    participants,
+  };
+}
+
+function toParticipant(r: ParticipantRow): ParticipantRecord {
+  return {
+    id: r.id,
+    role: r.role,
+    name: r.name,
+    dateOfBirth: r.date_of_birth,
+    borough: r.borough,
+    phone: r.phone,
+    email: r.email,
+    aware: r.aware,
+    createdAt: r.created_at,
+  };
+}
+
+function toEvent(r: EventRow): CaseEventRecord {
+  return {
+    id: r.id,
+    caseId: r.case_id,
+    at: r.at,
+    actorAadId: r.actor_aad_id,
+    actorRole: r.actor_role,
+    type: r.type,
+    data: r.data,
+  };
+}

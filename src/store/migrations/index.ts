@@ -1,0 +1,10 @@
+import { sql as initial } from './001_initial';
+
+export interface Migration {
+  /** Recorded in schema_migrations; applied in ascending order of this string. */
+  readonly version: string;
+  readonly sql: string;
+}
+
+/** Every migration, oldest first. Adding one: create NNN_name.ts exporting `sql` and list it here. */
+export const MIGRATIONS: readonly Migration[] = [{ version: '001_initial', sql: initial }];
