@@ -1,0 +1,27 @@
+import { card, execute, heading, para, subtle, type AdaptiveCard } from './adaptive';
+import { VERBS } from './verbs';
+
+export function welcomeCard(): AdaptiveCard {
+  return card(
+    [
+      heading('RJ Referrals'),
+      para(
+        'Refer a case to the restorative justice service. Restorative justice lets the person harmed by a crime ' +
+          'and the person responsible communicate, safely and voluntarily, with trained facilitators.',
+      ),
+      para('**Who can be referred**', { spacing: 'Medium' }),
+      para(
+        '- The offender has been sentenced and the legal process is over\n' +
+          '- They have admitted the offence and accepted responsibility\n' +
+          '- There is an identifiable harmed person, and a perpetrator was arrested\n' +
+          '- The crime involves London residents\n' +
+          '- Not stalking or child abuse where the harmed person is under 18',
+      ),
+      subtle('A few yes/no questions check this first (you can answer "not sure"). Type **cancel** at any time to stop; nothing is saved until you submit the form.'),
+    ],
+    [
+      execute('Make a referral', VERBS.startReferral, {}, { style: 'positive' }),
+      execute('My referrals', VERBS.myReferrals),
+    ],
+  );
+}

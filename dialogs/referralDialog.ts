@@ -1,0 +1,60 @@
+import { ComponentDialog, WaterfallDialog, type WaterfallStepContext, type DialogTurnResult } from 'botbuilder-dialogs';
+import { attachment } from '../cards/adaptive';
+import { ineligibleCard } from '../cards/screening';
+import { assessEligibility, offersReReferReminder } from '../src/domain/eligibility';
+import type { ReferralIntake } from '../src/app/referralIntake';
+import type { Logger } from '../src/log';
+import { actorOf } from '../src/bot/turn';
+import { ScreeningDialog, SCREENING_DIALOG, type ScreeningResult } from './screeningDialog';
+import { ReferralFormDialog, REFERRAL_FORM_DIALOG, type ReferralFormOptions } from './referralFormDialog';
+
+export const REFERRAL_DIALOG = 'referral';
+
+/** A referral from first question to case reference: screening, then (if it may proceed) the form. */
+export class ReferralDialog extends ComponentDialog {
+  constructor(
+    private readonly intake: ReferralIntake,
+    log: Logger,
+  ) {
+    super(REFERRAL_DIALOG);
+    this.addDialog(new ScreeningDialog(log));
+    this.addDialog(new ReferralFormDialog(intake, log));
+    this.addDialog(
+      new WaterfallDialog('referralSteps', [
+        (step) => this.screen(step),
+        (step) => this.decide(step),
+        (step) => step.endDialog(step.result),
+      ]),
+    );
+    this.initialDialogId = 'referralSteps';
+  }
+
+  private async screen(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    await step.context.sendActivity('Let\'s check the case fits the service first. Answer each question with the buttons, or type yes, no or not sure.');
+    return step.beginDialog(SCREENING_DIALOG, { screeningId: this.intake.newId() });
+  }
+
+  private async decide(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const screening = step.result as ScreeningResult;
+    const eligibility = assessEligibility({ answers: screening.answers });
+    if (eligibility.outcome === 'ineligible') {
+      // An anonymous record for reporting; nothing about the people involved was asked yet.
+      await this.intake.recordIneligible(actorOf(step.context), screening.screeningId, screening.answers, eligibility);
+      const card = ineligibleCard({
+        screeningId: screening.screeningId,
+        result: eligibility,
+        offerReminder: offersReReferReminder(eligibility),
+        today: this.intake.today(),
+      });
+      await step.context.sendActivity({ type: 'message', attachments: [attachment(card)] });
+      return step.endDialog();
+    }
+    await step.context.sendActivity(
+      eligibility.outcome === 'eligible'
+        ? 'Thank you: this case fits the service\'s criteria. Please fill in the referral form.'
+        : 'Thank you. Some answers were "not sure", so a coordinator will review this referral. Please fill in the referral form.',
+    );
+    const options: ReferralFormOptions = { screeningId: screening.screeningId, answers: screening.answers, eligibility };
+    return step.beginDialog(REFERRAL_FORM_DIALOG, options);
+  }
+}

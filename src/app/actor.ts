@@ -1,0 +1,13 @@
+/**
+ * Who is acting, as established from a verified activity: the Entra object id and tenant, never a
+ * display name. Built once per turn by the bot's tenant guard.
+ */
+export interface Actor {
+  aadObjectId: string;
+  tenantId: string;
+  /** True for the service's own tenant (coordinators, facilitators, in-house referrers). */
+  staffTenant: boolean;
+  /** The partner organisation the tenant maps to; undefined for the staff tenant. */
+  organisation?: string;
+  coordinator: boolean;
+}

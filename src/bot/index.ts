@@ -1,0 +1,230 @@
+import {
+  ActivityTypes,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  ConversationState,
+  type TurnContext,
+} from 'botbuilder';
+import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
+import { z } from 'zod';
+import { attachment } from '../../cards/adaptive';
+import { myReferralsCard } from '../../cards/myReferrals';
+import { referralClosedCard, referralSubmittedCard } from '../../cards/referralForm';
+import { ineligibleAnsweredCard, ineligibleCard, staleQuestionCard } from '../../cards/screening';
+import { VERBS } from '../../cards/verbs';
+import { welcomeCard } from '../../cards/welcome';
+import { ReferralDialog, REFERRAL_DIALOG } from '../../dialogs/referralDialog';
+import { offersReReferReminder } from '../domain/eligibility';
+import type { ReferralIntake } from '../app/referralIntake';
+import { displayDate } from '../app/clock';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import type { ConversationRefRepository } from '../store/conversationRefRepository';
+import type { PgStorage } from '../store/pgStorage';
+import { RjBot } from './rjBot';
+import { verb, type CommandHandler, type Routes } from './router';
+import { TenantGuard } from './tenantGuard';
+import { actorOf, cardActionOf, replyToCard } from './turn';
+
+export interface BotServices {
+  config: Config;
+  log: Logger;
+  intake: ReferralIntake;
+  refs: ConversationRefRepository;
+  storage: PgStorage;
+}
+
+const MY_REFERRALS_LIMIT = 20;
+const PRIVATE_ONLY =
+  'For privacy, referrals are made in a 1:1 chat with me. Open a chat with RJ Referrals (Apps, then RJ Referrals) and type refer there.';
+
+const noData = z.object({}).passthrough();
+const formIdData = z.object({ formId: z.string().min(1).max(64) }).passthrough();
+const screeningIdData = z.object({ screeningId: z.string().min(1).max(64) }).passthrough();
+const remindData = z.object({ screeningId: z.string().min(1).max(64), sentencingDate: z.string().max(40).optional() }).passthrough();
+
+/**
+ * The bot's composition root: the adapter, the dialogs, and the one table that maps every text
+ * command and card verb to its handler.
+ */
+export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot } {
+  const { config, log, intake } = s;
+  const auth = new ConfigurationBotFrameworkAuthentication({
+    MicrosoftAppId: config.MicrosoftAppId,
+    MicrosoftAppPassword: config.MicrosoftAppPassword,
+    MicrosoftAppType: config.MicrosoftAppType,
+    MicrosoftAppTenantId: config.MicrosoftAppTenantId,
+  });
+  const adapter = new CloudAdapter(auth);
+  adapter.use(
+    new TenantGuard({
+      staffTenantId: config.STAFF_TENANT_ID,
+      partnerTenants: config.PARTNER_TENANTS,
+      coordinatorIds: new Set(config.COORDINATOR_AAD_IDS),
+      authEnabled: Boolean(config.MicrosoftAppId),
+      refs: s.refs,
+      log,
+    }),
+  );
+  adapter.onTurnError = async (ctx, err) => {
+    // Ids only: the error's message may not contain user text, but the activity certainly does.
+    log.error({ err: { message: err.message, stack: err.stack }, activityId: ctx.activity.id, activityType: ctx.activity.type, conversationId: ctx.activity.conversation?.id }, 'turn failed');
+    const sorry = 'Sorry, something went wrong on our side and nothing was changed. Please try again in a minute.';
+    try {
+      if (ctx.activity.type === ActivityTypes.Invoke) {
+        await ctx.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200, body: { statusCode: 500, type: 'application/vnd.microsoft.error', value: { code: 'InternalError', message: sorry } } } });
+      } else if (ctx.activity.type === ActivityTypes.Message) {
+        await ctx.sendActivity(sorry);
+      }
+    } catch (sendErr) {
+      log.error({ err: sendErr instanceof Error ? sendErr.message : String(sendErr), activityId: ctx.activity.id }, 'could not tell the user about a failed turn');
+    }
+  };
+
+  const conversationState = new ConversationState(s.storage);
+  const dialogState = conversationState.createProperty<DialogState>('dialogState');
+  const dialogs = new DialogSet(dialogState);
+  dialogs.add(new ReferralDialog(intake, log));
+
+  const isPersonal = (ctx: TurnContext) => (ctx.activity.conversation.conversationType ?? 'personal') === 'personal';
+
+  const sendCardMessage = (ctx: TurnContext, c: ReturnType<typeof welcomeCard>) =>
+    ctx.sendActivity({ type: ActivityTypes.Message, attachments: [attachment(c)] });
+
+  const help: CommandHandler = async (ctx) => {
+    await sendCardMessage(ctx, welcomeCard());
+    const dc = await dialogs.createContext(ctx);
+    if (dc.activeDialog) await ctx.sendActivity('You have a referral in progress: answer the question above, or type **cancel** to stop.');
+  };
+
+  const startReferral: CommandHandler = async (ctx) => {
+    if (!isPersonal(ctx)) {
+      await ctx.sendActivity(PRIVATE_ONLY);
+      return;
+    }
+    const dc = await dialogs.createContext(ctx);
+    if (dc.activeDialog) {
+      await dc.cancelAllDialogs();
+      await ctx.sendActivity('Your unfinished referral was cancelled (nothing was saved). Starting a new one.');
+    }
+    await dc.beginDialog(REFERRAL_DIALOG);
+  };
+
+  const myReferrals: CommandHandler = async (ctx) => {
+    if (!isPersonal(ctx)) {
+      await ctx.sendActivity(PRIVATE_ONLY);
+      return;
+    }
+    const { items, more } = await intake.myReferrals(actorOf(ctx), MY_REFERRALS_LIMIT);
+    await sendCardMessage(
+      ctx,
+      myReferralsCard(items.map((i) => ({ reference: i.reference, submittedOn: displayDate(i.createdAt), stage: i.stage })), more),
+    );
+  };
+
+  const cancel: CommandHandler = async (ctx) => {
+    const dc = await dialogs.createContext(ctx);
+    if (!dc.activeDialog) {
+      await ctx.sendActivity('There is nothing to cancel. Type **refer** to make a referral.');
+      return;
+    }
+    await dc.cancelAllDialogs();
+    await ctx.sendActivity('Referral cancelled. Nothing was saved.');
+  };
+
+  const continueDialog: CommandHandler = async (ctx) => {
+    const dc = await dialogs.createContext(ctx);
+    const result = await dc.continueDialog();
+    if (result.status !== DialogTurnStatus.empty) return;
+    if (!isPersonal(ctx)) {
+      await ctx.sendActivity('Type **help** to see what I can do. Referrals are made in a 1:1 chat with me.');
+      return;
+    }
+    await ctx.sendActivity('Sorry, I did not understand that. Type **refer** to make a referral, **my referrals** to see yours, or **help**.');
+  };
+
+  /** A click on a card that belongs to a dialog: continue it, or say the card is no longer open. */
+  const dialogVerb = (whenClosed: (ctx: TurnContext) => Promise<void>) => async (ctx: TurnContext) => {
+    const dc = await dialogs.createContext(ctx);
+    const result = await dc.continueDialog();
+    if (result.status === DialogTurnStatus.empty) await whenClosed(ctx);
+  };
+
+  const commands = new Map<string, CommandHandler>([
+    ['refer', startReferral],
+    ['make a referral', startReferral],
+    ['new referral', startReferral],
+    ['my referrals', myReferrals],
+    ['help', help],
+    ['hi', help],
+    ['hello', help],
+    ['cancel', cancel],
+    ['stop', cancel],
+  ]);
+
+  const routes: Routes = {
+    commands,
+    fallback: continueDialog,
+    verbs: new Map([
+      [VERBS.startReferral, verb(noData, async (ctx) => {
+        await startReferral(ctx);
+        replyToCard(ctx, { kind: 'message', text: isPersonal(ctx) ? 'Starting a referral.' : PRIVATE_ONLY });
+      })],
+      [VERBS.myReferrals, verb(noData, async (ctx) => {
+        await myReferrals(ctx);
+        replyToCard(ctx, { kind: 'message', text: 'Here are your referrals.' });
+      })],
+      [VERBS.help, verb(noData, async (ctx) => {
+        await help(ctx);
+      })],
+      [VERBS.screeningAnswer, verb(screeningIdData, dialogVerb(async (ctx) => {
+        replyToCard(ctx, { kind: 'card', card: staleQuestionCard() });
+      }))],
+      [VERBS.cancelReferral, verb(formIdData, dialogVerb(async (ctx) => {
+        replyToCard(ctx, { kind: 'card', card: referralClosedCard('This form is no longer open. Nothing else was changed.') });
+      }))],
+      [VERBS.submitReferral, verb(formIdData, dialogVerb(async (ctx) => {
+        // A second click, or a Teams retry, after the first submit already saved the case.
+        const formId = String(cardActionOf(ctx)?.data.formId ?? '');
+        const done = await intake.submittedCase(actorOf(ctx), formId);
+        replyToCard(ctx, {
+          kind: 'card',
+          card: done
+            ? referralSubmittedCard(done.reference, displayDate(done.createdAt), done.offenceType)
+            : referralClosedCard('This form is no longer open (it was cancelled or replaced). Type refer to start again.'),
+        });
+      }))],
+      [VERBS.screeningRemind, verb(remindData, async (ctx, data) => {
+        const actor = actorOf(ctx);
+        const r = await intake.setReReferDate(actor, data.screeningId, data.sentencingDate ?? '');
+        if (r.ok) {
+          replyToCard(ctx, { kind: 'card', card: ineligibleAnsweredCard(r.eligibility, displayDate(r.sentencingDate)) });
+        } else if (r.reason === 'invalid_date') {
+          replyToCard(ctx, {
+            kind: 'card',
+            card: ineligibleCard({ screeningId: data.screeningId, result: r.eligibility, offerReminder: offersReReferReminder(r.eligibility), today: intake.today(), error: r.message }),
+          });
+        } else {
+          replyToCard(ctx, { kind: 'error', status: 404, text: r.message });
+        }
+      })],
+      [VERBS.screeningNoRemind, verb(screeningIdData, async (ctx, data) => {
+        const result = await intake.screeningResult(actorOf(ctx), data.screeningId);
+        replyToCard(ctx, result
+          ? { kind: 'card', card: ineligibleAnsweredCard(result, undefined) }
+          : { kind: 'error', status: 404, text: 'That screening could not be found. Type refer to start again.' });
+      })],
+    ]),
+  };
+
+  const bot = new RjBot({
+    conversationState,
+    routes,
+    log,
+    welcome: async (ctx) => {
+      await sendCardMessage(ctx, welcomeCard());
+    },
+    firstWelcome: (conversationId) => s.refs.claimWelcome(conversationId),
+  });
+  return { adapter, bot };
+}

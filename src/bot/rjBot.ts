@@ -1,0 +1,136 @@
+import {
+  ActivityTypes,
+  TeamsActivityHandler,
+  TurnContext,
+  type AdaptiveCardInvokeResponse,
+  type AdaptiveCardInvokeValue,
+  type ConversationState,
+} from 'botbuilder';
+import { attachment } from '../../cards/adaptive';
+import type { Logger } from '../log';
+import { readExecuteAction, readSubmitAction } from './activitySchemas';
+import { normaliseCommand, type Routes } from './router';
+import { cardReplyOf, replyToCard, setCardAction, type CardActionInput } from './turn';
+
+export interface RjBotDeps {
+  conversationState: ConversationState;
+  routes: Routes;
+  log: Logger;
+  /** Sent on install and on "help". */
+  welcome: (ctx: TurnContext) => Promise<void>;
+  /** True only for the first welcome of a conversation (install and conversationUpdate both arrive). */
+  firstWelcome: (conversationId: string) => Promise<boolean>;
+}
+
+const CARD_TYPE = 'application/vnd.microsoft.card.adaptive';
+const MESSAGE_TYPE = 'application/vnd.microsoft.activity.message';
+
+/**
+ * The Teams activity handler: routes text commands and card verbs through one table, persists
+ * dialog state after every turn, and answers every card action with the card's new content.
+ */
+export class RjBot extends TeamsActivityHandler {
+  constructor(private readonly deps: RjBotDeps) {
+    super();
+    this.onMessage(async (ctx, next) => {
+      await this.handleMessage(ctx);
+      await next();
+    });
+    this.onInstallationUpdateAdd(async (ctx, next) => {
+      await this.welcomeOnce(ctx);
+      await next();
+    });
+    this.onMembersAdded(async (ctx, next) => {
+      const botAdded = (ctx.activity.membersAdded ?? []).some((m) => m.id === ctx.activity.recipient.id);
+      if (botAdded) await this.welcomeOnce(ctx);
+      await next();
+    });
+  }
+
+  override async run(ctx: TurnContext): Promise<void> {
+    await super.run(ctx);
+    try {
+      await this.deps.conversationState.saveChanges(ctx, false);
+    } catch (err) {
+      // Two turns of one conversation ran at once (a double click, a Teams retry). Their side effects
+      // are idempotent; the earlier turn's dialog state stands and this one's is dropped.
+      if (err instanceof Error && /eTag conflict/i.test(err.message)) {
+        this.deps.log.warn({ conversationId: ctx.activity.conversation.id, activityId: ctx.activity.id }, 'concurrent turn: dialog state kept from the other turn');
+        return;
+      }
+      throw err;
+    }
+  }
+
+  protected override async onAdaptiveCardInvoke(ctx: TurnContext, value: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+    const action = readExecuteAction(value);
+    if ('error' in action) {
+      return { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message: action.error } as never };
+    }
+    await this.handleCardAction(ctx, action);
+    const reply = cardReplyOf(ctx);
+    if (!reply) return { statusCode: 200, type: MESSAGE_TYPE, value: 'Done.' as never };
+    switch (reply.kind) {
+      case 'card':
+        return { statusCode: 200, type: CARD_TYPE, value: reply.card as never };
+      case 'message':
+        return { statusCode: 200, type: MESSAGE_TYPE, value: reply.text as never };
+      case 'error':
+        return {
+          statusCode: reply.status,
+          type: 'application/vnd.microsoft.error',
+          value: { code: reply.status === 403 ? 'Forbidden' : reply.status === 404 ? 'NotFound' : 'BadRequest', message: reply.text } as never,
+        };
+    }
+  }
+
+  private async handleMessage(ctx: TurnContext): Promise<void> {
+    const submit = readSubmitAction(ctx.activity.value, ctx.activity.replyToId);
+    if (submit) {
+      await this.handleCardAction(ctx, submit);
+      await this.deliverSubmitReply(ctx, submit);
+      return;
+    }
+    const text = normaliseCommand(TurnContext.removeRecipientMention(ctx.activity) ?? ctx.activity.text ?? '');
+    const command = this.deps.routes.commands.get(text);
+    if (command) {
+      await command(ctx);
+      return;
+    }
+    await this.deps.routes.fallback(ctx);
+  }
+
+  private async handleCardAction(ctx: TurnContext, action: CardActionInput): Promise<void> {
+    setCardAction(ctx, action);
+    const route = this.deps.routes.verbs.get(action.verb);
+    if (!route) {
+      this.deps.log.warn({ verb: action.verb, activityId: ctx.activity.id }, 'unknown card verb');
+      replyToCard(ctx, { kind: 'error', status: 400, text: 'This button is no longer supported. Type help to see what you can do.' });
+      return;
+    }
+    const parsed = route.schema.safeParse(action.data);
+    if (!parsed.success) {
+      this.deps.log.warn({ verb: action.verb, activityId: ctx.activity.id, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'card action data rejected');
+      replyToCard(ctx, { kind: 'error', status: 400, text: 'That card action was not understood. Type help to start again.' });
+      return;
+    }
+    await route.handle(ctx, parsed.data as never);
+  }
+
+  /** The Action.Submit fallback has no invoke response: update the clicked card, or answer in chat. */
+  private async deliverSubmitReply(ctx: TurnContext, action: CardActionInput): Promise<void> {
+    const reply = cardReplyOf(ctx);
+    if (!reply) return;
+    if (reply.kind === 'card' && action.replyToId) {
+      await ctx.updateActivity({ type: ActivityTypes.Message, id: action.replyToId, attachments: [attachment(reply.card)] });
+    } else if (reply.kind === 'card') {
+      await ctx.sendActivity({ type: ActivityTypes.Message, attachments: [attachment(reply.card)] });
+    } else {
+      await ctx.sendActivity(reply.text);
+    }
+  }
+
+  private async welcomeOnce(ctx: TurnContext): Promise<void> {
+    if (await this.deps.firstWelcome(ctx.activity.conversation.id)) await this.deps.welcome(ctx);
+  }
+}

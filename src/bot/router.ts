@@ -1,0 +1,39 @@
+import type { TurnContext } from 'botbuilder';
+import type { z } from 'zod';
+
+/**
+ * The routing table's shape: text commands and card verbs, each to one small handler. The table
+ * itself is filled in at the composition root (src/bot/index.ts).
+ */
+
+export type CommandHandler = (ctx: TurnContext) => Promise<void>;
+
+export interface VerbRoute<T> {
+  /** Validates the action's data before the handler sees it. */
+  schema: z.ZodType<T>;
+  handle: (ctx: TurnContext, data: T) => Promise<void>;
+}
+
+// Each verb has its own data type; the table erases it once the schema has been attached.
+export type AnyVerbRoute = VerbRoute<never> & { schema: z.ZodType<unknown> };
+
+export function verb<T>(schema: z.ZodType<T>, handle: (ctx: TurnContext, data: T) => Promise<void>): AnyVerbRoute {
+  return { schema, handle } as unknown as AnyVerbRoute;
+}
+
+export interface Routes {
+  commands: ReadonlyMap<string, CommandHandler>;
+  verbs: ReadonlyMap<string, AnyVerbRoute>;
+  /** A message that is neither a command nor part of a dialog. */
+  fallback: CommandHandler;
+}
+
+/** "@RJ Referrals  My Referrals!" → "my referrals". */
+export function normaliseCommand(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/<at>[^<]*<\/at>/g, ' ')
+    .replace(/[^a-z0-9 -]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/**
+ * The whole environment as one schema, read once at start-up. A bad or missing value stops the
+ * process with a message naming the variable, so a misconfigured deployment never half-starts.
+ */
+
+const uuidish = z.string().regex(/^[0-9a-fA-F-]{8,64}$/, 'must be an Entra (Azure AD) GUID');
+
+const boolFlag = z
+  .enum(['', '0', '1', 'true', 'false'])
+  .default('')
+  .transform((v) => v === '1' || v === 'true');
+
+const partnerTenants = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    const map = new Map<string, string>();
+    for (const pair of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const eq = pair.indexOf('=');
+      const id = eq > 0 ? pair.slice(0, eq).trim().toLowerCase() : '';
+      const name = eq > 0 ? pair.slice(eq + 1).trim() : '';
+      if (!id || !name || !/^[0-9a-f-]{8,64}$/.test(id)) {
+        ctx.addIssue({ code: 'custom', message: `"${pair}" is not a tenantId=Organisation name pair` });
+        return z.NEVER;
+      }
+      map.set(id, name);
+    }
+    return map;
+  });
+
+const idList = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    const ids = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    for (const id of ids) {
+      if (!/^[0-9a-f-]{8,64}$/.test(id)) {
+        ctx.addIssue({ code: 'custom', message: `"${id}" is not an Entra object id` });
+        return z.NEVER;
+      }
+    }
+    return ids;
+  });
+
+export const configSchema = z
+  .object({
+    // 0 asks the OS for a free port (tests, benchmarks).
+    PORT: z.coerce.number().int().min(0).max(65535).default(3978),
+    HOST: z.string().default('0.0.0.0'),
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    MicrosoftAppId: z.string().default(''),
+    MicrosoftAppPassword: z.string().default(''),
+    MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
+    MicrosoftAppTenantId: z.string().default(''),
+    STAFF_TENANT_ID: uuidish.transform((s) => s.toLowerCase()),
+    PARTNER_TENANTS: partnerTenants,
+    COORDINATOR_AAD_IDS: idList,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    BODY_LIMIT_BYTES: z.coerce.number().int().min(16 * 1024).max(10 * 1024 * 1024).default(512 * 1024),
+    WORKER_ONLY: boolFlag,
+    WEB_ONLY: boolFlag,
+    REDIS_KEY_PREFIX: z.string().min(1).default('{rj}'),
+    BANK_HOLIDAYS_FILE: z.string().default(''),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120000).default(10000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.MicrosoftAppId && !c.MicrosoftAppPassword && c.MicrosoftAppType !== 'UserAssignedMSI') {
+      ctx.addIssue({ code: 'custom', path: ['MicrosoftAppPassword'], message: 'is required when MicrosoftAppId is set' });
+    }
+    if (c.MicrosoftAppType === 'SingleTenant' && !c.MicrosoftAppTenantId) {
+      ctx.addIssue({ code: 'custom', path: ['MicrosoftAppTenantId'], message: 'is required for a SingleTenant app' });
+    }
+    if (c.WORKER_ONLY && c.WEB_ONLY) {
+      ctx.addIssue({ code: 'custom', path: ['WORKER_ONLY'], message: 'cannot be set together with WEB_ONLY' });
+    }
+    if (c.PARTNER_TENANTS.has(c.STAFF_TENANT_ID)) {
+      ctx.addIssue({ code: 'custom', path: ['PARTNER_TENANTS'], message: 'must not contain STAFF_TENANT_ID' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(environment)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration; fix these environment variables (see .env.example):\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

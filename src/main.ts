@@ -1,0 +1,120 @@
+import { existsSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { ReferralIntake } from './app/referralIntake';
+import { systemClock, type Clock } from './app/clock';
+import { createBot } from './bot';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createLogger, type Logger } from './log';
+import { createServer } from './server';
+import { createPool } from './store/db';
+import { migrate } from './store/migrate';
+import { CaseRepository } from './store/caseRepository';
+import { ScreeningRepository } from './store/screeningRepository';
+import { ConversationRefRepository } from './store/conversationRefRepository';
+import { PgStorage } from './store/pgStorage';
+
+export interface AppOptions {
+  log?: Logger;
+  clock?: Clock;
+}
+
+export interface App {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: config → store → bot → server. Tests start the whole app through this,
+ * in-process, against real PostgreSQL and Redis.
+ */
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const log = opts.log ?? createLogger(config.LOG_LEVEL);
+  const clock = opts.clock ?? systemClock;
+  const pool = createPool(config.DATABASE_URL, { onIdleClientError: (err) => log.error({ err: err.message }, 'idle PostgreSQL client error') });
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'Redis connection error'));
+  try {
+    await migrate(pool, log);
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    await pool.end();
+    throw err;
+  }
+
+  const refs = new ConversationRefRepository(pool);
+  const intake = new ReferralIntake({
+    cases: new CaseRepository(pool, { now: clock }),
+    screenings: new ScreeningRepository(pool),
+    clock,
+    log,
+  });
+  const { adapter, bot } = createBot({ config, log, intake, refs, storage: new PgStorage(pool) });
+  const http = createServer({
+    log,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    processMessage: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
+    readiness: {
+      postgres: async () => {
+        await pool.query('SELECT 1');
+      },
+      redis: async () => {
+        await redis.ping();
+      },
+    },
+  });
+  const port = await http.listen(config.PORT, config.HOST);
+  log.info({ port }, 'RJ Referrals listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      closing ??= (async () => {
+        await http.close(config.SHUTDOWN_GRACE_MS);
+        redis.disconnect();
+        await pool.end();
+        log.info('RJ Referrals stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  // Values already in the environment win over the file (process.loadEnvFile does not overwrite).
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  const app = await createApp(config, { log });
+  const stop = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'unclean shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(`RJ Referrals failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,110 @@
+import restify, { type Request, type Response } from 'restify';
+import type { Logger } from './log';
+
+export interface ServerDeps {
+  log: Logger;
+  bodyLimitBytes: number;
+  /** Hands one Bot Framework request to the adapter. */
+  processMessage: (req: Request, res: Response) => Promise<void>;
+  /** Each named dependency must answer for the process to be ready. */
+  readiness: Record<string, () => Promise<void>>;
+}
+
+export interface HttpServer {
+  server: restify.Server;
+  listen(port: number, host: string): Promise<number>;
+  /** Stops accepting, lets requests in flight finish (up to graceMs), then closes. */
+  close(graceMs: number): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function createServer(d: ServerDeps): HttpServer {
+  const server = restify.createServer({ name: 'rj-referrals', handleUncaughtExceptions: false });
+  let inFlight = 0;
+  let closing = false;
+  const idleWaiters: (() => void)[] = [];
+
+  // Only JSON is read (no multipart or form parsing that could write files), up to the size limit.
+  server.use(restify.plugins.bodyReader({ maxBodySize: d.bodyLimitBytes }));
+  server.use(restify.plugins.jsonBodyParser({ mapParams: false }));
+
+  server.on('restifyError', (req: Request, _res: Response, err: { statusCode?: number; name?: string }, cb: () => void) => {
+    // Never the body: a malformed activity may still carry a message someone typed.
+    d.log.warn({ method: req.method, path: req.path(), status: err.statusCode, error: err.name }, 'request rejected');
+    cb();
+  });
+
+  server.post('/api/messages', async (req: Request, res: Response) => {
+    if (closing) {
+      res.header('Retry-After', '5');
+      res.send(503, { error: 'shutting down' });
+      return;
+    }
+    inFlight += 1;
+    try {
+      await d.processMessage(req, res);
+    } catch (err) {
+      d.log.error({ err: err instanceof Error ? err.message : String(err) }, 'unhandled error processing an activity');
+      if (!res.headersSent) res.send(500, { error: 'internal error' });
+    } finally {
+      inFlight -= 1;
+      if (inFlight === 0) idleWaiters.splice(0).forEach((w) => w());
+    }
+  });
+
+  server.get('/healthz', async (_req: Request, res: Response) => {
+    res.send(200, { status: 'ok' });
+  });
+
+  server.get('/readyz', async (_req: Request, res: Response) => {
+    const checks: Record<string, string> = {};
+    let ready = !closing;
+    await Promise.all(
+      Object.entries(d.readiness).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), READY_TIMEOUT_MS, name);
+          checks[name] = 'ok';
+        } catch (err) {
+          ready = false;
+          checks[name] = 'unavailable';
+          d.log.warn({ dependency: name, err: err instanceof Error ? err.message : String(err) }, 'readiness check failed');
+        }
+      }),
+    );
+    res.send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
+  });
+
+  return {
+    server,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.removeListener('error', reject);
+          const addr = server.address();
+          resolve(addr.port);
+        });
+      }),
+    close: async (graceMs) => {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.server.closeIdleConnections();
+      if (inFlight > 0) {
+        await withTimeout(new Promise<void>((r) => idleWaiters.push(r)), graceMs, 'in-flight requests').catch((err: Error) => {
+          d.log.warn({ inFlight, err: err.message }, 'shutdown grace period over with requests still running');
+        });
+      }
+      server.server.closeAllConnections();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { createApp, type App } from '../../src/main';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/log';
+import type { Clock } from '../../src/app/clock';
+
+export const STAFF_TENANT = '11111111-1111-4111-8111-111111111111';
+export const PARTNER_TENANT = '22222222-2222-4222-8222-222222222222';
+export const UNKNOWN_TENANT = '99999999-9999-4999-8999-999999999999';
+export const PARTNER_ORG = 'Metropolitan Police';
+
+export interface TestAppOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  env?: Record<string, string>;
+  clock?: Clock;
+}
+
+/** The real app, in-process, on a free port, with test tenants; logs are silent unless TEST_LOG is set. */
+export async function startTestApp(o: TestAppOptions): Promise<App> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: o.databaseUrl,
+    REDIS_URL: o.redisUrl,
+    STAFF_TENANT_ID: STAFF_TENANT,
+    PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`,
+    LOG_LEVEL: process.env.TEST_LOG ?? 'silent',
+    SHUTDOWN_GRACE_MS: '2000',
+    ...o.env,
+  });
+  return createApp(config, { log: createLogger(config.LOG_LEVEL), clock: o.clock });
+}

@@ -1,0 +1,129 @@
+import type { Activity } from 'botbuilder';
+import { cardsIn, expectValidCard } from './cards';
+import type { ConnectorEmulator, SentActivity } from './connector';
+import { teamsChannel, postActivity, type PostResult, type TeamsChannel, type TeamsUser } from './activities';
+
+export interface TurnResult {
+  status: number;
+  /** The invoke response body, for card actions. */
+  body: unknown;
+  /** Activities the bot sent to this user's conversation during the turn. */
+  sent: SentActivity[];
+  /** Cards it updated in place during the turn. */
+  updated: { activityId: string; card: Record<string, unknown> }[];
+}
+
+/** Every card in text form, for assertions on what a person would read. */
+export function cardText(card: unknown): string {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      for (const k of ['text', 'title', 'label', 'value', 'errorMessage']) if (typeof o[k] === 'string') out.push(o[k] as string);
+      for (const child of Object.values(o)) if (typeof child === 'object') walk(child);
+    }
+  };
+  walk(card);
+  return out.join('\n');
+}
+
+/** The Action.Execute buttons of a card: title → { verb, data }. */
+export function actionsOf(card: Record<string, unknown>): Map<string, { verb: string; data: Record<string, unknown> }> {
+  const found = new Map<string, { verb: string; data: Record<string, unknown> }>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o.type === 'Action.Execute' && typeof o.title === 'string' && typeof o.verb === 'string') {
+        found.set(o.title, { verb: o.verb, data: (o.data ?? {}) as Record<string, unknown> });
+      }
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(card);
+  return found;
+}
+
+export function inputIds(card: Record<string, unknown>): string[] {
+  const ids: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (typeof o.type === 'string' && o.type.startsWith('Input.') && typeof o.id === 'string') ids.push(o.id);
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(card);
+  return ids;
+}
+
+/**
+ * One user's 1:1 chat with the bot, driven over HTTP exactly as Teams would. Every card the bot
+ * sends, updates or returns is checked with Microsoft's Adaptive Cards parser.
+ */
+export class Chat {
+  readonly teams: TeamsChannel;
+
+  constructor(
+    private readonly appUrl: () => string,
+    readonly connector: ConnectorEmulator,
+    readonly user: TeamsUser,
+  ) {
+    this.teams = teamsChannel({ serviceUrl: connector.url });
+  }
+
+  get conversationId(): string {
+    return this.teams.message('', this.user).conversation!.id;
+  }
+
+  async post(activity: Partial<Activity>): Promise<TurnResult> {
+    const before = this.connector.requests().length;
+    const res: PostResult = await postActivity(this.appUrl(), activity);
+    const fresh = this.connector.requests().slice(before);
+    const sent = this.connector.sent().filter((a) => fresh.some((r) => r.assignedId === a.id));
+    const updated = fresh
+      .filter((r) => r.kind === 'update' && r.status < 300)
+      .flatMap((r) => cardsIn(r.body).map((card) => ({ activityId: r.activityId ?? '', card })));
+    for (const a of sent) cardsIn(a).forEach((c) => expectValidCard(c));
+    for (const u of updated) expectValidCard(u.card);
+    for (const c of cardsIn(res.body)) expectValidCard(c);
+    return { status: res.status, body: res.body, sent, updated };
+  }
+
+  say(text: string): Promise<TurnResult> {
+    return this.post(this.teams.message(text, this.user));
+  }
+
+  /** Clicks an Action.Execute button: an `adaptiveCard/action` invoke. */
+  click(verb: string, data: Record<string, unknown>, replyToId: string): Promise<TurnResult> {
+    return this.post(this.teams.adaptiveCardAction(verb, data, this.user, { replyToId }));
+  }
+
+  /** The same click through the Action.Submit fallback. */
+  submit(data: Record<string, unknown>, replyToId: string): Promise<TurnResult> {
+    return this.post(this.teams.submitAction(data, this.user, replyToId));
+  }
+}
+
+/** The one card in a turn's sent activities that has a button titled `title`. */
+export function cardWithAction(turn: TurnResult, title: string): { activityId: string; card: Record<string, unknown>; action: { verb: string; data: Record<string, unknown> } } {
+  for (const a of turn.sent) {
+    for (const c of cardsIn(a)) {
+      const action = actionsOf(c).get(title);
+      if (action) return { activityId: a.id, card: c, action };
+    }
+  }
+  throw new Error(`No card with a "${title}" button among ${turn.sent.length} sent activities:\n${turn.sent.map((a) => cardText(cardsIn(a)[0]) || a.text).join('\n---\n')}`);
+}
+
+export function textOf(turn: TurnResult): string {
+  return turn.sent.map((a) => [a.text ?? '', ...cardsIn(a).map(cardText)].join('\n')).join('\n---\n');
+}
+
+export function invokeCard(turn: TurnResult): Record<string, unknown> {
+  const cards = cardsIn(turn.body);
+  if (cards.length !== 1) throw new Error(`Expected the invoke response to carry a card, got ${JSON.stringify(turn.body)}`);
+  return cards[0]!;
+}
