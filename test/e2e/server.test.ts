@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { App } from '../../src/main';
+import { startConnector, type ConnectorEmulator } from '../support/connector';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { testRedisUrl } from '../support/redis';
+import { startTestApp, STAFF_TENANT, PARTNER_TENANT, PARTNER_ORG } from '../support/app';
+import { postActivity, teamsChannel } from '../support/activities';
+import { cardsIn } from '../support/cards';
+import { cardText } from '../support/chat';
+
+let db: TestDatabase;
+let connector: ConnectorEmulator;
+
+beforeAll(async () => {
+  db = await createTestDatabase('e2e_server');
+  connector = await startConnector();
+});
+
+afterAll(async () => {
+  await connector?.close();
+  await db?.drop();
+});
+
+const user = { aadObjectId: 'eeeeeeee-0000-4000-8000-00000000e0e0', tenantId: PARTNER_TENANT, name: 'Erin Officer' };
+
+describe('with MicrosoftAppId set', () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await startTestApp({
+      databaseUrl: db.url,
+      redisUrl: testRedisUrl(),
+      env: { MicrosoftAppId: '0f0f0f0f-0000-4000-8000-000000000abc', MicrosoftAppPassword: 'not-a-real-secret' },
+    });
+  });
+  afterAll(async () => app?.close());
+
+  test('an activity without a bearer token gets 401 and the bot does nothing', async () => {
+    const before = connector.requests().length;
+    const res = await postActivity(app.url, teamsChannel({ serviceUrl: connector.url }).message('refer', user));
+    expect(res.status).toBe(401);
+    expect(connector.requests().length).toBe(before);
+  });
+
+  test('a forged token gets 401', async () => {
+    const res = await postActivity(app.url, teamsChannel({ serviceUrl: connector.url }).message('refer', user), { token: 'eyJhbGciOiJub25lIn0.e30.' });
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('local development without MicrosoftAppId', () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await startTestApp({ databaseUrl: db.url, redisUrl: testRedisUrl() });
+  });
+  afterAll(async () => app?.close());
+
+  test('an Emulator-style activity with no tenant is taken as the staff tenant', async () => {
+    const activity = teamsChannel({ serviceUrl: connector.url }).message('refer', user);
+    delete activity.channelData;
+    activity.channelId = 'emulator';
+    activity.conversation = { id: 'emulator-conv-1', isGroup: false, conversationType: 'personal', name: '' };
+    activity.from = { id: 'emulator-user-1', name: 'User' };
+    const res = await postActivity(app.url, activity);
+    expect(res.status).toBe(200);
+    const sent = connector.sentTo('emulator-conv-1');
+    expect(sent.some((a) => cardText(cardsIn(a)[0]).includes('Eligibility check'))).toBe(true);
+  });
+
+  test('a tenant that is present and unknown is still refused', async () => {
+    const activity = teamsChannel({ serviceUrl: connector.url }).message('refer', { ...user, tenantId: '12345678-0000-4000-8000-000000000000', conversationId: 'unknown-tenant-conv' });
+    await postActivity(app.url, activity);
+    const sent = connector.sentTo('unknown-tenant-conv');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.text).toContain('only available');
+  });
+});
+
+describe('the process', () => {
+  test('a bad configuration stops the process with a message naming the variable', async () => {
+    const root = path.resolve(__dirname, '../..');
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'], {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', DATABASE_URL: 'mysql://nope', REDIS_URL: testRedisUrl(), STAFF_TENANT_ID: STAFF_TENANT, PARTNER_TENANTS: 'garbage' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('DATABASE_URL: must be a postgres:// URL');
+    expect(result.stderr).toContain('PARTNER_TENANTS: "garbage" is not a tenantId=Organisation name pair');
+  });
+
+  test('SIGTERM lets a request in flight finish, then the process exits 0', async () => {
+    const root = path.resolve(__dirname, '../..');
+    const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), STAFF_TENANT_ID: STAFF_TENANT, PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /"port":(\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.on('exit', () => reject(new Error(`exited early: ${out}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Slow the connector so the turn is still running when SIGTERM arrives.
+    connector.failNext({ match: () => true, status: 502, times: 1 });
+    const inFlight = postActivity(`http://127.0.0.1:${port}`, teamsChannel({ serviceUrl: connector.url }).message('help', { ...user, conversationId: 'sigterm-conv' }));
+    await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(await exited).toBe(0);
+    expect(connector.sentTo('sigterm-conv').length).toBeGreaterThan(0);
+  }, 30000);
+});
