@@ -94,6 +94,13 @@ export interface CaseRecord {
   submissionKey: string;
   createdAt: Date;
   updatedAt: Date;
+  /** Triage and assignment (migration 002). */
+  triagedAt: Date | null;
+  triagedBy: string | null;
+  declineReason: string | null;
+  pairConfirmedAt: Date | null;
+  /** Where the coordinators' card for this case was posted. */
+  channelCard: { conversationId: string; activityId: string } | null;
   /** Harmed person first, then offender. */
   participants: ParticipantRecord[];
 }
@@ -162,6 +169,12 @@ interface CaseRow {
   submission_key: string;
   created_at: Date;
   updated_at: Date;
+  triaged_at: Date | null;
+  triaged_by: string | null;
+  decline_reason: string | null;
+  pair_confirmed_at: Date | null;
+  channel_conversation_id: string | null;
+  channel_activity_id: string | null;
 }
 
 interface ParticipantRow {
@@ -191,7 +204,8 @@ const CASE_COLUMNS = `
   id, reference, stage, eligibility, needs_review_reasons, source, referrer_aad_id, referrer_tenant_id,
   offence_type, offence_description, to_char(offence_date, 'YYYY-MM-DD') AS offence_date, crime_reference,
   to_char(sentence_date, 'YYYY-MM-DD') AS sentence_date, sentence_type, prison, relationship, risk_notes,
-  access_needs, referrer_phone, complex, extra_care, submission_key, created_at, updated_at`;
+  access_needs, referrer_phone, complex, extra_care, submission_key, created_at, updated_at,
+  triaged_at, triaged_by, decline_reason, pair_confirmed_at, channel_conversation_id, channel_activity_id`;
 
 const EVENT_COLUMNS = 'id, case_id, at, actor_aad_id, actor_role, type, data';
 
@@ -409,6 +423,11 @@ function toCase(r: CaseRow, participants: ParticipantRecord[]): CaseRecord {
     submissionKey: r.submission_key,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    triagedAt: r.triaged_at,
+    triagedBy: r.triaged_by,
+    declineReason: r.decline_reason,
+    pairConfirmedAt: r.pair_confirmed_at,
+    channelCard: r.channel_conversation_id && r.channel_activity_id ? { conversationId: r.channel_conversation_id, activityId: r.channel_activity_id } : null,
     participants,
   };
 }

@@ -91,6 +91,15 @@ export class ConversationRefRepository {
     return row ? toRecord(row) : null;
   }
 
+  /** Teams' service URL for a tenant, from its most recent conversation: where to create a new 1:1 chat. */
+  async serviceUrlForTenant(tenantId: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ service_url: string }>(
+      'SELECT service_url FROM conversation_refs WHERE tenant_id = $1 ORDER BY updated_at DESC LIMIT 1',
+      [tenantId],
+    );
+    return rows[0]?.service_url;
+  }
+
   /** True for exactly one caller per conversation, so a new chat is welcomed once. */
   async claimWelcome(conversationId: string): Promise<boolean> {
     const result = await this.pool.query(

@@ -5,3 +5,13 @@ export * from './caseRepository';
 export * from './screeningRepository';
 export * from './conversationRefRepository';
 export * from './pgStorage';
+export * from './settingsRepository';
+export {
+  RosterRepository,
+  normaliseAadId,
+  MAX_CASES_RANGE,
+  SEEDED_COORDINATOR_NAME,
+  type StaffMember,
+  type StaffUpsert,
+} from './rosterRepository';
+export * from './assignmentRepository';

@@ -1,4 +1,5 @@
 import { sql as initial } from './001_initial';
+import { sql as assignment } from './002_assignment';
 
 export interface Migration {
   /** Recorded in schema_migrations; applied in ascending order of this string. */
@@ -7,4 +8,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Adding one: create NNN_name.ts exporting `sql` and list it here. */
-export const MIGRATIONS: readonly Migration[] = [{ version: '001_initial', sql: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: '001_initial', sql: initial },
+  { version: '002_assignment', sql: assignment },
+];

@@ -1,0 +1,184 @@
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { AssignmentRepository } from '../../src/store/assignmentRepository';
+import { CaseRepository, type NewReferral } from '../../src/store/caseRepository';
+import { createPool } from '../../src/store/db';
+import { migrate } from '../../src/store/migrate';
+import { RosterRepository, SEEDED_COORDINATOR_NAME } from '../../src/store/rosterRepository';
+import { SettingsRepository } from '../../src/store/settingsRepository';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+
+const TENANT = '11111111-1111-1111-1111-111111111111';
+const COORDINATOR = 'cccccccc-0000-0000-0000-000000000001';
+
+function referral(submissionKey: string): NewReferral {
+  const person = { dateOfBirth: null, borough: null, phone: null, email: null, aware: true };
+  return {
+    submissionKey,
+    screeningId: null,
+    referrerAadId: 'aaaaaaaa-0000-0000-0000-000000000001',
+    referrerTenantId: TENANT,
+    source: 'Metropolitan Police',
+    eligibility: 'eligible',
+    needsReviewReasons: [],
+    offenceType: 'robbery',
+    offenceDescription: 'Street robbery',
+    offenceDate: null,
+    crimeReference: null,
+    sentenceDate: null,
+    sentenceType: null,
+    prison: null,
+    relationship: null,
+    riskNotes: null,
+    accessNeeds: null,
+    referrerPhone: null,
+    complex: false,
+    extraCare: false,
+    harmedPerson: { ...person, name: 'H' },
+    offender: { ...person, name: 'O' },
+  };
+}
+
+describe('RosterRepository and SettingsRepository', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let roster: RosterRepository;
+  let settings: SettingsRepository;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('store_roster');
+    pool = createPool(db.url);
+    await migrate(pool);
+    roster = new RosterRepository(pool);
+    settings = new SettingsRepository(pool);
+  });
+
+  afterAll(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  it('adds a person with defaults and keeps role flags that an upsert does not mention', async () => {
+    const id = 'AB000000-0000-0000-0000-0000000000A1';
+    const added = await roster.upsert({ aadObjectId: id, tenantId: TENANT, displayName: 'Priya', facilitator: true });
+    expect(added).toEqual({
+      aadObjectId: id.toLowerCase(),
+      tenantId: TENANT,
+      displayName: 'Priya',
+      coordinator: false,
+      facilitator: true,
+      active: true,
+      experienced: false,
+      maxCases: 3,
+      openCases: 0,
+    });
+
+    // Seen again (name refresh only): the facilitator flag stays.
+    expect(await roster.upsert({ aadObjectId: id, tenantId: TENANT, displayName: 'Priya S' })).toMatchObject({
+      displayName: 'Priya S', coordinator: false, facilitator: true,
+    });
+    // Made a coordinator as well: still a facilitator.
+    expect(await roster.upsert({ aadObjectId: id.toLowerCase(), tenantId: TENANT, displayName: 'Priya S', coordinator: true }))
+      .toMatchObject({ coordinator: true, facilitator: true });
+    await roster.setExperienced(id, true);
+    await roster.setMaxCases(id, 5);
+    await roster.setActive(id, false);
+    expect(await roster.upsert({ aadObjectId: id, tenantId: TENANT, displayName: 'Priya Shah', facilitator: true }))
+      .toMatchObject({ coordinator: true, facilitator: true, experienced: true, maxCases: 5, active: false });
+  });
+
+  it('changes single attributes, validates maxCases and keeps a removed facilitator’s row', async () => {
+    const id = 'ab000000-0000-0000-0000-0000000000b2';
+    await roster.upsert({ aadObjectId: id, tenantId: TENANT, displayName: 'Tom', facilitator: true });
+
+    expect(await roster.setMaxCases(id, 20)).toBe(true);
+    expect(await roster.setMaxCases(id, 1)).toBe(true);
+    await expect(roster.setMaxCases(id, 0)).rejects.toThrow(RangeError);
+    await expect(roster.setMaxCases(id, 21)).rejects.toThrow('maxCases must be an integer from 1 to 20, got 21');
+    await expect(roster.setMaxCases(id, 2.5)).rejects.toThrow(RangeError);
+    // The table enforces it too.
+    await expect(pool.query('UPDATE staff SET max_cases = 0 WHERE aad_object_id = $1', [id])).rejects.toMatchObject({
+      constraint: 'staff_max_cases_range',
+    });
+    await expect(pool.query("INSERT INTO staff (aad_object_id, tenant_id, display_name) VALUES ('ABC', 't', 'x')"))
+      .rejects.toMatchObject({ constraint: 'staff_aad_object_id_lower' });
+
+    expect(await roster.setCoordinator(id, true)).toBe(true);
+    expect(await roster.removeFacilitator(id.toUpperCase())).toBe(true);
+    expect(await roster.get(id)).toMatchObject({ facilitator: false, coordinator: true, maxCases: 1 });
+    expect((await roster.list({ facilitatorsOnly: true })).map((s) => s.aadObjectId)).not.toContain(id);
+    expect((await roster.list()).map((s) => s.aadObjectId)).toContain(id);
+
+    expect(await roster.setActive('nobody', false)).toBe(false);
+    expect(await roster.get('nobody')).toBeNull();
+  });
+
+  it('seeds configured coordinators once and never overrides the roster afterwards', async () => {
+    const a = 'CD000000-0000-0000-0000-0000000000C1';
+    const b = 'cd000000-0000-0000-0000-0000000000c2';
+    expect(await roster.seedCoordinators([a, b, a.toLowerCase(), ' '], TENANT)).toBe(2);
+    expect(await roster.seedCoordinators([a, b], TENANT)).toBe(0);
+    expect(await roster.get(a)).toMatchObject({ displayName: SEEDED_COORDINATOR_NAME, coordinator: true, facilitator: false });
+
+    await roster.upsert({ aadObjectId: a, tenantId: TENANT, displayName: 'Dana Coordinator' });
+    await roster.setCoordinator(b, false);
+    expect(await roster.seedCoordinators([a, b], TENANT)).toBe(0);
+    expect(await roster.get(a)).toMatchObject({ displayName: 'Dana Coordinator', coordinator: true });
+    expect(await roster.get(b)).toMatchObject({ coordinator: false });
+    expect(await roster.seedCoordinators([], TENANT)).toBe(0);
+
+    const ids = await roster.coordinatorIds();
+    expect(ids).toContain(a.toLowerCase());
+    expect(ids).not.toContain(b);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it('computes each person’s open cases in the list query', async () => {
+    const cases = new CaseRepository(pool);
+    const assignments = new AssignmentRepository(pool);
+    const [busy, idle] = ['ef000000-0000-0000-0000-0000000000d1', 'ef000000-0000-0000-0000-0000000000d2'];
+    await roster.upsert({ aadObjectId: busy, tenantId: TENANT, displayName: 'Ava Busy', facilitator: true });
+    await roster.upsert({ aadObjectId: idle, tenantId: TENANT, displayName: 'Zed Idle', facilitator: true });
+
+    const stages = ['preparation', 'closed', 'declined', 'assigning'] as const;
+    for (const [i, stage] of stages.entries()) {
+      const { caseId } = await cases.createReferral(referral(`roster-${i}`));
+      await assignments.withCaseLocked(caseId, async (tx) => {
+        const o = await tx.insertOffer({ facilitatorAadId: busy, offeredBy: COORDINATOR });
+        if (i === 0) await tx.setOfferStatus(o.id, 'accepted', { at: new Date() });
+        await tx.setStage(stage);
+      });
+    }
+    // A withdrawn offer on an open case does not count either.
+    const { caseId } = await cases.createReferral(referral('roster-withdrawn'));
+    await assignments.withCaseLocked(caseId, async (tx) => {
+      const o = await tx.insertOffer({ facilitatorAadId: busy, offeredBy: COORDINATOR });
+      await tx.setOfferStatus(o.id, 'withdrawn', { at: new Date(), reason: 'Replaced' });
+    });
+
+    const listed = await roster.list({ facilitatorsOnly: true });
+    const names = listed.map((s) => s.displayName);
+    expect(names).toEqual([...names].sort((x, y) => x.toLowerCase().localeCompare(y.toLowerCase())));
+    expect(listed.find((s) => s.aadObjectId === busy)?.openCases).toBe(2);
+    expect(listed.find((s) => s.aadObjectId === idle)?.openCases).toBe(0);
+    expect((await assignments.openCaseCounts()).get(busy)).toBe(2);
+  });
+
+  it('stores settings as JSON and validates them with a schema on the way out', async () => {
+    expect(await settings.get('referralsChannel')).toBeUndefined();
+    await settings.set('referralsChannel', { conversationId: '19:abc@thread.tacv2' }, COORDINATOR);
+    const schema = z.object({ conversationId: z.string() });
+    expect(await settings.get('referralsChannel', schema)).toEqual({ conversationId: '19:abc@thread.tacv2' });
+
+    await settings.set('referralsChannel', { conversationId: 42 }, 'system');
+    await expect(settings.get('referralsChannel', schema)).rejects.toThrow(/Setting "referralsChannel" does not match its schema/);
+    expect(await settings.get('referralsChannel')).toEqual({ conversationId: 42 });
+    const { rows } = await pool.query('SELECT updated_by FROM settings WHERE key = $1', ['referralsChannel']);
+    expect(rows[0]).toEqual({ updated_by: 'system' });
+
+    await settings.set('list', [1, 'two', null], COORDINATOR);
+    expect(await settings.get('list')).toEqual([1, 'two', null]);
+    await expect(settings.set('nothing', undefined, COORDINATOR)).rejects.toThrow(/not JSON/);
+    await expect(settings.set(' ', 1, COORDINATOR)).rejects.toThrow(/key is empty/);
+  });
+});
