@@ -10,3 +10,18 @@ export const VERBS = {
   cancelReferral: 'referral.cancel',
 } as const;
 export type Verb = (typeof VERBS)[keyof typeof VERBS];
+
+/** Triage and assignment verbs (coordinators' channel, facilitators' offers, roster). */
+export const CASE_VERBS = {
+  triageAccept: 'triage.accept',
+  triageDecline: 'triage.decline',
+  openCase: 'case.open',
+  assignStart: 'assign.start',
+  assignConfirm: 'assign.confirm',
+  offerAccept: 'offer.accept',
+  offerDecline: 'offer.decline',
+  offerRefresh: 'offer.refresh',
+  channelRefresh: 'channel.refresh',
+  rosterAdd: 'roster.add',
+  rosterUpdate: 'roster.update',
+} as const;

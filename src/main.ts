@@ -12,6 +12,13 @@ import { CaseRepository } from './store/caseRepository';
 import { ScreeningRepository } from './store/screeningRepository';
 import { ConversationRefRepository } from './store/conversationRefRepository';
 import { PgStorage } from './store/pgStorage';
+import { AssignmentRepository } from './store/assignmentRepository';
+import { RosterRepository } from './store/rosterRepository';
+import { SettingsRepository } from './store/settingsRepository';
+import { CaseWorkflow } from './app/caseWorkflow';
+import { RosterService } from './app/rosterService';
+import { createProactiveAdapter } from './teams/proactiveAdapter';
+import { ProactiveSender } from './teams/proactiveSender';
 
 export interface AppOptions {
   log?: Logger;
@@ -44,13 +51,41 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
 
   const refs = new ConversationRefRepository(pool);
-  const intake = new ReferralIntake({
-    cases: new CaseRepository(pool, { now: clock }),
-    screenings: new ScreeningRepository(pool),
+  const cases = new CaseRepository(pool, { now: clock });
+  const rosterRepo = new RosterRepository(pool);
+  await rosterRepo.seedCoordinators(config.COORDINATOR_AAD_IDS, config.STAFF_TENANT_ID);
+  // Late-bound: the sender reports unreachable people to the workflow, which sends through the sender.
+  const late: { workflow?: CaseWorkflow } = {};
+  const sender = new ProactiveSender({
+    adapter: createProactiveAdapter(config, log),
+    botAppId: config.MicrosoftAppId,
+    refs,
+    log,
+    clock,
+    serviceUrlForTenant: (tenantId) => refs.serviceUrlForTenant(tenantId),
+    onPermanentFailure: (failure) => late.workflow?.reportUnreachable(failure),
+  });
+  const workflow = new CaseWorkflow({
+    cases,
+    assignments: new AssignmentRepository(pool),
+    roster: rosterRepo,
+    settings: new SettingsRepository(pool),
+    refs,
+    messenger: sender,
+    staffTenantId: config.STAFF_TENANT_ID,
     clock,
     log,
   });
-  const { adapter, bot } = createBot({ config, log, intake, refs, storage: new PgStorage(pool) });
+  late.workflow = workflow;
+  const intake = new ReferralIntake({
+    cases,
+    screenings: new ScreeningRepository(pool),
+    clock,
+    log,
+    onReferralCreated: (caseId) => workflow.announceReferral(caseId),
+  });
+  const roster = new RosterService(rosterRepo, config.STAFF_TENANT_ID, log);
+  const { adapter, bot } = createBot({ config, log, intake, refs, storage: new PgStorage(pool), workflow, roster });
   const http = createServer({
     log,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,

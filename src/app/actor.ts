@@ -10,4 +10,9 @@ export interface Actor {
   /** The partner organisation the tenant maps to; undefined for the staff tenant. */
   organisation?: string;
   coordinator: boolean;
+  /**
+   * The name Teams shows for them: used only to label staff on cards (a facilitator's co-facilitator,
+   * who triaged), never to identify anyone or decide anything.
+   */
+  displayName?: string;
 }

@@ -19,6 +19,8 @@ export interface IntakeDeps {
   screenings: ScreeningRepository;
   clock: Clock;
   log: Logger;
+  /** After a new case is saved: tell the coordinators. Its failure is logged, never the referrer's problem. */
+  onReferralCreated?: (caseId: string) => Promise<void>;
 }
 
 export type SubmitResult =
@@ -169,6 +171,13 @@ export class ReferralIntake {
       { caseId: created.caseId, reference: created.reference, created: created.created, outcome: eligibility.outcome },
       created.created ? 'referral created' : 'referral resubmitted',
     );
+    if (created.created && this.deps.onReferralCreated) {
+      try {
+        await this.deps.onReferralCreated(created.caseId);
+      } catch (err) {
+        this.deps.log.error({ caseId: created.caseId, err: err instanceof Error ? err.message : String(err) }, 'coordinators could not be told of a new referral');
+      }
+    }
     return { ok: true, reference: created.reference, caseId: created.caseId, created: created.created, eligibility, details: d };
   }
 

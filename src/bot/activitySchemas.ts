@@ -9,7 +9,7 @@ import type { CardActionInput } from './turn';
 export const idSchema = z.string().trim().min(1).max(256);
 
 export const identitySchema = z.object({
-  from: z.object({ id: idSchema, aadObjectId: z.string().trim().min(8).max(64).optional() }).passthrough(),
+  from: z.object({ id: idSchema, aadObjectId: z.string().trim().min(8).max(64).optional(), name: z.string().max(200).optional() }).passthrough(),
   conversation: z
     .object({ id: idSchema.max(1024), conversationType: z.string().max(32).optional(), tenantId: z.string().max(64).optional() })
     .passthrough(),

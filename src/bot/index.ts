@@ -16,6 +16,9 @@ import { welcomeCard } from '../../cards/welcome';
 import { ReferralDialog, REFERRAL_DIALOG } from '../../dialogs/referralDialog';
 import { offersReReferReminder } from '../domain/eligibility';
 import type { ReferralIntake } from '../app/referralIntake';
+import type { CaseWorkflow } from '../app/caseWorkflow';
+import type { RosterService } from '../app/rosterService';
+import { caseCommands, caseVerbs } from './caseHandlers';
 import { displayDate } from '../app/clock';
 import type { Config } from '../config';
 import type { Logger } from '../log';
@@ -32,6 +35,8 @@ export interface BotServices {
   intake: ReferralIntake;
   refs: ConversationRefRepository;
   storage: PgStorage;
+  workflow: CaseWorkflow;
+  roster: RosterService;
 }
 
 const MY_REFERRALS_LIMIT = 20;
@@ -161,11 +166,15 @@ export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot }
     ['cancel', cancel],
     ['stop', cancel],
   ]);
+  const caseRoutes = caseCommands({ workflow: s.workflow, roster: s.roster, log });
+  for (const [text, handler] of caseRoutes.commands) commands.set(text, handler);
 
   const routes: Routes = {
     commands,
+    patterns: caseRoutes.patterns,
     fallback: continueDialog,
     verbs: new Map([
+      ...caseVerbs({ workflow: s.workflow, roster: s.roster, log }),
       [VERBS.startReferral, verb(noData, async (ctx) => {
         await startReferral(ctx);
         replyToCard(ctx, { kind: 'message', text: isPersonal(ctx) ? 'Starting a referral.' : PRIVATE_ONLY });

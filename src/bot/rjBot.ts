@@ -97,6 +97,13 @@ export class RjBot extends TeamsActivityHandler {
       await command(ctx);
       return;
     }
+    for (const p of this.deps.routes.patterns) {
+      const m = p.pattern.exec(text);
+      if (m) {
+        await p.handle(ctx, m);
+        return;
+      }
+    }
     await this.deps.routes.fallback(ctx);
   }
 

@@ -21,8 +21,16 @@ export function verb<T>(schema: z.ZodType<T>, handle: (ctx: TurnContext, data: T
   return { schema, handle } as unknown as AnyVerbRoute;
 }
 
+export interface PatternRoute {
+  /** Matched against the normalised text (lower case, mentions removed). */
+  pattern: RegExp;
+  handle: (ctx: TurnContext, match: RegExpMatchArray) => Promise<void>;
+}
+
 export interface Routes {
   commands: ReadonlyMap<string, CommandHandler>;
+  /** Commands with an argument, e.g. "case rj-2026-0007"; tried after the exact commands. */
+  patterns: readonly PatternRoute[];
   verbs: ReadonlyMap<string, AnyVerbRoute>;
   /** A message that is neither a command nor part of a dialog. */
   fallback: CommandHandler;

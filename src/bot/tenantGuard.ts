@@ -61,6 +61,7 @@ export class TenantGuard implements Middleware {
       staffTenant,
       organisation,
       coordinator: staffTenant && this.o.coordinatorIds.has(aadObjectId),
+      displayName: identity.from.name?.trim() || undefined,
     });
     const conversationType = identity.conversation.conversationType ?? 'personal';
     await this.o.refs.upsert({

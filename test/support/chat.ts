@@ -127,3 +127,20 @@ export function invokeCard(turn: TurnResult): Record<string, unknown> {
   if (cards.length !== 1) throw new Error(`Expected the invoke response to carry a card, got ${JSON.stringify(turn.body)}`);
   return cards[0]!;
 }
+
+/** Every Action.Execute button of a card, in order (titles may repeat, e.g. one per roster row). */
+export function allActions(card: Record<string, unknown>): { title: string; verb: string; data: Record<string, unknown> }[] {
+  const found: { title: string; verb: string; data: Record<string, unknown> }[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o.type === 'Action.Execute' && typeof o.title === 'string' && typeof o.verb === 'string') {
+        found.push({ title: o.title, verb: o.verb, data: (o.data ?? {}) as Record<string, unknown> });
+      }
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(card);
+  return found;
+}

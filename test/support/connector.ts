@@ -334,8 +334,11 @@ export class ConnectorEmulator {
           reply(400, { error: { code: 'BadArgument', message: 'members is required' } });
           return;
         }
-        // Teams answers a 1:1 create with the existing conversation for that user and bot.
-        const conversationId = body.isGroup ? `19:${this.newActivityId()}@thread.v2` : personalConversationId(first);
+        // Teams accepts the user's Entra object id as well as their 29: id, and answers a 1:1 create
+        // with the existing conversation for that user and bot.
+        const member = first.startsWith('29:') ? undefined : this.defaultRoster.find((m) => m.aadObjectId.toLowerCase() === first.toLowerCase());
+        const userId = member?.id ?? first;
+        const conversationId = body.isGroup ? `19:${this.newActivityId()}@thread.v2` : personalConversationId(userId);
         rec.conversationId = conversationId;
         const response: Record<string, string> = { id: conversationId };
         if (hasActivity(rec.body)) {

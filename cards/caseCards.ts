@@ -1,0 +1,285 @@
+import { OFFENCE_TYPES, type OffenceType } from '../src/domain/vocabulary';
+import { card, execute, facts, heading, para, plain, subtle, type AdaptiveCard, type CardAction, type CardElement, type Choice, type ExecuteAction } from './adaptive';
+import { CASE_VERBS } from './verbs';
+
+/** Reasons a coordinator can give for declining a referral at triage. */
+export const DECLINE_REASONS = {
+  not_eligible: 'Does not meet the criteria after review',
+  not_suitable: 'Not suitable for restorative justice',
+  duplicate: 'Duplicate referral',
+  no_capacity: 'Service has no capacity',
+  other: 'Other',
+} as const;
+export type DeclineReason = keyof typeof DECLINE_REASONS;
+
+export const OFFER_DECLINE_REASONS = {
+  capacity: 'I do not have capacity',
+  conflict: 'Conflict of interest',
+  experience: 'Outside my experience',
+  unavailable: 'Unavailable for the coming weeks',
+  other: 'Other',
+} as const;
+
+const choices = (o: Record<string, string>): Choice[] => Object.entries(o).map(([value, title]) => ({ title, value }));
+
+export interface OfferSummary {
+  facilitatorName: string;
+  status: 'offered' | 'accepted' | 'declined' | 'withdrawn';
+  on?: string;
+  reason?: string;
+  sendError?: string;
+}
+
+/** What the coordinators' channel may show of a case: no participant names or contact details. */
+export interface ChannelCaseView {
+  caseId: string;
+  reference: string;
+  offenceType: OffenceType;
+  source: string;
+  referredOn: string;
+  stage: string;
+  stageLabel: string;
+  complex: boolean;
+  extraCare: boolean;
+  needsReview: string[];
+  triage?: { by: string; on: string; declined?: string };
+  offers: OfferSummary[];
+  /** Problems coordinators must see, e.g. a facilitator who could not be reached. */
+  alerts: string[];
+}
+
+function flagsLine(v: { complex: boolean; extraCare: boolean; needsReview: string[] }): string | undefined {
+  const f: string[] = [];
+  if (v.complex) f.push('Complex (experienced facilitator needed)');
+  if (v.extraCare) f.push('Extra care (stalking/abuse guidance)');
+  if (v.needsReview.length > 0) f.push(`Needs review: not sure about ${v.needsReview.join('; ')}`);
+  return f.length > 0 ? f.join(' · ') : undefined;
+}
+
+function offerLine(o: OfferSummary): string {
+  const who = plain(o.facilitatorName);
+  switch (o.status) {
+    case 'offered':
+      return `${who}: offered, waiting for an answer${o.sendError ? ` (**not delivered**: ${o.sendError})` : ''}`;
+    case 'accepted':
+      return `${who}: accepted${o.on ? ` on ${o.on}` : ''}`;
+    case 'declined':
+      return `${who}: declined${o.reason ? ` (${plain(o.reason)})` : ''}`;
+    case 'withdrawn':
+      return `${who}: replaced`;
+  }
+}
+
+export function channelCaseCard(v: ChannelCaseView): AdaptiveCard {
+  const body: CardElement[] = [
+    heading(`Referral ${v.reference}`),
+    facts([
+      ['Offence', OFFENCE_TYPES[v.offenceType]],
+      ['From', plain(v.source)],
+      ['Referred', v.referredOn],
+      ['Stage', v.stageLabel],
+      ['Flags', flagsLine(v)],
+    ]),
+  ];
+  if (v.triage) {
+    body.push(subtle(v.triage.declined ? `Declined by ${plain(v.triage.by)} on ${v.triage.on}: ${plain(v.triage.declined)}` : `Accepted into the service by ${plain(v.triage.by)} on ${v.triage.on}`));
+  }
+  const live = v.offers.filter((o) => o.status !== 'withdrawn');
+  if (live.length > 0) body.push(para('**Facilitators**', { spacing: 'Medium' }), para(live.map((o) => `- ${offerLine(o)}`).join('\n')));
+  for (const a of v.alerts) body.push(para(a, { color: 'Attention' }));
+
+  const open = execute('Open', CASE_VERBS.openCase, { caseId: v.caseId }, { associatedInputs: 'none' });
+  const actions: CardAction[] = [];
+  if (v.stage === 'referred') {
+    body.push(
+      {
+        type: 'Input.ChoiceSet', id: 'declineReason', label: 'If declining: reason', choices: choices(DECLINE_REASONS), style: 'compact', placeholder: 'Choose a reason',
+      },
+      { type: 'Input.Text', id: 'declineNote', label: 'Note (for the case record)', maxLength: 500, isMultiline: true },
+    );
+    actions.push(
+      execute('Accept into service', CASE_VERBS.triageAccept, { caseId: v.caseId }, { style: 'positive', associatedInputs: 'none' }),
+      execute('Decline', CASE_VERBS.triageDecline, { caseId: v.caseId }, { style: 'destructive' }),
+      open,
+    );
+  } else if (v.stage === 'accepted') {
+    actions.push(execute('Assign facilitators', CASE_VERBS.assignStart, { caseId: v.caseId }, { style: 'positive' }), open);
+  } else if (v.stage === 'assigning') {
+    const needsReplacement = v.offers.some((o) => o.status === 'declined') && live.filter((o) => o.status !== 'declined').length < 2;
+    actions.push(execute(needsReplacement ? 'Choose replacement' : 'Change facilitators', CASE_VERBS.assignStart, { caseId: v.caseId }, { style: needsReplacement ? 'positive' : 'default' }), open);
+  } else if (v.stage !== 'declined' && v.stage !== 'closed') {
+    actions.push(execute('Replace a facilitator', CASE_VERBS.assignStart, { caseId: v.caseId }), open);
+  } else {
+    actions.push(open);
+  }
+  return card(body, actions);
+}
+
+export interface PairChoice {
+  aadObjectId: string;
+  name: string;
+  openCases: number;
+  maxCases: number;
+  experienced: boolean;
+}
+
+export interface AssignView {
+  caseId: string;
+  reference: string;
+  complex: boolean;
+  /** When replacing: the facilitator who stays. */
+  keep?: PairChoice;
+  suggestions: { a: PairChoice; b?: PairChoice; reason: string }[];
+  available: PairChoice[];
+  noSuggestionReason?: string;
+  error?: string;
+}
+
+const personLabel = (p: PairChoice) => `${p.name} (${p.openCases}/${p.maxCases} cases${p.experienced ? ', experienced' : ''})`;
+
+export function assignCard(v: AssignView): AdaptiveCard {
+  const replacing = v.keep !== undefined;
+  const body: CardElement[] = [
+    heading(replacing ? `Choose a replacement for ${v.reference}` : `Assign facilitators to ${v.reference}`),
+  ];
+  if (v.complex) body.push(para('Complex case: at least one experienced facilitator is needed.', { color: 'Warning' }));
+  if (v.keep) body.push(para(`Staying on the case: ${plain(v.keep.name)}`));
+  if (v.error) body.push(para(v.error, { color: 'Attention' }));
+  body.push(para(replacing ? '**Suggested**' : '**Suggested pairs**', { spacing: 'Medium' }));
+  const actions: ExecuteAction[] = [];
+  if (v.suggestions.length === 0) body.push(para(v.noSuggestionReason ?? 'No suggestion: choose below.', { isSubtle: true }));
+  v.suggestions.forEach((s, i) => {
+    const names = s.b ? `${plain(s.a.name)} and ${plain(s.b.name)}` : plain(s.a.name);
+    body.push(para(`${i + 1}. ${names}: ${s.reason}`));
+    actions.push(execute(`Assign ${i + 1}`, CASE_VERBS.assignConfirm, { caseId: v.caseId, facilitatorA: s.a.aadObjectId, facilitatorB: s.b?.aadObjectId ?? '', choice: 'suggested' }, { associatedInputs: 'none' }));
+  });
+  body.push({ type: 'ActionSet', actions });
+  const people = v.available.map((p) => ({ title: personLabel(p), value: p.aadObjectId }));
+  body.push(para(replacing ? '**Or choose anyone**' : '**Or choose any two**', { spacing: 'Large' }));
+  body.push({ type: 'Input.ChoiceSet', id: 'facilitatorA', label: replacing ? 'Replacement' : 'First facilitator', choices: people, style: 'compact', isRequired: true, errorMessage: 'Choose a facilitator.' });
+  if (!replacing) body.push({ type: 'Input.ChoiceSet', id: 'facilitatorB', label: 'Second facilitator', choices: people, style: 'compact', isRequired: true, errorMessage: 'Choose a second facilitator.' });
+  return card(body, [execute(replacing ? 'Offer to the chosen person' : 'Offer to the chosen pair', CASE_VERBS.assignConfirm, { caseId: v.caseId, choice: 'free' }, { style: 'positive' })]);
+}
+
+export interface OfferView {
+  offerId: string;
+  reference: string;
+  offenceType: OffenceType;
+  borough?: string;
+  complex: boolean;
+  extraCare: boolean;
+  coFacilitatorName?: string;
+  status: 'offered' | 'accepted' | 'declined' | 'withdrawn';
+  answeredOn?: string;
+  /** Teams user ids (29:…) that see the live buttons; everyone else sees the card without them. */
+  refreshUserIds: string[];
+  message?: string;
+}
+
+export function offerCard(v: OfferView): AdaptiveCard {
+  const body: CardElement[] = [
+    heading(`Case offer: ${v.reference}`),
+    facts([
+      ['Offence', OFFENCE_TYPES[v.offenceType]],
+      ['Borough', v.borough],
+      ['Flags', flagsLine({ complex: v.complex, extraCare: v.extraCare, needsReview: [] })],
+      ['Co-facilitator', v.coFacilitatorName ? plain(v.coFacilitatorName) : 'to be confirmed'],
+    ]),
+  ];
+  if (v.message) body.push(para(v.message, { color: 'Attention' }));
+  const refresh = execute('Refresh', CASE_VERBS.offerRefresh, { offerId: v.offerId }, { associatedInputs: 'none' });
+  if (v.status === 'accepted') {
+    body.push(para(`Accepted by you on ${v.answeredOn ?? 'today'}. The case details are in a separate message.`, { color: 'Good' }));
+    return card(body);
+  }
+  if (v.status === 'declined') {
+    body.push(para(`Declined${v.answeredOn ? ` on ${v.answeredOn}` : ''}. Thank you for letting us know.`));
+    return card(body);
+  }
+  if (v.status === 'withdrawn') {
+    body.push(para('This offer was withdrawn by a coordinator. Nothing more is needed from you.'));
+    return card(body);
+  }
+  body.push(
+    subtle('The people involved are named only once you accept. Participation is voluntary for them, and for you.'),
+    { type: 'Input.ChoiceSet', id: 'declineReason', label: 'If declining: reason', choices: choices(OFFER_DECLINE_REASONS), style: 'compact', placeholder: 'Choose a reason' },
+  );
+  const c = card(body, [
+    execute('Accept', CASE_VERBS.offerAccept, { offerId: v.offerId }, { style: 'positive', associatedInputs: 'none' }),
+    execute('Decline', CASE_VERBS.offerDecline, { offerId: v.offerId }, { style: 'destructive' }),
+  ]);
+  c.refresh = { action: refresh, userIds: v.refreshUserIds };
+  return c;
+}
+
+/** The same offer as anyone other than the offered facilitator sees it: no buttons. */
+export function offerCardForOthers(v: OfferView): AdaptiveCard {
+  return offerCard({ ...v, status: v.status === 'offered' ? 'withdrawn' : v.status, message: v.status === 'offered' ? 'Only the offered facilitator can answer this offer.' : v.message });
+}
+
+export interface ParticipantDetails {
+  role: 'harmed_person' | 'offender';
+  name: string;
+  borough?: string | null;
+  phone?: string | null;
+  email?: string | null;
+  aware: boolean;
+}
+
+export interface CaseDetailsView {
+  caseId: string;
+  reference: string;
+  offenceType: OffenceType;
+  offenceDescription?: string;
+  offenceDate?: string | null;
+  sentence?: string;
+  prison?: string | null;
+  stageLabel: string;
+  complex: boolean;
+  extraCare: boolean;
+  participants: ParticipantDetails[];
+  riskNotes?: string | null;
+  accessNeeds?: string | null;
+  relationship?: string | null;
+  facilitators: string[];
+  source: string;
+}
+
+/** The full case, for its accepted facilitators and coordinators only. */
+export function caseDetailsCard(v: CaseDetailsView): AdaptiveCard {
+  const body: CardElement[] = [
+    heading(`Case ${v.reference}`),
+    facts([
+      ['Stage', v.stageLabel],
+      ['Offence', OFFENCE_TYPES[v.offenceType]],
+      ['Offence date', v.offenceDate ?? undefined],
+      ['Sentence', v.sentence],
+      ['Prison', v.prison ? plain(v.prison) : undefined],
+      ['Referred by', plain(v.source)],
+      ['Facilitators', v.facilitators.length > 0 ? v.facilitators.map(plain).join(' and ') : 'not yet assigned'],
+      ['Flags', flagsLine({ complex: v.complex, extraCare: v.extraCare, needsReview: [] })],
+    ]),
+  ];
+  if (v.offenceDescription) body.push(para(plain(v.offenceDescription), { isSubtle: true }));
+  for (const p of v.participants) {
+    body.push(
+      para(`**${p.role === 'harmed_person' ? 'Harmed person' : 'Person who caused the harm'}**`, { spacing: 'Medium' }),
+      facts([
+        ['Name', plain(p.name)],
+        ['Borough', p.borough ?? undefined],
+        ['Phone', p.phone ?? undefined],
+        ['Email', p.email ? plain(p.email) : undefined],
+        ['Knows of referral', p.aware ? 'Yes' : 'No'],
+      ]),
+    );
+  }
+  if (v.relationship) body.push(para(`Relationship: ${plain(v.relationship)}`));
+  if (v.riskNotes) body.push(para(`**Risks noted by the referrer:** ${plain(v.riskNotes)}`, { color: 'Warning' }));
+  if (v.accessNeeds) body.push(para(`Access needs: ${plain(v.accessNeeds)}`));
+  return card(body);
+}
+
+/** A referrer's view of their own case: the status and nothing confidential. */
+export function caseStatusCard(reference: string, status: string, referredOn: string): AdaptiveCard {
+  return card([heading(`Referral ${reference}`), facts([['Referred', referredOn], ['Status', status]])]);
+}

@@ -1,0 +1,74 @@
+import { card, execute, heading, para, plain, subtle, type AdaptiveCard, type CardElement, type Choice } from './adaptive';
+import { CASE_VERBS } from './verbs';
+
+export interface RosterPerson {
+  aadObjectId: string;
+  name: string;
+  coordinator: boolean;
+  facilitator: boolean;
+  active: boolean;
+  experienced: boolean;
+  openCases: number;
+  maxCases: number;
+}
+
+export interface RosterView {
+  people: RosterPerson[];
+  /** People in the current team or chat who are not on the roster yet. */
+  candidates: { aadObjectId: string; name: string }[];
+  message?: string;
+}
+
+const update = (title: string, aadObjectId: string, op: string, extra: Record<string, string> = {}) =>
+  execute(title, CASE_VERBS.rosterUpdate, { aadObjectId, op, ...extra }, { associatedInputs: 'none' });
+
+export function rosterCard(v: RosterView): AdaptiveCard {
+  const body: CardElement[] = [heading('Facilitator roster')];
+  if (v.message) body.push(para(v.message, { color: 'Good' }));
+  const facilitators = v.people.filter((p) => p.facilitator);
+  if (facilitators.length === 0) body.push(para('Nobody is on the roster yet. Add facilitators below.'));
+  for (const p of facilitators) {
+    const status = [p.active ? 'Active' : 'Paused', p.experienced ? 'experienced' : undefined, `${p.openCases} of ${p.maxCases} cases`, p.coordinator ? 'also coordinator' : undefined]
+      .filter(Boolean)
+      .join(' · ');
+    body.push({
+      type: 'Container',
+      separator: true,
+      items: [
+        para(`**${plain(p.name)}**`),
+        subtle(status),
+        {
+          type: 'ActionSet',
+          actions: [
+            p.active ? update('Pause', p.aadObjectId, 'pause') : update('Resume', p.aadObjectId, 'resume'),
+            p.experienced ? update('Not experienced', p.aadObjectId, 'inexperienced') : update('Mark experienced', p.aadObjectId, 'experienced'),
+            update('Remove', p.aadObjectId, 'remove'),
+          ],
+        },
+      ],
+    });
+  }
+  const coordinators = v.people.filter((p) => p.coordinator);
+  if (coordinators.length > 0) body.push(subtle(`Coordinators: ${coordinators.map((c) => plain(c.name)).join(', ')}`));
+
+  if (facilitators.length > 0) {
+    const people: Choice[] = facilitators.map((p) => ({ title: p.name, value: p.aadObjectId }));
+    const sizes: Choice[] = Array.from({ length: 10 }, (_, i) => ({ title: String(i + 1), value: String(i + 1) }));
+    body.push(
+      para('**Maximum caseload**', { spacing: 'Large' }),
+      { type: 'Input.ChoiceSet', id: 'maxPerson', label: 'Facilitator', choices: people, style: 'compact' },
+      { type: 'Input.ChoiceSet', id: 'maxCases', label: 'Maximum open cases', choices: sizes, style: 'compact' },
+      { type: 'ActionSet', actions: [execute('Set maximum', CASE_VERBS.rosterUpdate, { op: 'maxCases', aadObjectId: '' })] },
+    );
+  }
+  body.push(para('**Add someone**', { spacing: 'Large' }));
+  if (v.candidates.length > 0) {
+    body.push(
+      { type: 'Input.ChoiceSet', id: 'newMember', label: 'Person from this team or chat', choices: v.candidates.map((c) => ({ title: c.name, value: c.aadObjectId })), style: 'compact' },
+      { type: 'Input.ChoiceSet', id: 'newRole', label: 'Role', choices: [{ title: 'Facilitator', value: 'facilitator' }, { title: 'Coordinator', value: 'coordinator' }], value: 'facilitator', style: 'expanded' },
+      { type: 'ActionSet', actions: [execute('Add', CASE_VERBS.rosterAdd, {})] },
+    );
+  }
+  body.push(subtle('Or type **roster add @name** (or **roster add coordinator @name**) in a team or chat where they are a member.'));
+  return card(body);
+}

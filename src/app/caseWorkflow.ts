@@ -1,0 +1,572 @@
+import type { AdaptiveCard } from '../../cards/adaptive';
+import {
+  assignCard,
+  caseDetailsCard,
+  caseStatusCard,
+  channelCaseCard,
+  DECLINE_REASONS,
+  offerCard,
+  OFFER_DECLINE_REASONS,
+  type ChannelCaseView,
+  type OfferView,
+  type PairChoice,
+} from '../../cards/caseCards';
+import { referrerStatus } from '../../cards/myReferrals';
+import { decide, type CaseCommand } from '../domain/lifecycle';
+import { apply, eventData, parseCaseEvent, replay, caseView, type CaseEvent, type CaseFacts } from '../domain/caseState';
+import { can, visibility, type Actor as DomainActor } from '../domain/permissions';
+import { suggestPairs, suggestReplacement, type Facilitator } from '../domain/pairing';
+import { REASON_EXPLANATIONS, type ReasonCode } from '../domain/eligibility';
+import { CASE_STAGES, SENTENCE_TYPES, type CaseStage } from '../domain/vocabulary';
+import type { Logger } from '../log';
+import type { CaseRepository } from '../store/caseRepository';
+import type { AssignmentRepository, CaseTx, LockedCase, Offer } from '../store/assignmentRepository';
+import type { RosterRepository, StaffMember } from '../store/rosterRepository';
+import type { SettingsRepository } from '../store/settingsRepository';
+import type { ConversationRefRepository } from '../store/conversationRefRepository';
+import { z } from 'zod';
+import type { Actor } from './actor';
+import { displayDate, type Clock } from './clock';
+
+/** What the app needs from the proactive sender (src/teams), without depending on botbuilder. */
+export interface Messenger {
+  sendToConversation(conversationId: string, content: AdaptiveCard | { type: 'message'; text: string }): Promise<SendOutcome>;
+  sendToUser(tenantId: string, aadObjectId: string, content: AdaptiveCard | { type: 'message'; text: string }): Promise<SendOutcome>;
+  updateActivity(conversationId: string, activityId: string, content: AdaptiveCard): Promise<SendOutcome>;
+}
+
+export type SendOutcome =
+  | { ok: true; conversationId: string; activityId: string }
+  | { ok: false; permanent?: boolean; reason?: string; kind?: string; status?: number | null };
+
+export interface WorkflowDeps {
+  cases: CaseRepository;
+  assignments: AssignmentRepository;
+  roster: RosterRepository;
+  settings: SettingsRepository;
+  refs: ConversationRefRepository;
+  messenger: Messenger;
+  staffTenantId: string;
+  clock: Clock;
+  log: Logger;
+}
+
+export const REFERRALS_CHANNEL_KEY = 'referrals_channel';
+const channelSetting = z.object({ conversationId: z.string().min(1) });
+
+export type Reply = { kind: 'card'; card: AdaptiveCard } | { kind: 'refused'; message: string } | { kind: 'message'; text: string };
+
+const refused = (message: string): Reply => ({ kind: 'refused', message });
+
+const STAGE_FOR_STATUS = (stage: CaseStage) => referrerStatus(stage);
+
+/**
+ * Triage and facilitator pairs: every change is decided by the pure lifecycle, written in one
+ * transaction that holds the case's row lock (so double clicks and simultaneous answers serialise),
+ * and only then announced; a failed announcement never undoes the change.
+ */
+export class CaseWorkflow {
+  constructor(private readonly d: WorkflowDeps) {}
+
+  /** The domain's view of the actor: roles from the roster (and the configured first coordinators). */
+  async domainActor(actor: Actor): Promise<DomainActor> {
+    const staff = actor.staffTenant ? await this.d.roster.get(actor.aadObjectId) : null;
+    if (staff && actor.displayName && staff.displayName !== actor.displayName) {
+      // Staff names label cards; keep them as Teams shows them now (a seeded coordinator has none yet).
+      await this.d.roster.upsert({ aadObjectId: staff.aadObjectId, tenantId: staff.tenantId, displayName: actor.displayName.slice(0, 100) });
+    }
+    return {
+      aadObjectId: actor.aadObjectId,
+      tenantId: actor.tenantId,
+      staffTenant: actor.staffTenant,
+      coordinator: actor.staffTenant && (actor.coordinator || staff?.coordinator === true),
+      facilitator: actor.staffTenant && staff?.facilitator === true,
+    };
+  }
+
+  // ---- the coordinators' channel -----------------------------------------------------------------
+
+  async registerChannel(actor: Actor, conversationId: string, conversationType: string): Promise<Reply> {
+    const who = await this.domainActor(actor);
+    if (!who.coordinator) return refused('Only coordinators can choose the referrals channel.');
+    if (conversationType !== 'channel') return refused('Type this in the Teams channel where coordinators should see new referrals (mention the bot there).');
+    await this.d.settings.set(REFERRALS_CHANNEL_KEY, { conversationId }, actor.aadObjectId);
+    this.d.log.info({ conversationId }, 'referrals channel registered');
+    return { kind: 'message', text: 'From now on, every new referral will be posted in this channel for triage.' };
+  }
+
+  private async channelId(): Promise<string | undefined> {
+    const v = await this.d.settings.get(REFERRALS_CHANNEL_KEY, channelSetting);
+    return v?.conversationId;
+  }
+
+  /** Posts a new referral's card to the coordinators' channel (or, without one, to each coordinator). */
+  async announceReferral(caseId: string): Promise<void> {
+    const view = await this.channelView(caseId);
+    if (!view) return;
+    const channel = await this.channelId();
+    const cardJson = channelCaseCard(view);
+    if (channel) {
+      const sent = await this.d.messenger.sendToConversation(channel, cardJson);
+      if (sent.ok) {
+        await this.d.assignments.withCaseLocked(caseId, (tx) => tx.setChannelCard(sent.conversationId, sent.activityId));
+        return;
+      }
+      this.d.log.warn({ caseId, reason: sent.reason }, 'could not post the referral to the coordinators channel');
+    }
+    for (const id of await this.d.roster.coordinatorIds()) {
+      const sent = await this.d.messenger.sendToUser(this.d.staffTenantId, id, cardJson);
+      if (!sent.ok) this.d.log.warn({ caseId, coordinator: id, reason: sent.reason }, 'could not tell a coordinator about a referral');
+    }
+  }
+
+  /** Re-renders the coordinators' card for a case wherever it was posted. */
+  private async refreshChannelCard(caseId: string, alerts: string[] = []): Promise<AdaptiveCard | undefined> {
+    const view = await this.channelView(caseId, alerts);
+    if (!view) return undefined;
+    const c = channelCaseCard(view);
+    const locked = (await this.d.cases.getCase(caseId))?.channelCard;
+    if (locked) {
+      const r = await this.d.messenger.updateActivity(locked.conversationId, locked.activityId, c);
+      if (!r.ok) this.d.log.warn({ caseId, reason: r.reason }, 'could not update the coordinators card');
+    }
+    return c;
+  }
+
+  async channelView(caseId: string, alerts: string[] = []): Promise<ChannelCaseView | undefined> {
+    const c = await this.d.cases.getCase(caseId);
+    if (!c) return undefined;
+    const offers = await this.d.assignments.listOffers(caseId);
+    const names = await this.names(offers.map((o) => o.facilitatorAadId));
+    const triage = c.triagedAt && c.triagedBy
+      ? { by: (await this.names([c.triagedBy])).get(c.triagedBy) ?? 'a coordinator', on: displayDate(c.triagedAt), declined: c.stage === 'declined' ? c.declineReason ?? 'declined' : undefined }
+      : undefined;
+    const sendAlerts = offers.filter((o) => o.status === 'offered' && o.sendError).map((o) => `${names.get(o.facilitatorAadId) ?? 'A facilitator'} could not be reached in Teams: they must install or reopen the RJ Referrals app. ${o.sendError}`);
+    return {
+      caseId: c.id,
+      reference: c.reference,
+      offenceType: c.offenceType,
+      source: c.source,
+      referredOn: displayDate(c.createdAt),
+      stage: c.stage,
+      stageLabel: CASE_STAGES[c.stage],
+      complex: c.complex,
+      extraCare: c.extraCare,
+      needsReview: c.needsReviewReasons.map((r) => REASON_EXPLANATIONS[r as ReasonCode]?.title.toLowerCase() ?? r),
+      triage,
+      offers: offers.map((o) => ({
+        facilitatorName: names.get(o.facilitatorAadId) ?? 'Unknown facilitator',
+        status: o.status,
+        on: o.answeredAt ? displayDate(o.answeredAt) : undefined,
+        reason: o.declineReason ?? undefined,
+        sendError: o.sendError ?? undefined,
+      })),
+      alerts: [...sendAlerts, ...alerts],
+    };
+  }
+
+  private async names(ids: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const id of new Set(ids)) {
+      const s = await this.d.roster.get(id);
+      if (s) out.set(id, s.displayName);
+    }
+    return out;
+  }
+
+  // ---- transactions through the lifecycle -----------------------------------------------------------
+
+  /**
+   * Runs one lifecycle command under the case's row lock: replays the log, asks the domain, appends
+   * the events and the new stage. `extra` runs in the same transaction for projections (offers).
+   */
+  private async run(
+    caseId: string,
+    actor: DomainActor,
+    actorRole: 'coordinator' | 'facilitator',
+    commands: readonly CaseCommand[],
+    extra?: (tx: CaseTx, events: readonly CaseEvent[], c: LockedCase) => Promise<void>,
+  ): Promise<{ ok: true; events: readonly CaseEvent[]; facts: CaseFacts; locked: LockedCase } | { ok: false; message: string }> {
+    return this.d.assignments.withCaseLocked(caseId, async (tx) => {
+      const locked = tx.locked;
+      const history = await tx.listEvents();
+      let facts = replay(history.map((e) => parseCaseEvent(e.type, e.data)).filter((e): e is CaseEvent => e !== undefined));
+      const all: CaseEvent[] = [];
+      for (const command of commands) {
+        const decision = decide(facts, command, actor);
+        // A refusal of any step leaves the whole transaction unwritten: nothing half-done.
+        if (!decision.ok) throw new Refusal(decision.message);
+        const before = facts.stage;
+        for (const e of decision.events) {
+          all.push(e);
+          facts = apply(facts, e);
+        }
+        if (decision.nextStage !== before) {
+          const e: CaseEvent = { type: 'stage_changed', from: before, to: decision.nextStage };
+          all.push(e);
+          facts = apply(facts, e);
+        }
+      }
+      for (const e of all) await tx.appendEvent({ actorAadId: actor.aadObjectId, actorRole, type: e.type, data: eventData(e) });
+      if (facts.stage !== locked.stage) await tx.setStage(facts.stage);
+      if (extra) await extra(tx, all, locked);
+      return { ok: true as const, events: all, facts, locked };
+    }).catch((err: unknown) => {
+      if (err instanceof Refusal) return { ok: false as const, message: err.message };
+      throw err;
+    });
+  }
+
+  // ---- triage ------------------------------------------------------------------------------------
+
+  async triage(actor: Actor, caseId: string, decision: 'accept' | 'decline', reasonCode?: string, note?: string): Promise<Reply> {
+    const who = await this.domainActor(actor);
+    if (!can(who, 'triage').allowed) return refused('Only coordinators can accept or decline referrals.');
+    let command: CaseCommand;
+    if (decision === 'accept') command = { kind: 'accept' };
+    else {
+      const label = reasonCode && reasonCode in DECLINE_REASONS ? DECLINE_REASONS[reasonCode as keyof typeof DECLINE_REASONS] : undefined;
+      if (!label) return { kind: 'card', card: channelCaseCard({ ...(await this.requireView(caseId)), alerts: ['Choose a reason before declining.'] }) };
+      command = { kind: 'decline', reason: reasonCode ?? 'other' };
+      void label;
+    }
+    const now = this.d.clock();
+    const r = await this.run(caseId, who, 'coordinator', [command], async (tx, events) => {
+      if (events.length === 0) return;
+      const label = reasonCode ? DECLINE_REASONS[reasonCode as keyof typeof DECLINE_REASONS] : undefined;
+      await tx.setTriage({ by: who.aadObjectId, at: now, declineReason: decision === 'decline' ? [label, note?.trim()].filter(Boolean).join(': ') : undefined });
+    });
+    if (!r.ok) return refused(r.message);
+    if (decision === 'decline' && r.events.length > 0) {
+      await this.tellReferrer(r.locked, 'The restorative justice service has reviewed this referral and cannot take it on. Contact the service if you would like to discuss it.');
+    }
+    this.d.log.info({ caseId, decision, changed: r.events.length > 0 }, 'referral triaged');
+    const c = await this.refreshChannelCard(caseId);
+    return c ? { kind: 'card', card: c } : refused('That case could not be found.');
+  }
+
+  private async requireView(caseId: string): Promise<ChannelCaseView> {
+    const v = await this.channelView(caseId);
+    if (!v) throw new Error(`case ${caseId} not found`);
+    return v;
+  }
+
+  // ---- assignment -------------------------------------------------------------------------------
+
+  async assignView(actor: Actor, caseId: string, error?: string): Promise<Reply> {
+    const who = await this.domainActor(actor);
+    if (!can(who, 'assign').allowed) return refused('Only coordinators can assign or replace facilitators.');
+    const c = await this.d.cases.getCase(caseId);
+    if (!c) return refused('That case could not be found.');
+    if (c.stage === 'referred') return refused('Accept the referral into the service before assigning facilitators.');
+    if (c.stage === 'declined' || c.stage === 'closed') return refused('This case is closed; reopen it before assigning facilitators.');
+    const offers = (await this.d.assignments.listOffers(caseId)).filter((o) => o.status !== 'withdrawn');
+    const staff = await this.d.roster.list({ facilitatorsOnly: true });
+    const roster = staff.map(toFacilitator);
+    const byId = new Map(staff.map((s) => [s.aadObjectId, s]));
+    const choice = (id: string): PairChoice | undefined => {
+      const s = byId.get(id);
+      return s ? { aadObjectId: s.aadObjectId, name: s.displayName, openCases: s.openCases, maxCases: s.maxCases, experienced: s.experienced } : undefined;
+    };
+    const live = offers.filter((o) => o.status !== 'declined');
+    const declined = offers.filter((o) => o.status === 'declined').map((o) => o.facilitatorAadId);
+    const onCase = live.map((o) => o.facilitatorAadId);
+    const available = staff
+      .filter((s) => s.active && !onCase.includes(s.aadObjectId) && !declined.includes(s.aadObjectId))
+      .map((s) => choice(s.aadObjectId)!);
+    if (live.length === 1) {
+      const keep = choice(live[0]!.facilitatorAadId);
+      const r = suggestReplacement(roster, { complex: c.complex, keep: live[0]!.facilitatorAadId, exclude: declined, limit: 3 });
+      return {
+        kind: 'card',
+        card: assignCard({
+          caseId, reference: c.reference, complex: c.complex, keep, error, available,
+          suggestions: r.candidates.map((s) => ({ a: choice(s.aadObjectId)!, reason: s.reason })),
+          noSuggestionReason: r.reason,
+        }),
+      };
+    }
+    if (live.length === 2) {
+      return refused('Both facilitators are on the case. To swap one, use Replace a facilitator on the case card.');
+    }
+    const r = suggestPairs(roster, { complex: c.complex, exclude: declined, limit: 3 });
+    return {
+      kind: 'card',
+      card: assignCard({
+        caseId, reference: c.reference, complex: c.complex, error, available,
+        suggestions: r.pairs.map((p) => ({ a: choice(p.facilitatorAadIds[0])!, b: choice(p.facilitatorAadIds[1])!, reason: p.reason })),
+        noSuggestionReason: r.reason,
+      }),
+    };
+  }
+
+  /**
+   * Offers the case to a pair (or one replacement). The offers are written first; the 1:1 cards go
+   * out after the commit, and a delivery failure is recorded on the offer for coordinators to see.
+   */
+  async offer(actor: Actor, caseId: string, a: string, b: string | undefined): Promise<Reply> {
+    const who = await this.domainActor(actor);
+    if (!can(who, 'assign').allowed) return refused('Only coordinators can assign or replace facilitators.');
+    const ids = [a, b].filter((x): x is string => Boolean(x));
+    if (ids.length === 0) return this.assignView(actor, caseId, 'Choose the facilitators first.');
+    for (const id of ids) {
+      const s = await this.d.roster.get(id);
+      if (!s || !s.facilitator || !s.active) return this.assignView(actor, caseId, 'Choose active facilitators from the roster.');
+    }
+    const current = (await this.d.assignments.listOffers(caseId)).filter((o) => o.status !== 'withdrawn');
+    const live = current.filter((o) => o.status !== 'declined');
+    const declined = current.filter((o) => o.status === 'declined');
+    let commands: CaseCommand[];
+    if (current.length === 0) {
+      if (ids.length !== 2 || ids[0] === ids[1]) return this.assignView(actor, caseId, 'A pair needs two different facilitators.');
+      commands = [{ kind: 'startAssignment' }, { kind: 'offerPair', facilitatorAadIds: [ids[0]!, ids[1]!] }];
+    } else {
+      const newcomers = ids.filter((id) => !live.some((o) => o.facilitatorAadId === id));
+      if (newcomers.length === 0 || new Set(newcomers).size !== newcomers.length) return this.assignView(actor, caseId, 'Choose someone who is not already on the case.');
+      if (declined.length === 0) return this.assignView(actor, caseId, 'Nobody has declined: use Replace a facilitator to swap someone.');
+      if (newcomers.length < declined.length) return this.assignView(actor, caseId, `Choose ${declined.length} replacements.`);
+      commands = declined.map((d, k) => ({ kind: 'replaceFacilitator' as const, remove: d.facilitatorAadId, offer: newcomers[k]!, reason: 'declined the offer' }));
+    }
+    return this.applyOffer(who, caseId, commands);
+  }
+
+  /** Replaces a facilitator who is on the case (accepted or waiting) with someone else. */
+  async replace(actor: Actor, caseId: string, remove: string, replacement: string): Promise<Reply> {
+    const who = await this.domainActor(actor);
+    if (!can(who, 'assign').allowed) return refused('Only coordinators can assign or replace facilitators.');
+    const s = await this.d.roster.get(replacement);
+    if (!s || !s.facilitator || !s.active) return this.assignView(actor, caseId, 'Choose an active facilitator from the roster.');
+    return this.applyOffer(who, caseId, [{ kind: 'replaceFacilitator', remove, offer: replacement, reason: 'replaced by a coordinator' }]);
+  }
+
+  private async applyOffer(who: DomainActor, caseId: string, commands: CaseCommand[]): Promise<Reply> {
+    const now = this.d.clock();
+    const created: Offer[] = [];
+    const removed: Offer[] = [];
+    const r = await this.run(caseId, who, 'coordinator', commands, async (tx, events) => {
+      for (const e of events) {
+        if (e.type === 'facilitator_removed') {
+          const o = tx.locked.offers.find((x) => x.facilitatorAadId === e.facilitatorAadId && x.status !== 'withdrawn');
+          if (o) {
+            await tx.setOfferStatus(o.id, 'withdrawn', { at: now, reason: e.reason });
+            removed.push(o);
+          }
+        }
+        if (e.type === 'facilitator_offered') created.push(await tx.insertOffer({ facilitatorAadId: e.facilitatorAadId, offeredBy: who.aadObjectId }));
+      }
+    });
+    if (!r.ok) return this.assignView(await this.plainActor(who), caseId, r.message);
+    for (const o of removed) await this.tellRemoved(o);
+    for (const o of created) await this.sendOffer(o.id);
+    const c = await this.refreshChannelCard(caseId);
+    this.d.log.info({ caseId, offered: created.length, removed: removed.length }, 'facilitators offered');
+    return c ? { kind: 'card', card: c } : refused('That case could not be found.');
+  }
+
+  private async plainActor(who: DomainActor): Promise<Actor> {
+    return { aadObjectId: who.aadObjectId, tenantId: who.tenantId, staffTenant: who.staffTenant, coordinator: who.coordinator };
+  }
+
+  private async offerView(offer: Offer): Promise<OfferView | undefined> {
+    const c = await this.d.cases.getCase(offer.caseId);
+    if (!c) return undefined;
+    const others = (await this.d.assignments.listOffers(offer.caseId)).filter((o) => o.id !== offer.id && (o.status === 'offered' || o.status === 'accepted'));
+    const names = await this.names(others.map((o) => o.facilitatorAadId));
+    const ref = await this.d.refs.findPersonal(this.d.staffTenantId, offer.facilitatorAadId);
+    const teamsUserId = (ref?.reference as { user?: { id?: string } } | undefined)?.user?.id;
+    return {
+      offerId: offer.id,
+      reference: c.reference,
+      offenceType: c.offenceType,
+      borough: c.participants.find((p) => p.role === 'harmed_person')?.borough ?? undefined,
+      complex: c.complex,
+      extraCare: c.extraCare,
+      coFacilitatorName: others[0] ? names.get(others[0].facilitatorAadId) : undefined,
+      status: offer.status,
+      answeredOn: offer.answeredAt ? displayDate(offer.answeredAt) : undefined,
+      refreshUserIds: teamsUserId ? [teamsUserId] : [],
+    };
+  }
+
+  private async sendOffer(offerId: string): Promise<void> {
+    const offer = await this.d.assignments.getOffer(offerId);
+    if (!offer) return;
+    const view = await this.offerView(offer);
+    if (!view) return;
+    const sent = await this.d.messenger.sendToUser(this.d.staffTenantId, offer.facilitatorAadId, offerCard(view));
+    if (sent.ok) {
+      await this.d.assignments.setOfferCard(offer.id, sent.conversationId, sent.activityId);
+      await this.d.assignments.setOfferSendError(offer.id, null);
+    } else {
+      this.d.log.warn({ offerId, caseId: offer.caseId, reason: sent.reason }, 'offer could not be delivered');
+      await this.d.assignments.setOfferSendError(offer.id, sent.reason ?? 'delivery failed');
+    }
+  }
+
+  private async tellRemoved(o: Offer): Promise<void> {
+    const c = await this.d.cases.getCase(o.caseId);
+    if (o.cardConversationId && o.cardActivityId) {
+      const view = await this.offerView({ ...o, status: 'withdrawn' });
+      if (view) await this.d.messenger.updateActivity(o.cardConversationId, o.cardActivityId, offerCard(view));
+    }
+    await this.d.messenger.sendToUser(this.d.staffTenantId, o.facilitatorAadId, {
+      type: 'message',
+      text: `You are no longer assigned to case ${c?.reference ?? ''}. A coordinator has passed it to someone else; nothing more is needed from you.`,
+    });
+  }
+
+  /** The offered facilitator's answer. Everything else (a stale card, someone else) gets a clear answer. */
+  async answerOffer(actor: Actor, offerId: string, answer: 'accept' | 'decline', reasonCode?: string): Promise<Reply> {
+    const offer = await this.d.assignments.getOffer(offerId);
+    if (!offer) return refused('That offer could not be found.');
+    const who = await this.domainActor(actor);
+    if (offer.facilitatorAadId !== who.aadObjectId) return refused('Only the facilitator this case was offered to can answer this offer.');
+    if (offer.status === 'withdrawn') {
+      const view = await this.offerView(offer);
+      return view ? { kind: 'card', card: offerCard({ ...view, message: 'This offer was withdrawn.' }) } : refused('This offer was withdrawn.');
+    }
+    let command: CaseCommand;
+    if (answer === 'accept') command = { kind: 'acceptOffer' };
+    else {
+      const label = reasonCode && reasonCode in OFFER_DECLINE_REASONS ? OFFER_DECLINE_REASONS[reasonCode as keyof typeof OFFER_DECLINE_REASONS] : undefined;
+      if (!label) {
+        const view = await this.offerView(offer);
+        return view ? { kind: 'card', card: offerCard({ ...view, message: 'Choose a reason before declining.' }) } : refused('Choose a reason before declining.');
+      }
+      command = { kind: 'declineOffer', reason: label };
+    }
+    const now = this.d.clock();
+    const r = await this.run(offer.caseId, who, 'facilitator', [command], async (tx, events) => {
+      for (const e of events) {
+        if (e.type === 'offer_accepted') await tx.setOfferStatus(offer.id, 'accepted', { at: now });
+        if (e.type === 'offer_declined') await tx.setOfferStatus(offer.id, 'declined', { at: now, reason: e.reason });
+        if (e.type === 'pair_confirmed') await tx.setPairConfirmed(now);
+      }
+    });
+    if (!r.ok) {
+      const view = await this.offerView(offer);
+      return view ? { kind: 'card', card: offerCard({ ...view, message: r.message }) } : refused(r.message);
+    }
+    const fresh = (await this.d.assignments.getOffer(offer.id)) ?? offer;
+    if (r.events.some((e) => e.type === 'pair_confirmed')) await this.pairConfirmed(offer.caseId);
+    else if (r.events.some((e) => e.type === 'offer_accepted') && r.facts.pairConfirmed) await this.sendDetails(offer.caseId, [offer.facilitatorAadId]);
+    if (r.events.some((e) => e.type === 'offer_declined')) {
+      await this.refreshChannelCard(offer.caseId);
+      const channel = await this.channelId();
+      const text = `A facilitator declined case ${r.locked.reference}. Open the case card and choose **Choose replacement**.`;
+      if (channel) await this.d.messenger.sendToConversation(channel, { type: 'message', text });
+    } else if (r.events.length > 0) {
+      await this.refreshChannelCard(offer.caseId);
+    }
+    this.d.log.info({ offerId, caseId: offer.caseId, answer, changed: r.events.length > 0 }, 'offer answered');
+    const view = await this.offerView(fresh);
+    return view ? { kind: 'card', card: offerCard(view) } : refused('That offer could not be found.');
+  }
+
+  private async pairConfirmed(caseId: string): Promise<void> {
+    const offers = (await this.d.assignments.listOffers(caseId)).filter((o) => o.status === 'accepted');
+    await this.sendDetails(caseId, offers.map((o) => o.facilitatorAadId));
+    await this.refreshChannelCard(caseId);
+    const c = await this.d.cases.getCase(caseId);
+    if (c) await this.tellReferrer({ referrerAadId: c.referrerAadId, referrerTenantId: c.referrerTenantId, reference: c.reference } as LockedCase, 'Accepted by the service; facilitators have been assigned.');
+  }
+
+  private async sendDetails(caseId: string, to: string[]): Promise<void> {
+    const card = await this.detailsCard(caseId);
+    if (!card) return;
+    for (const id of to) {
+      const sent = await this.d.messenger.sendToUser(this.d.staffTenantId, id, card);
+      if (!sent.ok) this.d.log.warn({ caseId, facilitator: id, reason: sent.reason }, 'case details could not be delivered');
+    }
+  }
+
+  private async detailsCard(caseId: string): Promise<AdaptiveCard | undefined> {
+    const c = await this.d.cases.getCase(caseId);
+    if (!c) return undefined;
+    const accepted = (await this.d.assignments.listOffers(caseId)).filter((o) => o.status === 'accepted');
+    const names = await this.names(accepted.map((o) => o.facilitatorAadId));
+    return caseDetailsCard({
+      caseId: c.id,
+      reference: c.reference,
+      offenceType: c.offenceType,
+      offenceDescription: c.offenceDescription || undefined,
+      offenceDate: c.offenceDate ? displayDate(c.offenceDate) : null,
+      sentence: [c.sentenceType ? SENTENCE_TYPES[c.sentenceType] : undefined, c.sentenceDate ? `sentenced ${displayDate(c.sentenceDate)}` : undefined].filter(Boolean).join(', ') || undefined,
+      prison: c.prison,
+      stageLabel: CASE_STAGES[c.stage],
+      complex: c.complex,
+      extraCare: c.extraCare,
+      participants: c.participants.map((p) => ({ role: p.role, name: p.name, borough: p.borough, phone: p.phone, email: p.email, aware: p.aware })),
+      riskNotes: c.riskNotes,
+      accessNeeds: c.accessNeeds,
+      relationship: c.relationship,
+      facilitators: accepted.map((o) => names.get(o.facilitatorAadId) ?? 'Unknown'),
+      source: c.source,
+    });
+  }
+
+  private async tellReferrer(c: Pick<LockedCase, 'referrerAadId' | 'referrerTenantId' | 'reference'>, status: string): Promise<void> {
+    const sent = await this.d.messenger.sendToUser(c.referrerTenantId, c.referrerAadId, { type: 'message', text: `Referral ${c.reference}: ${status}` });
+    if (!sent.ok) this.d.log.warn({ reference: c.reference, reason: sent.reason }, 'referrer could not be told of a status change');
+  }
+
+  // ---- looking at a case ---------------------------------------------------------------------------
+
+  async openCase(actor: Actor, caseIdOrReference: string): Promise<Reply> {
+    const c = /^RJ-/i.test(caseIdOrReference) ? await this.d.cases.findByReference(caseIdOrReference) : await this.d.cases.getCase(caseIdOrReference);
+    const notYours = 'You can only see cases you referred or that are assigned to you.';
+    if (!c) return refused(`There is no case ${caseIdOrReference.toUpperCase()} that you can see.`);
+    const who = await this.domainActor(actor);
+    const events = await this.d.cases.listEvents(c.id, 1000);
+    const facts = replay(events.map((e) => parseCaseEvent(e.type, e.data)).filter((e): e is CaseEvent => e !== undefined));
+    const seen = visibility(who, caseView(facts, { aadObjectId: c.referrerAadId, tenantId: c.referrerTenantId }));
+    if (seen === 'none') return refused(notYours);
+    if (seen === 'status') return { kind: 'card', card: caseStatusCard(c.reference, STAGE_FOR_STATUS(c.stage), displayDate(c.createdAt)) };
+    const details = await this.detailsCard(c.id);
+    return details ? { kind: 'card', card: details } : refused(notYours);
+  }
+
+  /**
+   * The proactive sender could not reach someone (they blocked or removed the app, or never opened
+   * it): coordinators are told once, in their channel, by ids and role only.
+   */
+  async reportUnreachable(f: { tenantId: string | null; aadObjectId: string | null; conversationId: string | null; reason: string; alreadyStale: boolean }): Promise<void> {
+    if (f.alreadyStale) return;
+    const channel = await this.channelId();
+    if (!channel || f.conversationId === channel) return;
+    const who = f.aadObjectId ? (await this.d.roster.get(f.aadObjectId))?.displayName : undefined;
+    const text = `RJ Referrals could not reach ${who ?? (f.aadObjectId ? 'a user' : 'a conversation')} in Teams (${f.reason}). ` +
+      'They must install or reopen the RJ Referrals app before the bot can message them.';
+    const sent = await this.d.messenger.sendToConversation(channel, { type: 'message', text });
+    if (!sent.ok) this.d.log.warn({ reason: sent.reason }, 'coordinators could not be told about an unreachable person');
+  }
+
+  /** A card for the actor's eyes only, in their 1:1 chat with the bot. */
+  async sendPrivately(actor: Actor, content: AdaptiveCard): Promise<boolean> {
+    const sent = await this.d.messenger.sendToUser(actor.tenantId, actor.aadObjectId, content);
+    return sent.ok;
+  }
+
+  /** The coordinators' card as the clicking coordinator should see it now (Action.Execute refresh). */
+  async channelCard(actor: Actor, caseId: string): Promise<Reply> {
+    const who = await this.domainActor(actor);
+    if (!who.coordinator) return refused('Only coordinators can act on referrals.');
+    const v = await this.channelView(caseId);
+    return v ? { kind: 'card', card: channelCaseCard(v) } : refused('That case could not be found.');
+  }
+
+  async offerCardFor(actor: Actor, offerId: string): Promise<Reply> {
+    const offer = await this.d.assignments.getOffer(offerId);
+    if (!offer) return refused('That offer could not be found.');
+    const view = await this.offerView(offer);
+    if (!view) return refused('That offer could not be found.');
+    if (offer.facilitatorAadId !== actor.aadObjectId) return { kind: 'card', card: offerCard({ ...view, status: offer.status === 'offered' ? 'withdrawn' : offer.status, message: 'Only the offered facilitator can answer this offer.' }) };
+    return { kind: 'card', card: offerCard(view) };
+  }
+}
+
+class Refusal extends Error {}
+
+function toFacilitator(s: StaffMember): Facilitator {
+  return { aadObjectId: s.aadObjectId, active: s.active, experienced: s.experienced, openCases: s.openCases, maxCases: s.maxCases };
+}
