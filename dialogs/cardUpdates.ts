@@ -2,9 +2,12 @@ import type { TurnContext } from 'botbuilder';
 import { attachment, type AdaptiveCard } from '../cards/adaptive';
 import type { Logger } from '../src/log';
 
-/** Sends a card and returns its activity id, so the dialog can update it in place later. */
-export async function sendCard(ctx: TurnContext, card: AdaptiveCard): Promise<string | undefined> {
-  const res = await ctx.sendActivity({ type: 'message', attachments: [attachment(card)] });
+/**
+ * Sends a card (with optional text above it, in the same message) and returns its activity id, so
+ * the dialog can update it in place later.
+ */
+export async function sendCard(ctx: TurnContext, card: AdaptiveCard, text?: string): Promise<string | undefined> {
+  const res = await ctx.sendActivity({ type: 'message', ...(text ? { text } : {}), attachments: [attachment(card)] });
   return res?.id;
 }
 

@@ -30,8 +30,10 @@ export class ReferralDialog extends ComponentDialog {
   }
 
   private async screen(step: WaterfallStepContext): Promise<DialogTurnResult> {
-    await step.context.sendActivity('Let\'s check the case fits the service first. Answer each question with the buttons, or type yes, no or not sure.');
-    return step.beginDialog(SCREENING_DIALOG, { screeningId: this.intake.newId() });
+    return step.beginDialog(SCREENING_DIALOG, {
+      screeningId: this.intake.newId(),
+      intro: 'Let\'s check the case fits the service first. Answer each question with the buttons, or type yes, no or not sure.',
+    });
   }
 
   private async decide(step: WaterfallStepContext): Promise<DialogTurnResult> {
@@ -49,12 +51,14 @@ export class ReferralDialog extends ComponentDialog {
       await step.context.sendActivity({ type: 'message', attachments: [attachment(card)] });
       return step.endDialog();
     }
-    await step.context.sendActivity(
-      eligibility.outcome === 'eligible'
+    const options: ReferralFormOptions = {
+      screeningId: screening.screeningId,
+      answers: screening.answers,
+      eligibility,
+      intro: eligibility.outcome === 'eligible'
         ? 'Thank you: this case fits the service\'s criteria. Please fill in the referral form.'
         : 'Thank you. Some answers were "not sure", so a coordinator will review this referral. Please fill in the referral form.',
-    );
-    const options: ReferralFormOptions = { screeningId: screening.screeningId, answers: screening.answers, eligibility };
+    };
     return step.beginDialog(REFERRAL_FORM_DIALOG, options);
   }
 }

@@ -19,9 +19,11 @@ export interface ReferralFormOptions {
   screeningId: string;
   answers: ScreeningAnswers;
   eligibility: EligibilityResult;
+  /** Said above the form, in the same message. */
+  intro?: string;
 }
 
-interface FormState extends ReferralFormOptions {
+interface FormState extends Omit<ReferralFormOptions, 'intro'> {
   formId: string;
   values: ReferralFormValues;
   cardActivityId?: string;
@@ -60,9 +62,10 @@ export class ReferralFormDialog extends Dialog<ReferralFormOptions> {
 
   override async beginDialog(dc: DialogContext, options?: ReferralFormOptions): Promise<DialogTurnResult> {
     if (!options) throw new Error('ReferralFormDialog: needs the screening result');
-    const state: FormState = { ...options, formId: this.intake.newId(), values: {} };
+    const { intro, ...rest } = options;
+    const state: FormState = { ...rest, formId: this.intake.newId(), values: {} };
     dc.activeDialog!.state = state;
-    state.cardActivityId = await sendCard(dc.context, this.formCard(dc.context, state, {}));
+    state.cardActivityId = await sendCard(dc.context, this.formCard(dc.context, state, {}), intro);
     return Dialog.EndOfTurn;
   }
 

@@ -34,17 +34,23 @@ const answerData = z.object({
  * Asks the eligibility questions one at a time. Each can be answered with the card's buttons or
  * by typing; anything else gets the same question again, never a guess.
  */
-export class ScreeningDialog extends Dialog<{ screeningId: string }> {
+export interface ScreeningOptions {
+  screeningId: string;
+  /** Said above the first question, in the same message (one send instead of two). */
+  intro?: string;
+}
+
+export class ScreeningDialog extends Dialog<ScreeningOptions> {
   constructor(private readonly log: Logger) {
     super(SCREENING_DIALOG);
   }
 
-  override async beginDialog(dc: DialogContext, options?: { screeningId: string }): Promise<DialogTurnResult> {
+  override async beginDialog(dc: DialogContext, options?: ScreeningOptions): Promise<DialogTurnResult> {
     const first = nextQuestion({});
     if (!first || !options?.screeningId) throw new Error('ScreeningDialog: needs a screeningId and at least one question');
     const state: ScreeningState = { screeningId: options.screeningId, answers: {}, questionId: first.id, number: 1 };
     dc.activeDialog!.state = state;
-    await this.ask(dc.context, state, false);
+    await this.ask(dc.context, state, false, options.intro);
     return Dialog.EndOfTurn;
   }
 
@@ -93,13 +99,13 @@ export class ScreeningDialog extends Dialog<{ screeningId: string }> {
     }
   }
 
-  private async ask(ctx: TurnContext, state: ScreeningState, retry: boolean): Promise<void> {
+  private async ask(ctx: TurnContext, state: ScreeningState, retry: boolean, intro?: string): Promise<void> {
     const question = questionById(state.questionId);
     if (!question) throw new Error(`ScreeningDialog: unknown question ${state.questionId}`);
     if (retry && state.cardActivityId) {
       // The old card still asks this same question; retire it so only the newest one has buttons.
       await replaceCard(ctx, state.cardActivityId, card([subtle(`Question ${state.number} asked again below.`)]), this.log);
     }
-    state.cardActivityId = await sendCard(ctx, screeningQuestionCard({ screeningId: state.screeningId, question, number: state.number, retry }));
+    state.cardActivityId = await sendCard(ctx, screeningQuestionCard({ screeningId: state.screeningId, question, number: state.number, retry }), intro);
   }
 }

@@ -27,7 +27,17 @@ const UNIDENTIFIED_TEXT =
  * id, never a display name), refuses tenants that are not on the allow-list before anything is
  * stored, and keeps the conversation reference fresh for proactive messages.
  */
+/** How long a conversation reference written by one activity is trusted before the next write. */
+const REFERENCE_REFRESH_MS = 60_000;
+const REFERENCE_CACHE_MAX = 10_000;
+
 export class TenantGuard implements Middleware {
+  /**
+   * Conversations whose reference was written recently, with what was written: a busy chat then
+   * costs one write a minute instead of one per message (the write was a third of a turn's queries).
+   */
+  private readonly recent = new Map<string, { fingerprint: string; at: number }>();
+
   constructor(private readonly o: TenantGuardOptions) {}
 
   async onTurn(ctx: TurnContext, next: () => Promise<void>): Promise<void> {
@@ -63,16 +73,30 @@ export class TenantGuard implements Middleware {
       coordinator: staffTenant && this.o.coordinatorIds.has(aadObjectId),
       displayName: identity.from.name?.trim() || undefined,
     });
-    const conversationType = identity.conversation.conversationType ?? 'personal';
+    await this.captureReference(ctx, tenantId, aadObjectId, identity.conversation.conversationType ?? 'personal');
+    await next();
+  }
+
+  private async captureReference(ctx: TurnContext, tenantId: string, aadObjectId: string, conversationType: string): Promise<void> {
+    const a = ctx.activity;
+    // The activity id is per message; a proactive send never needs it, and keeping it would make
+    // every message a change.
+    const { activityId: _activityId, ...reference } = TurnContext.getConversationReference(a);
+    const conversationId = a.conversation.id;
+    const fingerprint = `${a.serviceUrl}|${tenantId}|${aadObjectId}|${conversationType}`;
+    const now = Date.now();
+    const seen = this.recent.get(conversationId);
+    if (seen && seen.fingerprint === fingerprint && now - seen.at < REFERENCE_REFRESH_MS) return;
     await this.o.refs.upsert({
-      conversationId: identity.conversation.id,
+      conversationId,
       tenantId,
       aadObjectId: conversationType === 'personal' ? aadObjectId : null,
       conversationType,
       serviceUrl: a.serviceUrl,
-      reference: TurnContext.getConversationReference(a) as unknown as JsonObject,
+      reference: reference as unknown as JsonObject,
     });
-    await next();
+    if (this.recent.size >= REFERENCE_CACHE_MAX) this.recent.clear();
+    this.recent.set(conversationId, { fingerprint, at: now });
   }
 
   /** One polite answer where the user is waiting for one; silence for events nobody sees. */
