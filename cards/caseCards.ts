@@ -133,11 +133,14 @@ export interface AssignView {
   available: PairChoice[];
   noSuggestionReason?: string;
   error?: string;
+  /** When both facilitators are on the case: who may be replaced (the coordinator picks one). */
+  replaceable?: PairChoice[];
 }
 
 const personLabel = (p: PairChoice) => `${p.name} (${p.openCases}/${p.maxCases} cases${p.experienced ? ', experienced' : ''})`;
 
 export function assignCard(v: AssignView): AdaptiveCard {
+  if (v.replaceable) return replaceCard(v, v.replaceable);
   const replacing = v.keep !== undefined;
   const body: CardElement[] = [
     heading(replacing ? `Choose a replacement for ${v.reference}` : `Assign facilitators to ${v.reference}`),
@@ -159,6 +162,19 @@ export function assignCard(v: AssignView): AdaptiveCard {
   body.push({ type: 'Input.ChoiceSet', id: 'facilitatorA', label: replacing ? 'Replacement' : 'First facilitator', choices: people, style: 'compact', isRequired: true, errorMessage: 'Choose a facilitator.' });
   if (!replacing) body.push({ type: 'Input.ChoiceSet', id: 'facilitatorB', label: 'Second facilitator', choices: people, style: 'compact', isRequired: true, errorMessage: 'Choose a second facilitator.' });
   return card(body, [execute(replacing ? 'Offer to the chosen person' : 'Offer to the chosen pair', CASE_VERBS.assignConfirm, { caseId: v.caseId, choice: 'free' }, { style: 'positive' })]);
+}
+
+/** Swapping one of two facilitators who are on the case: who leaves, and who takes over. */
+function replaceCard(v: AssignView, onCase: PairChoice[]): AdaptiveCard {
+  const body: CardElement[] = [heading(`Replace a facilitator on ${v.reference}`)];
+  if (v.complex) body.push(para('Complex case: at least one experienced facilitator is needed.', { color: 'Warning' }));
+  if (v.error) body.push(para(v.error, { color: 'Attention' }));
+  body.push(
+    subtle('The person replaced is told, and no longer sees the case. The one who stays keeps it.'),
+    { type: 'Input.ChoiceSet', id: 'removeFacilitator', label: 'Replace', choices: onCase.map((p) => ({ title: p.name, value: p.aadObjectId })), style: 'expanded', isRequired: true, errorMessage: 'Choose who leaves the case.' },
+    { type: 'Input.ChoiceSet', id: 'facilitatorA', label: 'With', choices: v.available.map((p) => ({ title: personLabel(p), value: p.aadObjectId })), style: 'compact', isRequired: true, errorMessage: 'Choose who takes over.' },
+  );
+  return card(body, [execute('Replace', CASE_VERBS.assignConfirm, { caseId: v.caseId, choice: 'replace' }, { style: 'destructive' })]);
 }
 
 export interface OfferView {

@@ -19,6 +19,7 @@ import { CaseWorkflow } from './app/caseWorkflow';
 import { RosterService } from './app/rosterService';
 import { createProactiveAdapter } from './teams/proactiveAdapter';
 import { ProactiveSender } from './teams/proactiveSender';
+import { BackgroundTasks } from './app/background';
 
 export interface AppOptions {
   log?: Logger;
@@ -28,6 +29,8 @@ export interface AppOptions {
 export interface App {
   url: string;
   port: number;
+  /** Resolves when announcements that follow a change (offers, notices) have all been sent. */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,7 +68,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     serviceUrlForTenant: (tenantId) => refs.serviceUrlForTenant(tenantId),
     onPermanentFailure: (failure) => late.workflow?.reportUnreachable(failure),
   });
+  const background = new BackgroundTasks(log);
   const workflow = new CaseWorkflow({
+    background,
     cases,
     assignments: new AssignmentRepository(pool),
     roster: rosterRepo,
@@ -82,7 +87,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     screenings: new ScreeningRepository(pool),
     clock,
     log,
-    onReferralCreated: (caseId) => workflow.announceReferral(caseId),
+    onReferralCreated: async (caseId) => background.run('announce referral', { caseId }, () => workflow.announceReferral(caseId)),
   });
   const roster = new RosterService(rosterRepo, config.STAFF_TENANT_ID, log);
   const { adapter, bot } = createBot({ config, log, intake, refs, storage: new PgStorage(pool), workflow, roster });
@@ -106,9 +111,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   return {
     port,
     url: `http://127.0.0.1:${port}`,
+    idle: () => background.idle(),
     close: () => {
       closing ??= (async () => {
         await http.close(config.SHUTDOWN_GRACE_MS);
+        await background.idle();
         redis.disconnect();
         await pool.end();
         log.info('RJ Referrals stopped');

@@ -27,6 +27,7 @@ import type { ConversationRefRepository } from '../store/conversationRefReposito
 import { z } from 'zod';
 import type { Actor } from './actor';
 import { displayDate, type Clock } from './clock';
+import type { BackgroundTasks } from './background';
 
 /** What the app needs from the proactive sender (src/teams), without depending on botbuilder. */
 export interface Messenger {
@@ -49,6 +50,7 @@ export interface WorkflowDeps {
   staffTenantId: string;
   clock: Clock;
   log: Logger;
+  background: BackgroundTasks;
 }
 
 export const REFERRALS_CHANNEL_KEY = 'referrals_channel';
@@ -237,12 +239,18 @@ export class CaseWorkflow {
       await tx.setTriage({ by: who.aadObjectId, at: now, declineReason: decision === 'decline' ? [label, note?.trim()].filter(Boolean).join(': ') : undefined });
     });
     if (!r.ok) return refused(r.message);
-    if (decision === 'decline' && r.events.length > 0) {
-      await this.tellReferrer(r.locked, 'The restorative justice service has reviewed this referral and cannot take it on. Contact the service if you would like to discuss it.');
-    }
     this.d.log.info({ caseId, decision, changed: r.events.length > 0 }, 'referral triaged');
-    const c = await this.refreshChannelCard(caseId);
-    return c ? { kind: 'card', card: c } : refused('That case could not be found.');
+    const view = await this.channelView(caseId);
+    if (!view) return refused('That case could not be found.');
+    if (r.events.length > 0) {
+      this.d.background.run('triage notices', { caseId }, async () => {
+        await this.refreshChannelCard(caseId);
+        if (decision === 'decline') {
+          await this.tellReferrer(r.locked, 'The restorative justice service has reviewed this referral and cannot take it on. Contact the service if you would like to discuss it.');
+        }
+      });
+    }
+    return { kind: 'card', card: channelCaseCard(view) };
   }
 
   private async requireView(caseId: string): Promise<ChannelCaseView> {
@@ -287,7 +295,13 @@ export class CaseWorkflow {
       };
     }
     if (live.length === 2) {
-      return refused('Both facilitators are on the case. To swap one, use Replace a facilitator on the case card.');
+      return {
+        kind: 'card',
+        card: assignCard({
+          caseId, reference: c.reference, complex: c.complex, error, available, suggestions: [],
+          replaceable: live.map((o) => choice(o.facilitatorAadId)).filter((p): p is PairChoice => p !== undefined),
+        }),
+      };
     }
     const r = suggestPairs(roster, { complex: c.complex, exclude: declined, limit: 3 });
     return {
@@ -356,11 +370,15 @@ export class CaseWorkflow {
       }
     });
     if (!r.ok) return this.assignView(await this.plainActor(who), caseId, r.message);
-    for (const o of removed) await this.tellRemoved(o);
-    for (const o of created) await this.sendOffer(o.id);
-    const c = await this.refreshChannelCard(caseId);
     this.d.log.info({ caseId, offered: created.length, removed: removed.length }, 'facilitators offered');
-    return c ? { kind: 'card', card: c } : refused('That case could not be found.');
+    // Offers go out after the answer to the click: a throttled send must not time the card out.
+    this.d.background.run('offer sends', { caseId }, async () => {
+      for (const o of removed) await this.tellRemoved(o);
+      for (const o of created) await this.sendOffer(o.id);
+      await this.refreshChannelCard(caseId);
+    });
+    const view = await this.channelView(caseId);
+    return view ? { kind: 'card', card: channelCaseCard(view) } : refused('That case could not be found.');
   }
 
   private async plainActor(who: DomainActor): Promise<Actor> {
@@ -448,15 +466,17 @@ export class CaseWorkflow {
       return view ? { kind: 'card', card: offerCard({ ...view, message: r.message }) } : refused(r.message);
     }
     const fresh = (await this.d.assignments.getOffer(offer.id)) ?? offer;
-    if (r.events.some((e) => e.type === 'pair_confirmed')) await this.pairConfirmed(offer.caseId);
-    else if (r.events.some((e) => e.type === 'offer_accepted') && r.facts.pairConfirmed) await this.sendDetails(offer.caseId, [offer.facilitatorAadId]);
-    if (r.events.some((e) => e.type === 'offer_declined')) {
-      await this.refreshChannelCard(offer.caseId);
-      const channel = await this.channelId();
-      const text = `A facilitator declined case ${r.locked.reference}. Open the case card and choose **Choose replacement**.`;
-      if (channel) await this.d.messenger.sendToConversation(channel, { type: 'message', text });
-    } else if (r.events.length > 0) {
-      await this.refreshChannelCard(offer.caseId);
+    if (r.events.length > 0) {
+      this.d.background.run('offer answer notices', { caseId: offer.caseId, offerId }, async () => {
+        if (r.events.some((e) => e.type === 'pair_confirmed')) await this.pairConfirmed(offer.caseId);
+        else if (r.events.some((e) => e.type === 'offer_accepted') && r.facts.pairConfirmed) await this.sendDetails(offer.caseId, [offer.facilitatorAadId]);
+        await this.refreshChannelCard(offer.caseId);
+        if (r.events.some((e) => e.type === 'offer_declined')) {
+          const channel = await this.channelId();
+          const text = `A facilitator declined case ${r.locked.reference}. Open the case card and choose **Choose replacement**.`;
+          if (channel) await this.d.messenger.sendToConversation(channel, { type: 'message', text });
+        }
+      });
     }
     this.d.log.info({ offerId, caseId: offer.caseId, answer, changed: r.events.length > 0 }, 'offer answered');
     const view = await this.offerView(fresh);
@@ -466,7 +486,6 @@ export class CaseWorkflow {
   private async pairConfirmed(caseId: string): Promise<void> {
     const offers = (await this.d.assignments.listOffers(caseId)).filter((o) => o.status === 'accepted');
     await this.sendDetails(caseId, offers.map((o) => o.facilitatorAadId));
-    await this.refreshChannelCard(caseId);
     const c = await this.d.cases.getCase(caseId);
     if (c) await this.tellReferrer({ referrerAadId: c.referrerAadId, referrerTenantId: c.referrerTenantId, reference: c.reference } as LockedCase, 'Accepted by the service; facilitators have been assigned.');
   }

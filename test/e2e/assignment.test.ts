@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisUrl } from '../support/redis';
 import { startTestApp, PARTNER_TENANT, STAFF_TENANT } from '../support/app';
 import { Chat, actionsOf, allActions, cardWithAction, invokeCard, cardText, textOf } from '../support/chat';
-import { teamsUserId, type TeamsUser } from '../support/activities';
+import { postActivity, teamsUserId, type TeamsUser } from '../support/activities';
 import { cardsIn } from '../support/cards';
 
 const coord: TeamsUser = { aadObjectId: 'c0000000-0000-4000-8000-00000000c001', tenantId: STAFF_TENANT, name: 'Cora Coordinator' };
@@ -30,7 +30,7 @@ let pool: Pool;
 let connector: ConnectorEmulator;
 let app: App;
 
-const chat = (u: TeamsUser) => new Chat(() => app.url, connector, u);
+const chat = (u: TeamsUser) => new Chat(() => app.url, connector, u, () => app.idle());
 
 /** A message or invoke in the coordinators' team channel, as Teams sends it (the bot is @mentioned). */
 function inChannel(a: Partial<Activity>): Partial<Activity> {
@@ -282,16 +282,57 @@ describe('delivery problems', () => {
     connector.failNext({ match: { conversationId: chat(f1).conversationId }, status: 429, retryAfterSeconds: 1, times: 1 });
     connector.failNext({ match: { conversationId: chat(f2).conversationId }, status: 403, times: 1 });
     const started = Date.now();
-    const result = await c.post(inChannel(c.teams.adaptiveCardAction(free.verb, { ...free.data, facilitatorA: f1.aadObjectId, facilitatorB: f2.aadObjectId }, coord, { replyToId: posted.activityId })));
+    const result = await postActivity(app.url, inChannel(c.teams.adaptiveCardAction(free.verb, { ...free.data, facilitatorA: f1.aadObjectId, facilitatorB: f2.aadObjectId }, coord, { replyToId: posted.activityId })));
+    // The coordinator's click is answered at once; the throttled offer follows.
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(cardText(cardsIn(result.body)[0])).toContain('offered, waiting for an answer');
+    await app.idle();
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     const f1Offers = connector.sentTo(chat(f1).conversationId).filter((a) => cardText(cardsIn(a)[0]).includes(`Case offer: ${reference}`));
     expect(f1Offers).toHaveLength(1);
-    const card = invokeCard(result);
-    expect(cardText(card)).toContain('could not be reached in Teams');
+    expect(cardText(latestCardIn(CHANNEL, reference).card)).toContain('could not be reached in Teams');
     const { rows } = await pool.query('SELECT stale FROM conversation_refs WHERE conversation_id = $1', [chat(f2).conversationId]);
     expect(rows[0].stale).toBe(true);
     expect(connector.sentTo(CHANNEL).some((a) => (a.text ?? '').includes('must install or reopen the RJ Referrals app'))).toBe(true);
     // The state change stands even though one send failed.
     expect(await stageOf(reference)).toBe('assigning');
+  });
+});
+
+describe('replacing a facilitator who accepted', () => {
+  test('the coordinator swaps one of a confirmed pair; the replaced facilitator is told and loses access', async () => {
+    const reference = await refer();
+    const c = chat(coord);
+    let posted = latestCardIn(CHANNEL, reference);
+    const acc = button(posted.card, 'Accept into service');
+    const accepted = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(acc.verb, acc.data, coord, { replyToId: posted.activityId }))));
+    const assign = button(accepted, 'Assign facilitators');
+    const assignCardJson = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(assign.verb, assign.data, coord, { replyToId: posted.activityId }))));
+    const free = button(assignCardJson, 'Offer to the chosen pair');
+    await c.post(inChannel(c.teams.adaptiveCardAction(free.verb, { ...free.data, facilitatorA: f1.aadObjectId, facilitatorB: f3.aadObjectId }, coord, { replyToId: posted.activityId })));
+    for (const u of [f1, f3]) {
+      const offer = latestCardIn(chat(u).conversationId, `Case offer: ${reference}`);
+      const a = button(offer.card, 'Accept');
+      await chat(u).click(a.verb, a.data, offer.activityId);
+    }
+    expect(await stageOf(reference)).toBe('preparation');
+    expect(textOf(await chat(f3).say(`case ${reference}`))).toContain('Harriet Harmed');
+
+    posted = latestCardIn(CHANNEL, reference);
+    const replaceBtn = button(posted.card, 'Replace a facilitator');
+    const swap = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(replaceBtn.verb, replaceBtn.data, coord, { replyToId: posted.activityId }))));
+    expect(cardText(swap)).toContain('Replace a facilitator on');
+    const go = button(swap, 'Replace');
+    await c.post(inChannel(c.teams.adaptiveCardAction(go.verb, { ...go.data, removeFacilitator: f3.aadObjectId, facilitatorA: f2.aadObjectId }, coord, { replyToId: posted.activityId })));
+    const toF3 = connector.sentTo(chat(f3).conversationId).map((a) => a.text ?? '').join('\n');
+    expect(toF3).toContain(`You are no longer assigned to case ${reference}`);
+    const refusedNow = textOf(await chat(f3).say(`case ${reference}`));
+    expect(refusedNow).toContain('You can only see cases you referred or that are assigned to you.');
+    const offer2 = latestCardIn(chat(f2).conversationId, `Case offer: ${reference}`);
+    const a2 = button(offer2.card, 'Accept');
+    await chat(f2).click(a2.verb, a2.data, offer2.activityId);
+    expect(textOf(await chat(f2).say(`case ${reference}`))).toContain('Harriet Harmed');
+    const { rows } = await pool.query("SELECT o.status FROM offers o JOIN cases c ON c.id = o.case_id WHERE c.reference = $1 ORDER BY o.offered_at", [reference]);
+    expect(rows.map((r) => r.status)).toEqual(['accepted', 'withdrawn', 'accepted']);
   });
 });

@@ -56,7 +56,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const chatWith = (user: TeamsUser) => new Chat(() => app.url, connector, user);
+const chatWith = (user: TeamsUser) => new Chat(() => app.url, connector, user, () => app.idle());
 
 /** Answers every question as `answers` says, by clicking (default) or typing; returns the last turn. */
 async function screen(chat: Chat, answers: Record<string, Ans>, how: 'click' | 'type' | 'mixed' = 'click'): Promise<TurnResult> {

@@ -70,6 +70,8 @@ export class Chat {
     private readonly appUrl: () => string,
     readonly connector: ConnectorEmulator,
     readonly user: TeamsUser,
+    /** Waits for the app's follow-up sends (offers, notices) so a turn's result includes them. */
+    private readonly settle: () => Promise<void> = async () => {},
   ) {
     this.teams = teamsChannel({ serviceUrl: connector.url });
   }
@@ -81,6 +83,7 @@ export class Chat {
   async post(activity: Partial<Activity>): Promise<TurnResult> {
     const before = this.connector.requests().length;
     const res: PostResult = await postActivity(this.appUrl(), activity);
+    await this.settle();
     const fresh = this.connector.requests().slice(before);
     const sent = this.connector.sent().filter((a) => fresh.some((r) => r.assignedId === a.id));
     const updated = fresh
