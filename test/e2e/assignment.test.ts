@@ -336,3 +336,48 @@ describe('replacing a facilitator who accepted', () => {
     expect(rows.map((r) => r.status)).toEqual(['accepted', 'withdrawn', 'accepted']);
   });
 });
+
+describe('declining at triage, opening a case from the channel, adding from the team', () => {
+  test('decline needs a reason; then the case is declined and the referrer told, without detail', async () => {
+    const reference = await refer();
+    const c = chat(coord);
+    const posted = latestCardIn(CHANNEL, reference);
+    const decline = button(posted.card, 'Decline');
+    const noReason = await c.post(inChannel(c.teams.adaptiveCardAction(decline.verb, decline.data, coord, { replyToId: posted.activityId })));
+    expect(cardText(invokeCard(noReason))).toContain('Choose a reason before declining.');
+    expect(await stageOf(reference)).toBe('referred');
+    const done = await c.post(inChannel(c.teams.adaptiveCardAction(decline.verb, { ...decline.data, declineReason: 'not_suitable', declineNote: 'Discussed at panel' }, coord, { replyToId: posted.activityId })));
+    expect(cardText(invokeCard(done))).toContain('Declined by Cora Coordinator');
+    expect(await stageOf(reference)).toBe('declined');
+    const toReferrer = connector.sentTo(chat(alice).conversationId).map((a) => a.text ?? '').join('\n');
+    expect(toReferrer).toContain(`Referral ${reference}: The restorative justice service has reviewed this referral and cannot take it on.`);
+    expect(toReferrer).not.toContain('panel');
+    expect(textOf(await chat(alice).say(`case ${reference}`))).toContain('Declined by the service');
+  });
+
+  test('Open on the channel card sends the details to the coordinator\'s own chat, never to the channel', async () => {
+    const reference = await refer();
+    const c = chat(coord);
+    const posted = latestCardIn(CHANNEL, reference);
+    const open = button(posted.card, 'Open');
+    const channelBefore = connector.sentTo(CHANNEL).length;
+    const r = await c.post(inChannel(c.teams.adaptiveCardAction(open.verb, open.data, coord, { replyToId: posted.activityId })));
+    expect(JSON.stringify(r.body)).toContain('in your 1:1 chat with RJ Referrals');
+    expect(latestCardIn(chat(coord).conversationId, `Case ${reference}`).card).toBeDefined();
+    expect(connector.sentTo(CHANNEL).slice(channelBefore).some((a) => JSON.stringify(a).includes('Harriet'))).toBe(false);
+  });
+
+  test('the roster card offers the team\'s members who are not on it yet, and adds a coordinator', async () => {
+    const newcomer = { id: '29:newcomer', name: 'Nia New', aadObjectId: 'n0000000-0000-4000-8000-00000000n001', tenantId: STAFF_TENANT };
+    connector.setRoster([...[f1, f2, f3, f4, coord].map((u) => ({ id: teamsUserId(u), name: u.name, aadObjectId: u.aadObjectId, tenantId: STAFF_TENANT })), newcomer]);
+    const c = chat(coord);
+    const turn = await c.post(channelMessage(c, 'roster'));
+    const rosterCardJson = cardsIn(turn.sent[0])[0]!;
+    expect(JSON.stringify(rosterCardJson)).toContain('Nia New');
+    const add = button(rosterCardJson, 'Add');
+    const added = await c.post(inChannel(c.teams.adaptiveCardAction(add.verb, { ...add.data, newMember: newcomer.aadObjectId, newRole: 'coordinator' }, coord, { replyToId: turn.sent[0]!.id })));
+    expect(cardText(invokeCard(added))).toContain('Nia New added as a coordinator.');
+    const { rows } = await pool.query('SELECT coordinator, facilitator FROM staff WHERE aad_object_id = $1', [newcomer.aadObjectId]);
+    expect(rows[0]).toEqual({ coordinator: true, facilitator: false });
+  });
+});
