@@ -115,6 +115,14 @@ export function channelCaseCard(v: ChannelCaseView): AdaptiveCard {
   return card(body, actions);
 }
 
+/** The ping to coordinators when a facilitator declines: one button to pick someone else. */
+export function replacementNeededCard(caseId: string, reference: string): AdaptiveCard {
+  return card(
+    [para(`A facilitator declined case **${reference}**. The other facilitator's answer stands; choose a replacement.`)],
+    [execute('Choose replacement', CASE_VERBS.assignStart, { caseId }, { style: 'positive' })],
+  );
+}
+
 export interface PairChoice {
   aadObjectId: string;
   name: string;

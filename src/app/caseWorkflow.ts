@@ -4,6 +4,7 @@ import {
   caseDetailsCard,
   caseStatusCard,
   channelCaseCard,
+  replacementNeededCard,
   DECLINE_REASONS,
   offerCard,
   OFFER_DECLINE_REASONS,
@@ -473,8 +474,7 @@ export class CaseWorkflow {
         await this.refreshChannelCard(offer.caseId);
         if (r.events.some((e) => e.type === 'offer_declined')) {
           const channel = await this.channelId();
-          const text = `A facilitator declined case ${r.locked.reference}. Open the case card and choose **Choose replacement**.`;
-          if (channel) await this.d.messenger.sendToConversation(channel, { type: 'message', text });
+          if (channel) await this.d.messenger.sendToConversation(channel, replacementNeededCard(r.locked.id, r.locked.reference));
         }
       });
     }

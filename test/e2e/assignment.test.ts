@@ -182,7 +182,7 @@ describe('from referral to a confirmed pair', () => {
     expect(JSON.stringify(denied.body)).toContain('Only the facilitator this case was offered to');
   });
 
-  test('both accept at the same instant (one twice): the pair is confirmed once, details go to both, the referrer is told', async () => {
+  test('three people accept two places at the same instant (one twice): the pair is confirmed once, details go to both, the referrer is told', async () => {
     const { rows } = await pool.query<{ facilitator_aad_id: string }>("SELECT o.facilitator_aad_id FROM offers o JOIN cases c ON c.id = o.case_id WHERE c.reference = $1 AND o.status = 'offered'", [reference]);
     const users = rows.map((r) => [f1, f2, f3].find((u) => u.aadObjectId === r.facilitator_aad_id)!);
     const clicks = users.map((u) => {
@@ -190,8 +190,16 @@ describe('from referral to a confirmed pair', () => {
       const acc = button(offer.card, 'Accept');
       return () => chat(u).click(acc.verb, acc.data, offer.activityId);
     });
-    const results = await Promise.all([clicks[0]!(), clicks[1]!(), clicks[0]!()]);
-    for (const r of results) expect(cardText(invokeCard(r))).toContain('Accepted by you');
+    const outsider = [f1, f2, f3].find((u) => !users.includes(u))!;
+    const firstOffer = latestCardIn(chat(users[0]!).conversationId, `Case offer: ${reference}`);
+    const grab = button(firstOffer.card, 'Accept');
+    const [a, b, again, intruder] = await Promise.all([
+      clicks[0]!(), clicks[1]!(), clicks[0]!(), chat(outsider).click(grab.verb, grab.data, firstOffer.activityId),
+    ]);
+    for (const r of [a!, b!, again!]) expect(cardText(invokeCard(r))).toContain('Accepted by you');
+    expect(JSON.stringify(intruder!.body)).toContain('Only the facilitator this case was offered to');
+    const accepted = await pool.query("SELECT count(*)::int AS n FROM offers o JOIN cases c ON c.id = o.case_id WHERE c.reference = $1 AND o.status = 'accepted'", [reference]);
+    expect(accepted.rows[0].n).toBe(2);
     expect(await stageOf(reference)).toBe('preparation');
     const events = await pool.query("SELECT count(*)::int AS n FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.reference = $1 AND e.type = 'pair_confirmed'", [reference]);
     expect(events.rows[0].n).toBe(1);
@@ -246,7 +254,8 @@ describe('a decline and a replacement', () => {
 
     posted = latestCardIn(CHANNEL, reference);
     expect(cardText(posted.card)).toContain('Finn Two: declined (I do not have capacity)');
-    expect(connector.sentTo(CHANNEL).some((a) => (a.text ?? '').includes(`declined case ${reference}`))).toBe(true);
+    const ping = latestCardIn(CHANNEL, `declined case **${reference}**`);
+    expect(button(ping.card, 'Choose replacement').data.caseId).toBe(button(posted.card, 'Open').data.caseId);
     const choose = button(posted.card, 'Choose replacement');
     const replaceCard = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(choose.verb, choose.data, coord, { replyToId: posted.activityId }))));
     expect(cardText(replaceCard)).toContain('Staying on the case: Fay One');
