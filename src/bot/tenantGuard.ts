@@ -74,6 +74,7 @@ export class TenantGuard implements Middleware {
       displayName: identity.from.name?.trim() || undefined,
     });
     await this.captureReference(ctx, tenantId, aadObjectId, identity.conversation.conversationType ?? 'personal');
+    this.o.log.debug({ activityId: a.id, activityType: a.type, invoke: a.name, conversationId: a.conversation.id, tenantId, aadObjectId }, 'activity');
     await next();
   }
 

@@ -13,6 +13,8 @@ export interface TestAppOptions {
   redisUrl: string;
   env?: Record<string, string>;
   clock?: Clock;
+  /** Collects every log line (JSON) instead of discarding them, at debug level. */
+  logLines?: string[];
 }
 
 /** The real app, in-process, on a free port, with test tenants; logs are silent unless TEST_LOG is set. */
@@ -24,9 +26,11 @@ export async function startTestApp(o: TestAppOptions): Promise<App> {
     REDIS_URL: o.redisUrl,
     STAFF_TENANT_ID: STAFF_TENANT,
     PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`,
-    LOG_LEVEL: process.env.TEST_LOG ?? 'silent',
+    LOG_LEVEL: o.logLines ? 'debug' : process.env.TEST_LOG ?? 'silent',
     SHUTDOWN_GRACE_MS: '2000',
     ...o.env,
   });
-  return createApp(config, { log: createLogger(config.LOG_LEVEL), clock: o.clock });
+  const lines = o.logLines;
+  const log = lines ? createLogger(config.LOG_LEVEL, { write: (line: string) => void lines.push(line) }) : createLogger(config.LOG_LEVEL);
+  return createApp(config, { log, clock: o.clock });
 }
