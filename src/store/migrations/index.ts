@@ -1,5 +1,7 @@
 import { sql as initial } from './001_initial';
 import { sql as assignment } from './002_assignment';
+import { sql as reminders } from './003_reminders';
+import { sql as progress } from './004_progress';
 
 export interface Migration {
   /** Recorded in schema_migrations; applied in ascending order of this string. */
@@ -11,4 +13,6 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: '001_initial', sql: initial },
   { version: '002_assignment', sql: assignment },
+  { version: '003_reminders', sql: reminders },
+  { version: '004_progress', sql: progress },
 ];

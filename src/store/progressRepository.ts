@@ -1,0 +1,192 @@
+import type { Pool } from 'pg';
+import type { CaseStage, OffenceType } from '../domain/vocabulary';
+import { CaseNotFoundError, type CaseTxEvent } from './assignmentRepository';
+import { CaseRepository, type CaseEventRecord } from './caseRepository';
+import { withTransaction, type Queryable } from './db';
+import { normaliseAadId } from './rosterRepository';
+import { isUuid } from './types';
+
+export const NOTE_KINDS = ['contact', 'risk', 'conference_attendees', 'conference_not_held', 'closing', 'reopening'] as const;
+export type NoteKind = (typeof NOTE_KINDS)[number];
+
+export interface CaseNote {
+  id: string;
+  caseId: string;
+  kind: NoteKind;
+  text: string;
+  authorAadId: string;
+  at: Date;
+}
+
+/** The case row as progress needs it, read under the lock. */
+export interface ProgressCase {
+  id: string;
+  reference: string;
+  stage: CaseStage;
+  referrerAadId: string;
+  referrerTenantId: string;
+  createdAt: Date;
+}
+
+/** The subset of a locked-case transaction that running lifecycle commands needs (CaseTx has it too). */
+export interface CommandTx {
+  readonly locked: { readonly stage: CaseStage };
+  listEvents(): Promise<CaseEventRecord[]>;
+  appendEvent(event: CaseTxEvent): Promise<CaseEventRecord>;
+  setStage(stage: CaseStage): Promise<void>;
+}
+
+export interface ProgressTx extends CommandTx {
+  readonly locked: ProgressCase;
+  /** The note commits or rolls back with the event that refers to it. */
+  insertNote(note: { id: string; kind: NoteKind; text: string; authorAadId: string }): Promise<void>;
+}
+
+export interface OpenCaseRow {
+  id: string;
+  reference: string;
+  stage: CaseStage;
+  offenceType: OffenceType;
+  createdAt: Date;
+  /** Facilitators who accepted and are still on the case. */
+  facilitators: string[];
+}
+
+interface LockedRow {
+  id: string;
+  reference: string;
+  stage: CaseStage;
+  referrer_aad_id: string;
+  referrer_tenant_id: string;
+  created_at: Date;
+}
+
+const EVENT_COLUMNS = 'id, case_id, at, actor_aad_id, actor_role, type, data';
+
+/**
+ * Case progress writes (contacts, consent, risk, conference, closing) and the reads behind the case
+ * card and the lists. Writes take the same row lock as AssignmentRepository (`SELECT … FOR UPDATE`
+ * on the case), so progress and assignment changes to one case serialise with each other.
+ */
+export class ProgressRepository {
+  private readonly events: CaseRepository;
+
+  constructor(private readonly pool: Pool) {
+    this.events = new CaseRepository(pool);
+  }
+
+  async withCaseLocked<T>(caseId: string, fn: (tx: ProgressTx) => Promise<T>): Promise<T> {
+    if (!isUuid(caseId)) throw new CaseNotFoundError(caseId);
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<LockedRow>(
+        'SELECT id, reference, stage, referrer_aad_id, referrer_tenant_id, created_at FROM cases WHERE id = $1 FOR UPDATE',
+        [caseId],
+      );
+      const r = rows[0];
+      if (!r) throw new CaseNotFoundError(caseId);
+      const locked: ProgressCase = {
+        id: r.id,
+        reference: r.reference,
+        stage: r.stage,
+        referrerAadId: r.referrer_aad_id,
+        referrerTenantId: r.referrer_tenant_id,
+        createdAt: r.created_at,
+      };
+      return fn(new Tx(client, this.events, locked));
+    });
+  }
+
+  /** Notes by id, for the case card. Only the asked-for ids of the one case are read. */
+  async notes(caseId: string, ids: readonly string[]): Promise<Map<string, CaseNote>> {
+    const wanted = ids.filter(isUuid);
+    if (!isUuid(caseId) || wanted.length === 0) return new Map();
+    const { rows } = await this.pool.query<{ id: string; case_id: string; kind: NoteKind; text: string; author_aad_id: string; at: Date }>(
+      'SELECT id, case_id, kind, text, author_aad_id, at FROM case_notes WHERE case_id = $1 AND id = ANY($2::uuid[])',
+      [caseId, wanted],
+    );
+    return new Map(rows.map((r) => [r.id, { id: r.id, caseId: r.case_id, kind: r.kind, text: r.text, authorAadId: r.author_aad_id, at: r.at }]));
+  }
+
+  /** A case's whole log, oldest first (the case card folds it). */
+  async listEvents(caseId: string): Promise<CaseEventRecord[]> {
+    if (!isUuid(caseId)) return [];
+    const { rows } = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM case_events WHERE case_id = $1 ORDER BY id`, [caseId]);
+    return rows.map(toEvent);
+  }
+
+  /** Every event of the given cases, oldest first per case. */
+  async eventsOf(caseIds: readonly string[]): Promise<Map<string, CaseEventRecord[]>> {
+    const ids = caseIds.filter(isUuid);
+    const out = new Map<string, CaseEventRecord[]>(ids.map((id) => [id, []]));
+    if (ids.length === 0) return out;
+    const { rows } = await this.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM case_events WHERE case_id = ANY($1::uuid[]) ORDER BY case_id, id`,
+      [ids],
+    );
+    for (const r of rows) out.get(r.case_id)?.push(toEvent(r));
+    return out;
+  }
+
+  /** Open cases (accepted into the service, not closed), oldest reference first; optionally one facilitator's. */
+  async openCases(filter: { facilitatorAadId?: string; stage?: CaseStage } = {}): Promise<OpenCaseRow[]> {
+    const { rows } = await this.pool.query<{ id: string; reference: string; stage: CaseStage; offence_type: OffenceType; created_at: Date; facilitators: string[] | null }>(
+      `SELECT c.id, c.reference, c.stage, c.offence_type, c.created_at,
+              array_remove(array_agg(o.facilitator_aad_id ORDER BY o.answered_at), NULL) AS facilitators
+       FROM cases c LEFT JOIN offers o ON o.case_id = c.id AND o.status = 'accepted'
+       WHERE c.stage NOT IN ('referred', 'declined', 'closed')
+         AND ($1::text IS NULL OR c.stage = $1)
+       GROUP BY c.id
+       HAVING $2::text IS NULL OR $2 = ANY(array_agg(o.facilitator_aad_id))
+       ORDER BY c.ref_year, c.ref_seq`,
+      [filter.stage ?? null, filter.facilitatorAadId ? normaliseAadId(filter.facilitatorAadId) : null],
+    );
+    return rows.map((r) => ({ id: r.id, reference: r.reference, stage: r.stage, offenceType: r.offence_type, createdAt: r.created_at, facilitators: r.facilitators ?? [] }));
+  }
+}
+
+interface EventRow {
+  id: string;
+  case_id: string;
+  at: Date;
+  actor_aad_id: string | null;
+  actor_role: CaseEventRecord['actorRole'];
+  type: string;
+  data: CaseEventRecord['data'];
+}
+
+function toEvent(r: EventRow): CaseEventRecord {
+  return { id: r.id, caseId: r.case_id, at: r.at, actorAadId: r.actor_aad_id, actorRole: r.actor_role, type: r.type, data: r.data };
+}
+
+class Tx implements ProgressTx {
+  constructor(
+    private readonly client: Queryable,
+    private readonly events: CaseRepository,
+    readonly locked: ProgressCase,
+  ) {}
+
+  async listEvents(): Promise<CaseEventRecord[]> {
+    const { rows } = await this.client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM case_events WHERE case_id = $1 ORDER BY id`, [this.locked.id]);
+    return rows.map(toEvent);
+  }
+
+  async appendEvent(event: CaseTxEvent): Promise<CaseEventRecord> {
+    const record = await this.events.appendEvent(this.client, { ...event, caseId: this.locked.id });
+    // As AssignmentRepository: only people's actions count as activity for the stale-case reminder.
+    if (event.actorRole !== 'system') {
+      await this.client.query('UPDATE cases SET last_activity_at = GREATEST(last_activity_at, $2) WHERE id = $1', [this.locked.id, record.at]);
+    }
+    return record;
+  }
+
+  async setStage(stage: CaseStage): Promise<void> {
+    await this.client.query('UPDATE cases SET stage = $2 WHERE id = $1', [this.locked.id, stage]);
+  }
+
+  async insertNote(note: { id: string; kind: NoteKind; text: string; authorAadId: string }): Promise<void> {
+    await this.client.query(
+      'INSERT INTO case_notes (id, case_id, kind, text, author_aad_id) VALUES ($1, $2, $3, $4, $5)',
+      [note.id, this.locked.id, note.kind, note.text, note.authorAadId],
+    );
+  }
+}
