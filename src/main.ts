@@ -20,6 +20,9 @@ import { RosterService } from './app/rosterService';
 import { createProactiveAdapter } from './teams/proactiveAdapter';
 import { ProactiveSender } from './teams/proactiveSender';
 import { BackgroundTasks } from './app/background';
+import { CaseProgressService } from './app/caseProgress';
+import { ProgressRepository } from './store/progressRepository';
+import { createWorkingCalendar } from './domain/workingTime';
 
 export interface AppOptions {
   log?: Logger;
@@ -54,6 +57,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
 
   const refs = new ConversationRefRepository(pool);
+  // Every committed change to a case ends here, so whatever follows a case's state (the reminder
+  // schedule) is brought up to date by one call site. Failures are logged; the change stands.
+  const caseChangeListeners: ((caseId: string) => Promise<void>)[] = [];
+  const onCaseChanged = async (caseId: string): Promise<void> => {
+    for (const listener of caseChangeListeners) {
+      try {
+        await listener(caseId);
+      } catch (err) {
+        log.error({ caseId, err: err instanceof Error ? err.message : String(err) }, 'case change follow-up failed');
+      }
+    }
+  };
   const cases = new CaseRepository(pool, { now: clock });
   const rosterRepo = new RosterRepository(pool);
   await rosterRepo.seedCoordinators(config.COORDINATOR_AAD_IDS, config.STAFF_TENANT_ID);
@@ -71,6 +86,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const background = new BackgroundTasks(log);
   const workflow = new CaseWorkflow({
     background,
+    onCaseChanged,
     cases,
     assignments: new AssignmentRepository(pool),
     roster: rosterRepo,
@@ -87,10 +103,24 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     screenings: new ScreeningRepository(pool),
     clock,
     log,
-    onReferralCreated: async (caseId) => background.run('announce referral', { caseId }, () => workflow.announceReferral(caseId)),
+    onReferralCreated: async (caseId) => {
+      await onCaseChanged(caseId);
+      background.run('announce referral', { caseId }, () => workflow.announceReferral(caseId));
+    },
   });
   const roster = new RosterService(rosterRepo, config.STAFF_TENANT_ID, log);
-  const { adapter, bot } = createBot({ config, log, intake, refs, storage: new PgStorage(pool), workflow, roster });
+  const progress = new CaseProgressService({
+    cases,
+    progress: new ProgressRepository(pool),
+    roster: rosterRepo,
+    messenger: sender,
+    domainActor: (a) => workflow.domainActor(a),
+    calendar: createWorkingCalendar(),
+    clock,
+    log,
+    onCaseChanged,
+  });
+  const { adapter, bot } = createBot({ config, log, intake, refs, storage: new PgStorage(pool), workflow, roster, progress });
   const http = createServer({
     log,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,

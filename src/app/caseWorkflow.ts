@@ -13,8 +13,8 @@ import {
   type PairChoice,
 } from '../../cards/caseCards';
 import { referrerStatus } from '../../cards/myReferrals';
-import { decide, type CaseCommand } from '../domain/lifecycle';
-import { apply, eventData, parseCaseEvent, replay, caseView, type CaseEvent, type CaseFacts } from '../domain/caseState';
+import type { CaseCommand } from '../domain/lifecycle';
+import { parseCaseEvent, replay, caseView, type CaseEvent, type CaseFacts } from '../domain/caseState';
 import { can, visibility, type Actor as DomainActor } from '../domain/permissions';
 import { suggestPairs, suggestReplacement, type Facilitator } from '../domain/pairing';
 import { REASON_EXPLANATIONS, type ReasonCode } from '../domain/eligibility';
@@ -27,6 +27,7 @@ import type { SettingsRepository } from '../store/settingsRepository';
 import type { ConversationRefRepository } from '../store/conversationRefRepository';
 import { z } from 'zod';
 import type { Actor } from './actor';
+import { runCaseCommands } from './caseCommands';
 import { displayDate, type Clock } from './clock';
 import type { BackgroundTasks } from './background';
 
@@ -52,6 +53,8 @@ export interface WorkflowDeps {
   clock: Clock;
   log: Logger;
   background: BackgroundTasks;
+  /** After every committed change to a case (the reminder schedule follows it). */
+  onCaseChanged: (caseId: string) => Promise<void>;
 }
 
 export const REFERRALS_CHANNEL_KEY = 'referrals_channel';
@@ -190,34 +193,15 @@ export class CaseWorkflow {
     commands: readonly CaseCommand[],
     extra?: (tx: CaseTx, events: readonly CaseEvent[], c: LockedCase) => Promise<void>,
   ): Promise<{ ok: true; events: readonly CaseEvent[]; facts: CaseFacts; locked: LockedCase } | { ok: false; message: string }> {
-    return this.d.assignments.withCaseLocked(caseId, async (tx) => {
-      const locked = tx.locked;
-      const history = await tx.listEvents();
-      let facts = replay(history.map((e) => parseCaseEvent(e.type, e.data)).filter((e): e is CaseEvent => e !== undefined));
-      const all: CaseEvent[] = [];
-      for (const command of commands) {
-        const decision = decide(facts, command, actor);
-        // A refusal of any step leaves the whole transaction unwritten: nothing half-done.
-        if (!decision.ok) throw new Refusal(decision.message);
-        const before = facts.stage;
-        for (const e of decision.events) {
-          all.push(e);
-          facts = apply(facts, e);
-        }
-        if (decision.nextStage !== before) {
-          const e: CaseEvent = { type: 'stage_changed', from: before, to: decision.nextStage };
-          all.push(e);
-          facts = apply(facts, e);
-        }
-      }
-      for (const e of all) await tx.appendEvent({ actorAadId: actor.aadObjectId, actorRole, type: e.type, data: eventData(e) });
-      if (facts.stage !== locked.stage) await tx.setStage(facts.stage);
-      if (extra) await extra(tx, all, locked);
-      return { ok: true as const, events: all, facts, locked };
-    }).catch((err: unknown) => {
-      if (err instanceof Refusal) return { ok: false as const, message: err.message };
-      throw err;
+    const lock = <T>(id: string, fn: (tx: CaseTx) => Promise<T>) => this.d.assignments.withCaseLocked(id, fn);
+    const r = await runCaseCommands(lock, caseId, actor, actorRole, commands, {
+      extra: async (tx, events) => {
+        if (extra) await extra(tx, events, tx.locked);
+      },
     });
+    if (!r.ok) return { ok: false, message: r.message };
+    if (r.events.length > 0) await this.d.onCaseChanged(caseId);
+    return { ok: true, events: r.events, facts: r.facts, locked: r.locked };
   }
 
   // ---- triage ------------------------------------------------------------------------------------
@@ -583,8 +567,6 @@ export class CaseWorkflow {
     return { kind: 'card', card: offerCard(view) };
   }
 }
-
-class Refusal extends Error {}
 
 function toFacilitator(s: StaffMember): Facilitator {
   return { aadObjectId: s.aadObjectId, active: s.active, experienced: s.experienced, openCases: s.openCases, maxCases: s.maxCases };

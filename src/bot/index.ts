@@ -19,6 +19,9 @@ import type { ReferralIntake } from '../app/referralIntake';
 import type { CaseWorkflow } from '../app/caseWorkflow';
 import type { RosterService } from '../app/rosterService';
 import { caseCommands, caseVerbs } from './caseHandlers';
+import { progressCommands, progressOpenCase, progressVerbs } from './progressHandlers';
+import type { CaseProgressService } from '../app/caseProgress';
+import { CASE_VERBS } from '../../cards/verbs';
 import { displayDate } from '../app/clock';
 import type { Config } from '../config';
 import type { Logger } from '../log';
@@ -37,6 +40,7 @@ export interface BotServices {
   storage: PgStorage;
   workflow: CaseWorkflow;
   roster: RosterService;
+  progress: CaseProgressService;
 }
 
 const MY_REFERRALS_LIMIT = 20;
@@ -168,13 +172,19 @@ export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot }
   ]);
   const caseRoutes = caseCommands({ workflow: s.workflow, roster: s.roster, log });
   for (const [text, handler] of caseRoutes.commands) commands.set(text, handler);
+  const progressDeps = { progress: s.progress, log };
+  const progressRoutes = progressCommands(progressDeps);
+  for (const [text, handler] of progressRoutes.commands) commands.set(text, handler);
 
   const routes: Routes = {
     commands,
-    patterns: caseRoutes.patterns,
+    // The case card of case progress replaces the assignment one for "case RJ-…", so it comes first.
+    patterns: [...progressRoutes.patterns, ...caseRoutes.patterns],
     fallback: continueDialog,
     verbs: new Map([
       ...caseVerbs({ workflow: s.workflow, roster: s.roster, log }),
+      ...progressVerbs(progressDeps),
+      [CASE_VERBS.openCase, progressOpenCase(progressDeps)],
       [VERBS.startReferral, verb(noData, async (ctx) => {
         await startReferral(ctx);
         replyToCard(ctx, { kind: 'message', text: isPersonal(ctx) ? 'Starting a referral.' : PRIVATE_ONLY });

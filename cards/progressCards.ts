@@ -1,0 +1,332 @@
+import { CLOSING_OUTCOMES, PARTY_LABELS, RISK_LEVELS, type Party } from '../src/domain/caseState';
+import { CONTACT_METHODS, CONTACT_OUTCOMES, NOTE_MAX } from '../src/domain/contactForm';
+import { ATTENDEES_MAX, CLOSE_CHOICES, CONSENT_CHOICES, INDIRECT_LABELS, REASON_MAX, RISK_LABELS, SUMMARY_MAX, VENUE_MAX } from '../src/domain/progressForms';
+import {
+  card,
+  execute,
+  facts,
+  heading,
+  para,
+  plain,
+  subtle,
+  type ActionData,
+  type AdaptiveCard,
+  type CardAction,
+  type CardElement,
+  type Choice,
+  type InputChoiceSet,
+  type InputDate,
+  type InputText,
+} from './adaptive';
+import { PROGRESS_VERBS, type ProgressVerb } from './progressVerbs';
+
+/*
+ * The case card and its forms, shown only in a 1:1 chat with a facilitator of the case or a
+ * coordinator. Every user-typed value goes through `plain` so it cannot become Markdown.
+ */
+
+const choices = (o: Readonly<Record<string, string>>): Choice[] => Object.entries(o).map(([value, title]) => ({ title, value }));
+
+export const PARTY_TITLES: Readonly<Record<Party, string>> = { harmed_person: 'Harmed person', offender: 'Person who caused the harm' };
+
+export interface CaseActionButton {
+  title: string;
+  verb: ProgressVerb;
+  data?: ActionData;
+  style?: 'positive' | 'destructive';
+}
+
+export interface ParticipantPanel {
+  party: Party;
+  name: string;
+  borough?: string;
+  phone?: string;
+  email?: string;
+  consent: string;
+  latestContact?: string;
+  latestNote?: string;
+  nextFollowUp?: string;
+  due?: { label: string; overdue: boolean };
+}
+
+export interface CaseCardView {
+  caseId: string;
+  reference: string;
+  stageLabel: string;
+  offence: string;
+  referredOn: string;
+  flags?: string;
+  facilitators: string[];
+  participants: ParticipantPanel[];
+  referral: { description?: string; relationship?: string; riskNotes?: string; accessNeeds?: string };
+  risk?: { line: string; summary?: string; signOff?: string };
+  /** The conference or indirect-communication plan, one line each, history included. */
+  plan: string[];
+  planNote?: string;
+  closed?: { line: string; note?: string };
+  timeline: { on: string; text: string }[];
+  actions: CaseActionButton[];
+  message?: { text: string; kind: 'good' | 'attention' };
+}
+
+function banner(m: CaseCardView['message']): CardElement[] {
+  if (!m) return [];
+  return [{ type: 'Container', style: m.kind === 'good' ? 'good' : 'attention', items: [para(plain(m.text))] }];
+}
+
+const section = (title: string): CardElement => para(`**${title}**`, { spacing: 'Medium' });
+
+function buttons(actions: readonly CaseActionButton[], caseId: string): CardElement[] {
+  const out: CardElement[] = [];
+  // Teams shows a handful of buttons per row; rows of three stay readable on a phone.
+  for (let k = 0; k < actions.length; k += 3) {
+    out.push({
+      type: 'ActionSet',
+      actions: actions.slice(k, k + 3).map((a) => execute(a.title, a.verb, { caseId, ...(a.data ?? {}) }, { ...(a.style ? { style: a.style } : {}), associatedInputs: 'none' })),
+    });
+  }
+  return out;
+}
+
+export function caseCard(v: CaseCardView): AdaptiveCard {
+  const body: CardElement[] = [
+    ...banner(v.message),
+    heading(`Case ${v.reference}`),
+    facts([
+      ['Stage', v.stageLabel],
+      ['Offence', v.offence],
+      ['Referred', v.referredOn],
+      ['Facilitators', v.facilitators.length > 0 ? v.facilitators.map(plain).join(' and ') : 'not yet assigned'],
+      ['Flags', v.flags],
+    ]),
+  ];
+  if (v.referral.description) body.push(subtle(plain(v.referral.description)));
+  for (const p of v.participants) {
+    body.push(
+      section(PARTY_TITLES[p.party]),
+      facts([
+        ['Name', plain(p.name)],
+        ['Borough', p.borough],
+        ['Phone', p.phone ? plain(p.phone) : undefined],
+        ['Email', p.email ? plain(p.email) : undefined],
+        ['Consent', p.consent],
+        ['Latest contact', p.latestContact ?? 'none yet'],
+        ['Next follow-up', p.nextFollowUp],
+      ]),
+    );
+    if (p.latestNote) body.push(subtle(`Note: ${plain(p.latestNote)}`));
+    if (p.due) body.push(para(`${p.due.overdue ? '⚠ ' : ''}${p.due.label}`, { size: 'Small', color: p.due.overdue ? 'Attention' : 'Default', spacing: 'Small' }));
+  }
+  const referrerNotes = [
+    v.referral.relationship ? `Relationship: ${plain(v.referral.relationship)}` : undefined,
+    v.referral.riskNotes ? `Risks noted by the referrer: ${plain(v.referral.riskNotes)}` : undefined,
+    v.referral.accessNeeds ? `Access needs: ${plain(v.referral.accessNeeds)}` : undefined,
+  ].filter((x): x is string => Boolean(x));
+  if (referrerNotes.length > 0) body.push(section('From the referral'), ...referrerNotes.map((t) => para(t, { size: 'Small' })));
+  body.push(section('Risk assessment'), para(v.risk?.line ?? 'Not yet assessed.'));
+  if (v.risk?.summary) body.push(subtle(plain(v.risk.summary)));
+  if (v.risk?.signOff) body.push(para(v.risk.signOff, { size: 'Small' }));
+  body.push(section('Conference or indirect communication'));
+  if (v.plan.length === 0) body.push(para('Nothing planned yet.'));
+  else body.push(...v.plan.map((line) => para(line, { spacing: 'Small' })));
+  if (v.planNote) body.push(subtle(`Attendees: ${plain(v.planNote)}`));
+  if (v.closed) {
+    body.push(section('Closed'), para(v.closed.line));
+    if (v.closed.note) body.push(subtle(`Internal note: ${plain(v.closed.note)}`));
+  }
+  if (v.timeline.length > 0) {
+    body.push(section('Recent history'), { type: 'FactSet', facts: v.timeline.map((t) => ({ title: t.on, value: t.text })) });
+  }
+  body.push(...buttons([...v.actions, { title: 'Refresh', verb: PROGRESS_VERBS.openCase }], v.caseId));
+  return card(body);
+}
+
+// Forms -----------------------------------------------------------------------------------------
+
+export interface FormView {
+  caseId: string;
+  reference: string;
+  values: Readonly<Record<string, string | undefined>>;
+  errors: Readonly<Record<string, string>>;
+  /** Today's date in London, for date pickers' limits. */
+  today: string;
+  message?: string;
+  /** Carried on the submit button, e.g. the contact a correction replaces. */
+  actionData?: ActionData;
+}
+
+type Input = InputText | InputDate | InputChoiceSet;
+
+function field(input: Input, v: FormView): CardElement[] {
+  const value = v.values[input.id];
+  if (value !== undefined && value !== '') input.value = value;
+  const err = v.errors[input.id];
+  if (!err) return [input];
+  // Validation messages are the bot's own words, not user text: no escaping needed.
+  return [input, { type: 'TextBlock', text: err, wrap: true, color: 'Attention', size: 'Small', spacing: 'None', id: `${input.id}Error` }];
+}
+
+function formCard(title: string, v: FormView, intro: string | undefined, inputs: CardElement[], submit: { title: string; verb: ProgressVerb; data?: ActionData }): AdaptiveCard {
+  const errorCount = Object.keys(v.errors).length;
+  const body: CardElement[] = [heading(`${title}: ${v.reference}`)];
+  if (v.message) body.push({ type: 'Container', style: 'attention', items: [para(plain(v.message))] });
+  if (errorCount > 0) {
+    body.push(para(errorCount === 1 ? 'Please correct the field marked below.' : `Please correct the ${errorCount} fields marked below.`, { color: 'Attention' }));
+  }
+  if (intro) body.push(subtle(intro));
+  body.push(...inputs);
+  return card(body, [
+    execute(submit.title, submit.verb, { caseId: v.caseId, ...(submit.data ?? {}), ...(v.actionData ?? {}) }, { style: 'positive' }),
+    execute('Back to the case', PROGRESS_VERBS.openCase, { caseId: v.caseId }, { associatedInputs: 'none' }),
+  ]);
+}
+
+const partyInput = (label: string): InputChoiceSet => ({
+  type: 'Input.ChoiceSet',
+  id: 'party',
+  label,
+  style: 'expanded',
+  isRequired: true,
+  errorMessage: 'Choose who this is about.',
+  choices: choices({ harmed_person: PARTY_TITLES.harmed_person, offender: PARTY_TITLES.offender }),
+});
+
+export function contactFormCard(v: FormView): AdaptiveCard {
+  const correcting = Boolean(v.actionData?.correctsContactId);
+  const intro = correcting
+    ? 'Saving records a corrected contact that replaces the earlier one; the earlier one stays in the history.'
+    : 'The note is kept with the case and never shown in a channel.';
+  return formCard(correcting ? 'Correct contact' : 'Log contact', v, intro, [
+    ...field(partyInput('Contact with'), v),
+    ...field({ type: 'Input.Date', id: 'contactDate', label: 'Date', isRequired: true, errorMessage: 'Enter the date.', max: v.today }, v),
+    ...field({ type: 'Input.Text', id: 'contactTime', label: 'Time (hh:mm)', isRequired: true, errorMessage: 'Enter the time as hh:mm.', maxLength: 5, placeholder: '14:30', regex: '^([01]?\\d|2[0-3]):[0-5]\\d$' }, v),
+    ...field({ type: 'Input.ChoiceSet', id: 'method', label: 'Method', style: 'compact', isRequired: true, errorMessage: 'Choose the method.', choices: choices(CONTACT_METHODS) }, v),
+    ...field({ type: 'Input.ChoiceSet', id: 'outcome', label: 'Outcome', style: 'compact', isRequired: true, errorMessage: 'Choose the outcome.', choices: choices(CONTACT_OUTCOMES) }, v),
+    ...field({ type: 'Input.Text', id: 'note', label: 'Short note (optional)', isMultiline: true, maxLength: NOTE_MAX }, v),
+    ...field({ type: 'Input.Date', id: 'nextFollowUpOn', label: 'Next follow-up (optional)', min: v.today }, v),
+  ], { title: correcting ? 'Save correction' : 'Save contact', verb: PROGRESS_VERBS.contactSave });
+}
+
+export function consentFormCard(v: FormView): AdaptiveCard {
+  return formCard('Record consent', v, 'Taking part is voluntary: consent can be withdrawn at any time.', [
+    ...field(partyInput('Whose consent'), v),
+    ...field({ type: 'Input.ChoiceSet', id: 'consentStatus', label: 'Consent', style: 'expanded', isRequired: true, errorMessage: 'Choose one.', choices: choices(CONSENT_CHOICES) }, v),
+    ...field({ type: 'Input.Date', id: 'consentDate', label: 'Date', isRequired: true, errorMessage: 'Enter the date.', max: v.today }, v),
+  ], { title: 'Save consent', verb: PROGRESS_VERBS.consentSave });
+}
+
+export function riskFormCard(v: FormView): AdaptiveCard {
+  const levels = Object.fromEntries(RISK_LEVELS.map((l) => [l, RISK_LABELS[l]]));
+  return formCard('Risk assessment', v, 'A high risk needs a coordinator to sign it off before any meeting.', [
+    ...field({ type: 'Input.ChoiceSet', id: 'riskLevel', label: 'Risk level', style: 'expanded', isRequired: true, errorMessage: 'Choose the level.', choices: choices(levels) }, v),
+    ...field({ type: 'Input.Date', id: 'riskDate', label: 'Date of the assessment', isRequired: true, errorMessage: 'Enter the date.', max: v.today }, v),
+    ...field({ type: 'Input.Text', id: 'riskSummary', label: 'Short summary', isMultiline: true, isRequired: true, errorMessage: 'Write a short summary.', maxLength: SUMMARY_MAX }, v),
+  ], { title: 'Save assessment', verb: PROGRESS_VERBS.riskSave });
+}
+
+export function conferenceFormCard(v: FormView & { rescheduling: boolean }): AdaptiveCard {
+  return formCard(v.rescheduling ? 'Reschedule the conference' : 'Schedule a conference', v, v.rescheduling ? 'The earlier date stays in the case history.' : undefined, [
+    ...field({ type: 'Input.Date', id: 'conferenceDate', label: 'Date', isRequired: true, errorMessage: 'Enter the date.', min: v.today }, v),
+    ...field({ type: 'Input.Text', id: 'conferenceTime', label: 'Time (hh:mm)', isRequired: true, errorMessage: 'Enter the time as hh:mm.', maxLength: 5, placeholder: '10:00', regex: '^([01]?\\d|2[0-3]):[0-5]\\d$' }, v),
+    ...field({ type: 'Input.Text', id: 'venue', label: 'Venue', isRequired: true, errorMessage: 'Enter the venue.', maxLength: VENUE_MAX, placeholder: 'e.g. HMP Pentonville' }, v),
+    ...field({ type: 'Input.Text', id: 'attendees', label: 'Attendees (optional)', isMultiline: true, maxLength: ATTENDEES_MAX }, v),
+  ], { title: v.rescheduling ? 'Reschedule' : 'Schedule', verb: PROGRESS_VERBS.conferenceSave });
+}
+
+export function indirectFormCard(v: FormView): AdaptiveCard {
+  return formCard('Indirect communication', v, 'Chosen instead of a conference; a scheduled conference is cancelled.', [
+    ...field({ type: 'Input.ChoiceSet', id: 'indirectMethod', label: 'How', style: 'expanded', isRequired: true, errorMessage: 'Choose one.', choices: choices(INDIRECT_LABELS) }, v),
+  ], { title: 'Save', verb: PROGRESS_VERBS.indirectSave });
+}
+
+const YES_NO: Choice[] = [{ title: 'Yes', value: 'yes' }, { title: 'No', value: 'no' }];
+
+/** After the conference date (or when the letters are done): did it happen, with an agreement? */
+export function outcomeFormCard(v: FormView & { indirect: boolean }): AdaptiveCard {
+  const inputs: CardElement[] = [
+    ...field({ type: 'Input.ChoiceSet', id: 'held', label: v.indirect ? 'Was the indirect communication completed?' : 'Did the conference take place?', style: 'expanded', isRequired: true, errorMessage: 'Choose one.', choices: YES_NO }, v),
+    ...field({ type: 'Input.ChoiceSet', id: 'agreement', label: 'Was an outcome agreement made?', style: 'expanded', choices: YES_NO }, v),
+    ...field({ type: 'Input.Date', id: 'reviewOn', label: 'Agreement review date', min: v.today }, v),
+  ];
+  if (!v.indirect) inputs.push(...field({ type: 'Input.Text', id: 'notHeldReason', label: 'If it did not take place: why (it is cancelled; schedule a new one after)', maxLength: REASON_MAX }, v));
+  return formCard(v.indirect ? 'Indirect communication outcome' : 'Conference outcome', v, undefined, inputs, { title: 'Save outcome', verb: PROGRESS_VERBS.outcomeSave });
+}
+
+export function closeFormCard(v: FormView): AdaptiveCard {
+  const outcomes = Object.fromEntries(CLOSE_CHOICES.map((o) => [o, CLOSING_OUTCOMES[o]]));
+  return formCard('Close the case', v, 'The referrer is told the outcome category only.', [
+    ...field({ type: 'Input.ChoiceSet', id: 'closeOutcome', label: 'Outcome', style: 'compact', isRequired: true, errorMessage: 'Choose the outcome.', choices: choices(outcomes) }, v),
+    ...field({ type: 'Input.Text', id: 'closeNote', label: 'Internal note (optional)', isMultiline: true, maxLength: NOTE_MAX }, v),
+  ], { title: 'Close case', verb: PROGRESS_VERBS.closeSave });
+}
+
+export function reopenFormCard(v: FormView): AdaptiveCard {
+  return formCard('Reopen the case', v, undefined, [
+    ...field({ type: 'Input.Text', id: 'reopenReason', label: 'Reason', isMultiline: true, isRequired: true, errorMessage: 'Give a reason.', maxLength: REASON_MAX }, v),
+  ], { title: 'Reopen', verb: PROGRESS_VERBS.reopenSave });
+}
+
+// Lists -----------------------------------------------------------------------------------------
+
+export type ListKind = 'mine' | 'all' | 'overdue';
+
+export interface CaseListRow {
+  caseId: string;
+  reference: string;
+  stageLabel: string;
+  offence: string;
+  facilitators?: string;
+  next: string;
+  overdue: boolean;
+}
+
+export interface CaseListView {
+  kind: ListKind;
+  title: string;
+  rows: CaseListRow[];
+  page: number;
+  pageCount: number;
+  total: number;
+  emptyText: string;
+  /** Coordinators' filters; absent for a facilitator's own list. */
+  filters?: { stages: Choice[]; facilitators: Choice[]; stage?: string; facilitator?: string; overdue?: string };
+}
+
+export function caseListCard(v: CaseListView): AdaptiveCard {
+  const body: CardElement[] = [heading(v.title)];
+  const listData: ActionData = { list: v.kind };
+  if (v.filters) {
+    const f = v.filters;
+    const stage: InputChoiceSet = { type: 'Input.ChoiceSet', id: 'stage', label: 'Stage', style: 'compact', placeholder: 'Any stage', choices: f.stages };
+    if (f.stage) stage.value = f.stage;
+    const who: InputChoiceSet = { type: 'Input.ChoiceSet', id: 'facilitator', label: 'Facilitator', style: 'compact', placeholder: 'Anyone', choices: f.facilitators };
+    if (f.facilitator) who.value = f.facilitator;
+    const overdue: InputChoiceSet = { type: 'Input.ChoiceSet', id: 'overdue', label: 'Show', style: 'compact', choices: [{ title: 'All open cases', value: 'all' }, { title: 'Overdue only', value: 'overdue' }], value: f.overdue ?? 'all' };
+    body.push(stage, who, overdue, { type: 'ActionSet', actions: [execute('Apply filters', PROGRESS_VERBS.list, { ...listData, page: 1 })] });
+  }
+  if (v.rows.length === 0) body.push(para(v.emptyText));
+  for (const r of v.rows) {
+    body.push({
+      type: 'Container',
+      separator: true,
+      items: [
+        para(`**${r.reference}** · ${r.stageLabel} · ${r.offence}`),
+        ...(r.facilitators ? [subtle(plain(r.facilitators))] : []),
+        para(r.next, { size: 'Small', color: r.overdue ? 'Attention' : 'Default', spacing: 'None' }),
+        { type: 'ActionSet', actions: [execute('Open', PROGRESS_VERBS.openCase, { caseId: r.caseId }, { associatedInputs: 'none' })] },
+      ],
+    });
+  }
+  const paging: CardAction[] = [];
+  // Filters travel with the page buttons so paging keeps them.
+  const keep: ActionData = { ...listData, ...(v.filters?.stage ? { stage: v.filters.stage } : {}), ...(v.filters?.facilitator ? { facilitator: v.filters.facilitator } : {}), ...(v.filters?.overdue ? { overdue: v.filters.overdue } : {}) };
+  if (v.page > 1) paging.push(execute('Previous page', PROGRESS_VERBS.list, { ...keep, page: v.page - 1 }, { associatedInputs: 'none' }));
+  if (v.page < v.pageCount) paging.push(execute('Next page', PROGRESS_VERBS.list, { ...keep, page: v.page + 1 }, { associatedInputs: 'none' }));
+  if (v.pageCount > 1) body.push(subtle(`Page ${v.page} of ${v.pageCount} · ${v.total} cases`));
+  else if (v.total > 0) body.push(subtle(`${v.total} case${v.total === 1 ? '' : 's'}`));
+  return card(body, paging);
+}
+
+export function partyLabel(p: Party): string {
+  return PARTY_LABELS[p];
+}

@@ -1,0 +1,26 @@
+/** Case progress verbs: the case card, its forms and the case lists. */
+export const PROGRESS_VERBS = {
+  openCase: 'progress.case',
+  contactForm: 'progress.contact.form',
+  contactSave: 'progress.contact.save',
+  contactCorrect: 'progress.contact.correct',
+  consentForm: 'progress.consent.form',
+  consentSave: 'progress.consent.save',
+  riskForm: 'progress.risk.form',
+  riskSave: 'progress.risk.save',
+  riskSignOff: 'progress.risk.signOff',
+  conferenceForm: 'progress.conference.form',
+  conferenceSave: 'progress.conference.save',
+  indirectForm: 'progress.indirect.form',
+  indirectSave: 'progress.indirect.save',
+  outcomeForm: 'progress.outcome.form',
+  outcomeSave: 'progress.outcome.save',
+  agreementReviewed: 'progress.agreement.reviewed',
+  closeForm: 'progress.close.form',
+  closeSave: 'progress.close.save',
+  confirmWithdrawal: 'progress.withdrawal.confirm',
+  reopenForm: 'progress.reopen.form',
+  reopenSave: 'progress.reopen.save',
+  list: 'progress.list',
+} as const;
+export type ProgressVerb = (typeof PROGRESS_VERBS)[keyof typeof PROGRESS_VERBS];
