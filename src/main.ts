@@ -118,7 +118,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     calendar: createWorkingCalendar(),
     clock,
     log,
-    onCaseChanged,
+    onCaseChanged: async (caseId) => {
+      await onCaseChanged(caseId);
+      workflow.coordinatorCardChanged(caseId);
+    },
   });
   const { adapter, bot } = createBot({ config, log, intake, refs, storage: new PgStorage(pool), workflow, roster, progress });
   const http = createServer({

@@ -72,6 +72,8 @@ const STAGE_FOR_STATUS = (stage: CaseStage) => referrerStatus(stage);
  * and only then announced; a failed announcement never undoes the change.
  */
 export class CaseWorkflow {
+  private readonly refreshing = new Map<string, { dirty: boolean }>();
+
   constructor(private readonly d: WorkflowDeps) {}
 
   /** The domain's view of the actor: roles from the roster (and the configured first coordinators). */
@@ -126,17 +128,43 @@ export class CaseWorkflow {
     }
   }
 
-  /** Re-renders the coordinators' card for a case wherever it was posted. */
-  private async refreshChannelCard(caseId: string, alerts: string[] = []): Promise<AdaptiveCard | undefined> {
-    const view = await this.channelView(caseId, alerts);
-    if (!view) return undefined;
-    const c = channelCaseCard(view);
-    const locked = (await this.d.cases.getCase(caseId))?.channelCard;
-    if (locked) {
-      const r = await this.d.messenger.updateActivity(locked.conversationId, locked.activityId, c);
-      if (!r.ok) this.d.log.warn({ caseId, reason: r.reason }, 'could not update the coordinators card');
+  /** After a change made elsewhere (case progress): the coordinators' card shows the new stage. */
+  coordinatorCardChanged(caseId: string): void {
+    this.scheduleChannelRefresh(caseId);
+  }
+
+  /**
+   * One refresh of a case's coordinators' card at a time, re-reading the case when it runs and once
+   * more if anything changed meanwhile: a throttled update can then never land after a newer one
+   * and leave the channel showing an old stage.
+   */
+  private scheduleChannelRefresh(caseId: string): void {
+    const running = this.refreshing.get(caseId);
+    if (running) {
+      running.dirty = true;
+      return;
     }
-    return c;
+    const state = { dirty: false };
+    this.refreshing.set(caseId, state);
+    this.d.background.run('coordinators card', { caseId }, async () => {
+      try {
+        do {
+          state.dirty = false;
+          await this.refreshChannelCard(caseId);
+        } while (state.dirty);
+      } finally {
+        this.refreshing.delete(caseId);
+      }
+    });
+  }
+
+  /** Re-renders the coordinators' card for a case wherever it was posted. */
+  private async refreshChannelCard(caseId: string): Promise<void> {
+    const posted = (await this.d.cases.getCase(caseId))?.channelCard;
+    const view = posted ? await this.channelView(caseId) : undefined;
+    if (!posted || !view) return;
+    const r = await this.d.messenger.updateActivity(posted.conversationId, posted.activityId, channelCaseCard(view));
+    if (!r.ok) this.d.log.warn({ caseId, reason: r.reason }, 'could not update the coordinators card');
   }
 
   async channelView(caseId: string, alerts: string[] = []): Promise<ChannelCaseView | undefined> {
@@ -228,8 +256,8 @@ export class CaseWorkflow {
     const view = await this.channelView(caseId);
     if (!view) return refused('That case could not be found.');
     if (r.events.length > 0) {
+      this.scheduleChannelRefresh(caseId);
       this.d.background.run('triage notices', { caseId }, async () => {
-        await this.refreshChannelCard(caseId);
         if (decision === 'decline') {
           await this.tellReferrer(r.locked, 'The restorative justice service has reviewed this referral and cannot take it on. Contact the service if you would like to discuss it.');
         }
@@ -360,7 +388,7 @@ export class CaseWorkflow {
     this.d.background.run('offer sends', { caseId }, async () => {
       for (const o of removed) await this.tellRemoved(o);
       for (const o of created) await this.sendOffer(o.id);
-      await this.refreshChannelCard(caseId);
+      this.scheduleChannelRefresh(caseId);
     });
     const view = await this.channelView(caseId);
     return view ? { kind: 'card', card: channelCaseCard(view) } : refused('That case could not be found.');
@@ -455,7 +483,7 @@ export class CaseWorkflow {
       this.d.background.run('offer answer notices', { caseId: offer.caseId, offerId }, async () => {
         if (r.events.some((e) => e.type === 'pair_confirmed')) await this.pairConfirmed(offer.caseId);
         else if (r.events.some((e) => e.type === 'offer_accepted') && r.facts.pairConfirmed) await this.sendDetails(offer.caseId, [offer.facilitatorAadId]);
-        await this.refreshChannelCard(offer.caseId);
+        this.scheduleChannelRefresh(offer.caseId);
         if (r.events.some((e) => e.type === 'offer_declined')) {
           const channel = await this.channelId();
           if (channel) await this.d.messenger.sendToConversation(channel, replacementNeededCard(r.locked.id, r.locked.reference));

@@ -7,7 +7,7 @@ import { startTestApp, PARTNER_TENANT, STAFF_TENANT } from '../support/app';
 import { cardText, invokeCard, textOf, type TurnResult } from '../support/chat';
 import { teamsUserId, type TeamsUser } from '../support/activities';
 import { cardsIn } from '../support/cards';
-import { button, caseSetup, type CaseSetup } from '../support/caseSetup';
+import { button, caseSetup, CHANNEL, type CaseSetup } from '../support/caseSetup';
 import { displayDate } from '../../src/app/clock';
 import { localDateOf } from '../../src/domain/contactForm';
 
@@ -245,6 +245,11 @@ describe('a full case, from the confirmed pair to closing', () => {
     expect(await stageOf(reference)).toBe('closed');
     const told = referrerMessages().slice(before);
     expect(told).toEqual([`Referral ${reference}: the case is now closed. Outcome: Conference held.`]);
+    // The coordinators' channel card follows the stage, and still names nobody.
+    await app.idle();
+    const channelCard = connector.updates().filter((u) => u.conversationId === CHANNEL).map((u) => cardText(cardsIn(u.activity)[0])).reverse().find((t) => t.includes(reference));
+    expect(channelCard).toContain('Closed');
+    expect(channelCard).not.toMatch(/Harriet|satisfied/);
     // The referrer still sees the status only.
     const status = textOf(await s.chat(alice).say(`case ${reference}`));
     expect(status).toContain('Closed');
