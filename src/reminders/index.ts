@@ -1,0 +1,160 @@
+import { Queue, type Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import type { Clock } from '../app/clock';
+import type { ReminderPolicy } from '../domain/reminderPolicy';
+import type { WorkingCalendar } from '../domain/workingTime';
+import type { Logger } from '../log';
+import { ReminderRepository } from '../store/reminderRepository';
+import { ReminderDelivery, type ReminderMessenger } from './delivery';
+import { CaseChangeListener } from './listener';
+import { checkRedisForQueues, producerConnection, reminderQueueOptions, REMINDERS_QUEUE, ReminderKeys, workerConnection } from './redis';
+import { ReminderActions } from './reminderActions';
+import { ReminderScheduler, type ReminderJobData } from './scheduler';
+import { createReminderWorker, RECONCILE_JOB } from './worker';
+
+export { ReminderActions, type ReminderActionResult } from './reminderActions';
+export { ReminderScheduler, type ReconcileStats } from './scheduler';
+export { ReminderDelivery, type ReminderMessenger, type ReminderSendResult } from './delivery';
+export { CaseChangeListener } from './listener';
+export { DEFAULT_KEY_PREFIX, REMINDERS_QUEUE } from './redis';
+export { loadReminderPolicy } from './policyFile';
+
+export const DAILY_RECONCILE_SCHEDULER = 'reminders.daily-reconcile';
+
+export interface RemindersConfig {
+  redisUrl: string;
+  /** For the LISTEN connection that hears about case changes. */
+  databaseUrl: string;
+  /** REDIS_KEY_PREFIX; keep a {hash tag} in it for Redis Cluster. */
+  keyPrefix: string;
+  staffTenantId: string;
+  /**
+   * False in a WEB_ONLY process: it then only serves the card actions (a snooze reaches the worker
+   * process through the case event's notification) and opens no Redis connection.
+   */
+  runWorker: boolean;
+  concurrency?: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  /** See DeliveryDeps.leaseMs; default 5 minutes. */
+  leaseMs?: number;
+  /** Cron and zone of the safety-net reconcile; default 06:00 Europe/London. */
+  dailyReconcile?: { pattern: string; tz: string };
+}
+
+export interface RemindersDeps {
+  pool: Pool;
+  log: Logger;
+  clock: Clock;
+  calendar: WorkingCalendar;
+  policy: ReminderPolicy;
+  /** The ProactiveSender. */
+  messenger: ReminderMessenger;
+  /** RosterRepository.coordinatorIds. */
+  coordinatorIds: () => Promise<readonly string[]>;
+  /** The registered referrals channel (settings `referrals_channel`), if any. */
+  referralsChannel: () => Promise<string | undefined>;
+}
+
+export interface Reminders {
+  readonly repo: ReminderRepository;
+  readonly actions: ReminderActions;
+  /** Absent in a WEB_ONLY process. */
+  readonly scheduler?: ReminderScheduler;
+  readonly queue?: Queue<ReminderJobData>;
+  readonly worker?: Worker<ReminderJobData>;
+  readonly listener?: CaseChangeListener;
+  /** Checks Redis, registers the daily reconcile, listens for changes, reconciles everything, then starts the worker. */
+  start(): Promise<void>;
+  /** Stops listening, lets the worker finish the jobs in hand (SIGTERM), closes connections. */
+  close(): Promise<void>;
+}
+
+/** Everything reminders need, wired; `main.ts` calls `start()` after migrations and `close()` on shutdown. */
+export function createReminders(config: RemindersConfig, deps: RemindersDeps): Reminders {
+  const repo = new ReminderRepository(deps.pool, { now: deps.clock });
+  if (!config.runWorker) {
+    const actions = new ReminderActions({ repo, calendar: deps.calendar, clock: deps.clock, log: deps.log });
+    return { repo, actions, start: async () => undefined, close: async () => undefined };
+  }
+
+  const producer: Redis = producerConnection(config.redisUrl);
+  const consumer: Redis = workerConnection(config.redisUrl);
+  for (const [name, client] of [['producer', producer], ['worker', consumer]] as const) {
+    client.on('error', (err: Error) => deps.log.warn({ connection: name, err: err.message }, 'reminders Redis connection error'));
+  }
+  const queue = new Queue<ReminderJobData>(REMINDERS_QUEUE, reminderQueueOptions(producer, config.keyPrefix));
+  queue.on('error', (err) => deps.log.warn({ err: err.message }, 'reminders queue error'));
+  const scheduler = new ReminderScheduler({
+    queue,
+    redis: producer,
+    keys: new ReminderKeys(config.keyPrefix),
+    repo,
+    policy: deps.policy,
+    calendar: deps.calendar,
+    clock: deps.clock,
+    log: deps.log,
+  });
+  const delivery = new ReminderDelivery({
+    repo,
+    scheduler,
+    messenger: deps.messenger,
+    policy: deps.policy,
+    calendar: deps.calendar,
+    clock: deps.clock,
+    log: deps.log,
+    coordinatorIds: deps.coordinatorIds,
+    referralsChannel: deps.referralsChannel,
+    staffTenantId: config.staffTenantId,
+    leaseMs: config.leaseMs ?? 5 * 60_000,
+  });
+  const worker = createReminderWorker(delivery, scheduler, deps.log, {
+    connection: consumer,
+    prefix: config.keyPrefix,
+    autorun: false,
+    ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
+    ...(config.lockDurationMs !== undefined ? { lockDurationMs: config.lockDurationMs } : {}),
+    ...(config.stalledIntervalMs !== undefined ? { stalledIntervalMs: config.stalledIntervalMs } : {}),
+  });
+  const listener = new CaseChangeListener({ databaseUrl: config.databaseUrl, scheduler, log: deps.log });
+  const actions = new ReminderActions({
+    repo,
+    calendar: deps.calendar,
+    clock: deps.clock,
+    log: deps.log,
+    onSnoozed: (caseId) => scheduler.reconcileCase(caseId),
+  });
+
+  let running: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
+  return {
+    repo,
+    actions,
+    scheduler,
+    queue,
+    worker,
+    listener,
+    async start() {
+      await queue.waitUntilReady();
+      await checkRedisForQueues(producer, deps.log, config.keyPrefix);
+      const daily = config.dailyReconcile ?? { pattern: '0 6 * * *', tz: 'Europe/London' };
+      await queue.upsertJobScheduler(DAILY_RECONCILE_SCHEDULER, daily, { name: RECONCILE_JOB, data: {}, opts: { attempts: 3, backoff: { type: 'reminder' } } });
+      // Listening first, so a change made while everything is reconciled is not missed.
+      await listener.start();
+      await scheduler.reconcileAll();
+      running = worker.run().catch((err: unknown) => deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'reminder worker stopped'));
+    },
+    close() {
+      closing ??= (async () => {
+        await listener.stop();
+        await worker.close();
+        await running;
+        await queue.close();
+        producer.disconnect();
+        consumer.disconnect();
+      })();
+      return closing;
+    },
+  };
+}

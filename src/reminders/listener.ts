@@ -1,0 +1,131 @@
+import { Client } from 'pg';
+import type { Logger } from '../log';
+import type { ReminderScheduler } from './scheduler';
+
+/** Channels raised by migration 003's triggers on case_events and screenings. */
+export const CASE_CHANGED_CHANNEL = 'rj_case_changed';
+export const SCREENING_CHANGED_CHANNEL = 'rj_screening_changed';
+
+export interface ChangeListenerOptions {
+  databaseUrl: string;
+  scheduler: Pick<ReminderScheduler, 'reconcileCases' | 'reconcileScreenings' | 'reconcileAll'>;
+  log: Logger;
+  /** Cases reconciled per round; a burst of changes is coalesced into rounds of this size. */
+  batchSize?: number;
+  /** Wait before reconnecting after the listening connection drops. */
+  reconnectMs?: number;
+}
+
+/**
+ * Reconciles a case after every change to it, whoever made the change: PostgreSQL notifies on every
+ * event appended to a case's log (on commit), and this listener feeds the case ids to the scheduler.
+ * Changes arriving while a round runs are coalesced (a case changed five times is reconciled once
+ * more, not five times). Notifications sent while nobody listens are lost, so after (re)connecting
+ * it reconciles everything once.
+ */
+export class CaseChangeListener {
+  private client: Client | undefined;
+  private readonly cases = new Set<string>();
+  private readonly screenings = new Set<string>();
+  private draining: Promise<void> | undefined;
+  private stopped = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly batchSize: number;
+
+  constructor(private readonly o: ChangeListenerOptions) {
+    this.batchSize = o.batchSize ?? 200;
+  }
+
+  /** Resolves once listening. `reconcileAfterConnect` is for reconnections (the first is the caller's). */
+  async start(reconcileAfterConnect = false): Promise<void> {
+    const client = new Client({ connectionString: this.o.databaseUrl, application_name: 'rj-reminders-listener' });
+    client.on('notification', (msg) => {
+      if (!msg.payload) return;
+      if (msg.channel === CASE_CHANGED_CHANNEL) this.cases.add(msg.payload);
+      else if (msg.channel === SCREENING_CHANGED_CHANNEL) this.screenings.add(msg.payload);
+      this.kick();
+    });
+    client.on('error', (err) => {
+      this.o.log.warn({ err: err.message }, 'reminder change listener lost its connection');
+      this.reconnect(client);
+    });
+    client.on('end', () => this.reconnect(client));
+    await client.connect();
+    await client.query(`LISTEN ${CASE_CHANGED_CHANNEL}`);
+    await client.query(`LISTEN ${SCREENING_CHANGED_CHANNEL}`);
+    this.client = client;
+    if (reconcileAfterConnect) {
+      this.o.scheduler.reconcileAll().catch((err: unknown) => this.o.log.error({ err: message(err) }, 'reconcile after reconnect failed'));
+    }
+  }
+
+  /** Resolves when every change noticed so far has been reconciled (tests; shutdown). */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    this.client = undefined;
+    await this.idle();
+    if (client) await client.end().catch(() => undefined);
+  }
+
+  private reconnect(dead: Client): void {
+    if (this.client !== dead) return;
+    this.client = undefined;
+    dead.end().catch(() => undefined);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.stopped) return;
+      this.start(true).catch((err: unknown) => {
+        this.o.log.warn({ err: message(err) }, 'reminder change listener could not reconnect; retrying');
+        this.scheduleReconnect();
+      });
+    }, this.o.reconnectMs ?? 2_000);
+    this.reconnectTimer.unref();
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (!this.stopped && (this.cases.size > 0 || this.screenings.size > 0)) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.cases.size > 0 || this.screenings.size > 0) {
+      const cases = take(this.cases, this.batchSize);
+      const screenings = take(this.screenings, this.batchSize);
+      try {
+        if (cases.length > 0) await this.o.scheduler.reconcileCases(cases);
+        if (screenings.length > 0) await this.o.scheduler.reconcileScreenings(screenings);
+      } catch (err) {
+        // Left for the next notification or the daily reconcile rather than retried in a tight loop.
+        this.o.log.error({ err: message(err), cases: cases.length, screenings: screenings.length }, 'reconciling changed cases failed');
+      }
+    }
+  }
+}
+
+function take(set: Set<string>, n: number): string[] {
+  const out: string[] = [];
+  for (const v of set) {
+    if (out.length >= n) break;
+    out.push(v);
+  }
+  for (const v of out) set.delete(v);
+  return out;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,72 @@
+import type { QueueOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../log';
+
+export const REMINDERS_QUEUE = 'reminders';
+/** Hash-tagged, so every key of the queue and its indexes lands in one Redis Cluster slot (Lua needs that). */
+export const DEFAULT_KEY_PREFIX = '{rj}';
+
+/**
+ * For the scheduler and anything that adds or removes jobs: fail fast. A web request or a reconcile
+ * must get an error it can report while Redis is down, not hang in ioredis' offline queue.
+ */
+export function producerConnection(url: string, extra: RedisOptions = {}): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: 'rj-reminders-producer', ...extra });
+}
+
+/**
+ * For the worker: BullMQ's blocking commands must wait through a Redis restart rather than throw,
+ * so requests are retried for ever (BullMQ requires `maxRetriesPerRequest: null` here).
+ */
+export function workerConnection(url: string, extra: RedisOptions = {}): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, connectionName: 'rj-reminders-worker', ...extra });
+}
+
+/**
+ * The queue's options. BullMQ logs every job event to a stream capped at 10,000 entries by default;
+ * nothing here reads it, so it is kept short: at 10,000 entries it would cost about 250 bytes per
+ * pending reminder in a small installation.
+ */
+export function reminderQueueOptions(connection: Redis, prefix: string): QueueOptions {
+  return { connection, prefix, streams: { events: { maxLen: 500 } } };
+}
+
+/** The Redis keys the scheduler keeps beside BullMQ's own, under the same prefix (and so the same slot). */
+export class ReminderKeys {
+  private readonly base: string;
+
+  constructor(prefix: string) {
+    this.base = `${prefix}:${REMINDERS_QUEUE}-idx`;
+  }
+
+  /** Set of the job ids of one case (or screening): how a case's jobs are found without a key scan. */
+  owner(ownerId: string): string {
+    return `${this.base}:o:${ownerId}`;
+  }
+
+  /** Set of the job ids for one recipient due in one minute: the members of a digest. */
+  group(recipientCode: string, minute: string): string {
+    return `${this.base}:g:${recipientCode}|${minute}`;
+  }
+}
+
+/**
+ * BullMQ loses jobs silently if Redis evicts keys under memory pressure; only `noeviction` is safe.
+ * Read from INFO, which managed Redis services allow even where CONFIG GET is disabled.
+ */
+export async function checkRedisForQueues(client: Pick<Redis, 'info'>, log: Pick<Logger, 'warn'>, prefix: string): Promise<{ maxmemoryPolicy: string | undefined }> {
+  let policy: string | undefined;
+  try {
+    const info = await client.info('memory');
+    policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+  } catch (err) {
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not read Redis maxmemory-policy');
+  }
+  if (policy !== undefined && policy !== 'noeviction') {
+    log.warn({ maxmemoryPolicy: policy }, 'Redis maxmemory-policy is not noeviction: queued reminders may be evicted (reconciliation rebuilds them, but set noeviction)');
+  }
+  if (!/\{[^}]+\}/.test(prefix)) {
+    log.warn({ prefix }, 'REDIS_KEY_PREFIX has no {hash tag}: the reminder queue will not work on Redis Cluster');
+  }
+  return { maxmemoryPolicy: policy };
+}
