@@ -7,6 +7,11 @@ import { z } from 'zod';
 
 const uuidish = z.string().regex(/^[0-9a-fA-F-]{8,64}$/, 'must be an Entra (Azure AD) GUID');
 
+const boolFlag = z
+  .enum(['', '0', '1', 'true', 'false'])
+  .default('')
+  .transform((v) => v === '1' || v === 'true');
+
 const partnerTenants = z
   .string()
   .default('')
@@ -56,6 +61,14 @@ export const configSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(16 * 1024).max(10 * 1024 * 1024).default(512 * 1024),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120000).default(10000),
+    // Reminders (BullMQ on Redis). The prefix keeps a {hash tag} so Redis Cluster holds a queue in one slot.
+    REDIS_KEY_PREFIX: z.string().regex(/^[^\s:]+$/, 'must not contain spaces or ":"').default('{rj}'),
+    WORKER_ONLY: boolFlag,
+    WEB_ONLY: boolFlag,
+    BANK_HOLIDAYS_FILE: z.string().default(''),
+    REMINDER_POLICY_FILE: z.string().default(''),
+    REMINDER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
+    REMINDER_LEASE_MS: z.coerce.number().int().min(10_000).max(3_600_000).default(300_000),
   })
   .superRefine((c, ctx) => {
     if (c.MicrosoftAppId && !c.MicrosoftAppPassword && c.MicrosoftAppType !== 'UserAssignedMSI') {
@@ -63,6 +76,9 @@ export const configSchema = z
     }
     if (c.MicrosoftAppType === 'SingleTenant' && !c.MicrosoftAppTenantId) {
       ctx.addIssue({ code: 'custom', path: ['MicrosoftAppTenantId'], message: 'is required for a SingleTenant app' });
+    }
+    if (c.WORKER_ONLY && c.WEB_ONLY) {
+      ctx.addIssue({ code: 'custom', path: ['WORKER_ONLY'], message: 'cannot be set together with WEB_ONLY' });
     }
     if (c.PARTNER_TENANTS.has(c.STAFF_TENANT_ID)) {
       ctx.addIssue({ code: 'custom', path: ['PARTNER_TENANTS'], message: 'must not contain STAFF_TENANT_ID' });

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from './app/clock';
 import { createBot } from './bot';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './log';
-import { createServer } from './server';
+import { createServer, type HttpServer } from './server';
 import { createPool } from './store/db';
 import { migrate } from './store/migrate';
 import { CaseRepository } from './store/caseRepository';
@@ -22,7 +22,10 @@ import { ProactiveSender } from './teams/proactiveSender';
 import { BackgroundTasks } from './app/background';
 import { CaseProgressService } from './app/caseProgress';
 import { ProgressRepository } from './store/progressRepository';
-import { createWorkingCalendar } from './domain/workingTime';
+import { DateTime } from 'luxon';
+import { loadWorkingCalendar } from './calendarFile';
+import { createReminders, loadReminderPolicy } from './reminders';
+import { LONDON } from './app/clock';
 
 export interface AppOptions {
   log?: Logger;
@@ -57,21 +60,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
 
   const refs = new ConversationRefRepository(pool);
-  // Every committed change to a case ends here, so whatever follows a case's state (the reminder
-  // schedule) is brought up to date by one call site. Failures are logged; the change stands.
-  const caseChangeListeners: ((caseId: string) => Promise<void>)[] = [];
-  const onCaseChanged = async (caseId: string): Promise<void> => {
-    for (const listener of caseChangeListeners) {
-      try {
-        await listener(caseId);
-      } catch (err) {
-        log.error({ caseId, err: err instanceof Error ? err.message : String(err) }, 'case change follow-up failed');
-      }
-    }
-  };
   const cases = new CaseRepository(pool, { now: clock });
   const rosterRepo = new RosterRepository(pool);
+  const settings = new SettingsRepository(pool);
   await rosterRepo.seedCoordinators(config.COORDINATOR_AAD_IDS, config.STAFF_TENANT_ID);
+  const calendar = await loadWorkingCalendar(config.BANK_HOLIDAYS_FILE);
+  const policy = await loadReminderPolicy(config.REMINDER_POLICY_FILE);
+  if (!calendar.coversYear(DateTime.fromJSDate(clock()).setZone(LONDON).year + 1)) {
+    log.warn('the bank holiday list ends before next year: set BANK_HOLIDAYS_FILE so reminders skip them');
+  }
+
   // Late-bound: the sender reports unreachable people to the workflow, which sends through the sender.
   const late: { workflow?: CaseWorkflow } = {};
   const sender = new ProactiveSender({
@@ -86,11 +84,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const background = new BackgroundTasks(log);
   const workflow = new CaseWorkflow({
     background,
-    onCaseChanged,
     cases,
     assignments: new AssignmentRepository(pool),
     roster: rosterRepo,
-    settings: new SettingsRepository(pool),
+    settings,
     refs,
     messenger: sender,
     staffTenantId: config.STAFF_TENANT_ID,
@@ -98,47 +95,92 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     log,
   });
   late.workflow = workflow;
-  const intake = new ReferralIntake({
-    cases,
-    screenings: new ScreeningRepository(pool),
-    clock,
-    log,
-    onReferralCreated: async (caseId) => {
-      await onCaseChanged(caseId);
-      background.run('announce referral', { caseId }, () => workflow.announceReferral(caseId));
+
+  // Reminders follow case state through PostgreSQL: every case event notifies the worker (migration
+  // 003's trigger), in this process or another, and start-up and 06:00 daily reconcile everything.
+  const reminders = createReminders(
+    {
+      redisUrl: config.REDIS_URL,
+      databaseUrl: config.DATABASE_URL,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      staffTenantId: config.STAFF_TENANT_ID,
+      runWorker: !config.WEB_ONLY,
+      concurrency: config.REMINDER_CONCURRENCY,
+      leaseMs: config.REMINDER_LEASE_MS,
     },
-  });
-  const roster = new RosterService(rosterRepo, config.STAFF_TENANT_ID, log);
-  const progress = new CaseProgressService({
-    cases,
-    progress: new ProgressRepository(pool),
-    roster: rosterRepo,
-    messenger: sender,
-    domainActor: (a) => workflow.domainActor(a),
-    calendar: createWorkingCalendar(),
-    clock,
-    log,
-    onCaseChanged: async (caseId) => {
-      await onCaseChanged(caseId);
-      workflow.coordinatorCardChanged(caseId);
+    {
+      pool,
+      log,
+      clock,
+      calendar,
+      policy,
+      messenger: sender,
+      coordinatorIds: () => rosterRepo.coordinatorIds(),
+      referralsChannel: () => workflow.referralsChannel(),
     },
-  });
-  const { adapter, bot } = createBot({ config, log, intake, refs, storage: new PgStorage(pool), workflow, roster, progress });
-  const http = createServer({
-    log,
-    bodyLimitBytes: config.BODY_LIMIT_BYTES,
-    processMessage: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
-    readiness: {
-      postgres: async () => {
-        await pool.query('SELECT 1');
+  );
+  try {
+    await reminders.start();
+  } catch (err) {
+    await reminders.close();
+    redis.disconnect();
+    await pool.end();
+    throw err;
+  }
+
+  let http: HttpServer | undefined;
+  let port = 0;
+  if (!config.WORKER_ONLY) {
+    const intake = new ReferralIntake({
+      cases,
+      screenings: new ScreeningRepository(pool),
+      clock,
+      log,
+      onReferralCreated: async (caseId) => {
+        background.run('announce referral', { caseId }, () => workflow.announceReferral(caseId));
       },
-      redis: async () => {
-        await redis.ping();
+    });
+    const progress = new CaseProgressService({
+      cases,
+      progress: new ProgressRepository(pool),
+      roster: rosterRepo,
+      messenger: sender,
+      domainActor: (a) => workflow.domainActor(a),
+      calendar,
+      clock,
+      log,
+      // The reminder schedule follows through the database; the coordinators' card follows here.
+      onCaseChanged: (caseId) => workflow.coordinatorCardChanged(caseId),
+    });
+    const { adapter, bot } = createBot({
+      config,
+      log,
+      intake,
+      refs,
+      storage: new PgStorage(pool),
+      workflow,
+      roster: new RosterService(rosterRepo, config.STAFF_TENANT_ID, log),
+      progress,
+      reminders: reminders.actions,
+    });
+    http = createServer({
+      log,
+      bodyLimitBytes: config.BODY_LIMIT_BYTES,
+      processMessage: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
+      readiness: {
+        postgres: async () => {
+          await pool.query('SELECT 1');
+        },
+        redis: async () => {
+          await redis.ping();
+        },
       },
-    },
-  });
-  const port = await http.listen(config.PORT, config.HOST);
-  log.info({ port }, 'RJ Referrals listening');
+    });
+    port = await http.listen(config.PORT, config.HOST);
+    log.info({ port }, 'RJ Referrals listening');
+  } else {
+    log.info('RJ Referrals reminder worker running (WORKER_ONLY)');
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -147,8 +189,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     idle: () => background.idle(),
     close: () => {
       closing ??= (async () => {
-        await http.close(config.SHUTDOWN_GRACE_MS);
+        await http?.close(config.SHUTDOWN_GRACE_MS);
         await background.idle();
+        // The worker finishes the reminder in hand before its connections close.
+        await reminders.close();
         redis.disconnect();
         await pool.end();
         log.info('RJ Referrals stopped');

@@ -53,8 +53,6 @@ export interface WorkflowDeps {
   clock: Clock;
   log: Logger;
   background: BackgroundTasks;
-  /** After every committed change to a case (the reminder schedule follows it). */
-  onCaseChanged: (caseId: string) => Promise<void>;
 }
 
 export const REFERRALS_CHANNEL_KEY = 'referrals_channel';
@@ -101,6 +99,11 @@ export class CaseWorkflow {
     await this.d.settings.set(REFERRALS_CHANNEL_KEY, { conversationId }, actor.aadObjectId);
     this.d.log.info({ conversationId }, 'referrals channel registered');
     return { kind: 'message', text: 'From now on, every new referral will be posted in this channel for triage.' };
+  }
+
+  /** The coordinators' channel, if one was chosen. */
+  referralsChannel(): Promise<string | undefined> {
+    return this.channelId();
   }
 
   private async channelId(): Promise<string | undefined> {
@@ -228,7 +231,6 @@ export class CaseWorkflow {
       },
     });
     if (!r.ok) return { ok: false, message: r.message };
-    if (r.events.length > 0) await this.d.onCaseChanged(caseId);
     return { ok: true, events: r.events, facts: r.facts, locked: r.locked };
   }
 

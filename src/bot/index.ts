@@ -20,6 +20,8 @@ import type { CaseWorkflow } from '../app/caseWorkflow';
 import type { RosterService } from '../app/rosterService';
 import { caseCommands, caseVerbs } from './caseHandlers';
 import { progressCommands, progressOpenCase, progressVerbs } from './progressHandlers';
+import { reminderVerbs } from './reminderHandlers';
+import type { ReminderActions } from '../reminders';
 import type { CaseProgressService } from '../app/caseProgress';
 import { CASE_VERBS } from '../../cards/verbs';
 import { displayDate } from '../app/clock';
@@ -41,6 +43,7 @@ export interface BotServices {
   workflow: CaseWorkflow;
   roster: RosterService;
   progress: CaseProgressService;
+  reminders: ReminderActions;
 }
 
 const MY_REFERRALS_LIMIT = 20;
@@ -184,6 +187,7 @@ export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot }
     verbs: new Map([
       ...caseVerbs({ workflow: s.workflow, roster: s.roster, log }),
       ...progressVerbs(progressDeps),
+      ...reminderVerbs({ reminders: s.reminders, workflow: s.workflow, progress: s.progress }),
       [CASE_VERBS.openCase, progressOpenCase(progressDeps)],
       [VERBS.startReferral, verb(noData, async (ctx) => {
         await startReferral(ctx);

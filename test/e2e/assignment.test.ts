@@ -132,7 +132,7 @@ describe('from referral to a confirmed pair', () => {
 
   test('a new referral is posted to the channel without names; a non-coordinator cannot act on it', async () => {
     reference = await refer();
-    const posted = latestCardIn(CHANNEL, reference);
+    const posted = latestCardIn(CHANNEL, `Referral ${reference}`);
     const text = cardText(posted.card);
     expect(text).toContain('Robbery');
     expect(text).toContain('Metropolitan Police');
@@ -145,7 +145,7 @@ describe('from referral to a confirmed pair', () => {
 
   test('the coordinator accepts it into the service and assigns a suggested pair', async () => {
     const c = chat(coord);
-    const posted = latestCardIn(CHANNEL, reference);
+    const posted = latestCardIn(CHANNEL, `Referral ${reference}`);
     const accept = button(posted.card, 'Accept into service');
     const accepted = await c.post(inChannel(c.teams.adaptiveCardAction(accept.verb, accept.data, coord, { replyToId: posted.activityId })));
     const acceptedCard = invokeCard(accepted);
@@ -208,7 +208,7 @@ describe('from referral to a confirmed pair', () => {
       expect(cardText(details.card)).toContain('Harriet Harmed');
       expect(cardText(details.card)).toContain('Olly Offender');
     }
-    const channelCard = latestCardIn(CHANNEL, reference);
+    const channelCard = latestCardIn(CHANNEL, `Referral ${reference}`);
     expect(cardText(channelCard.card)).toMatch(/accepted on/);
     const toReferrer = connector.sentTo(chat(alice).conversationId).map((a) => a.text ?? '').join('\n');
     expect(toReferrer).toContain(`Referral ${reference}: Accepted by the service; facilitators have been assigned.`);
@@ -233,7 +233,7 @@ describe('a decline and a replacement', () => {
   test('a facilitator declines with a reason; the coordinator chooses a replacement who accepts', async () => {
     const reference = await refer();
     const c = chat(coord);
-    let posted = latestCardIn(CHANNEL, reference);
+    let posted = latestCardIn(CHANNEL, `Referral ${reference}`);
     const acc = button(posted.card, 'Accept into service');
     const accepted = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(acc.verb, acc.data, coord, { replyToId: posted.activityId }))));
     const assign = button(accepted, 'Assign facilitators');
@@ -252,7 +252,7 @@ describe('a decline and a replacement', () => {
     const acc1 = button(offer1.card, 'Accept');
     await chat(f1).click(acc1.verb, acc1.data, offer1.activityId);
 
-    posted = latestCardIn(CHANNEL, reference);
+    posted = latestCardIn(CHANNEL, `Referral ${reference}`);
     expect(cardText(posted.card)).toContain('Finn Two: declined (I do not have capacity)');
     const ping = latestCardIn(CHANNEL, `declined case **${reference}**`);
     expect(button(ping.card, 'Choose replacement').data.caseId).toBe(button(posted.card, 'Open').data.caseId);
@@ -282,7 +282,7 @@ describe('delivery problems', () => {
   test('a 429 with Retry-After delays the offer, which is delivered once; a 403 marks the chat stale and coordinators see it', async () => {
     const reference = await refer();
     const c = chat(coord);
-    const posted = latestCardIn(CHANNEL, reference);
+    const posted = latestCardIn(CHANNEL, `Referral ${reference}`);
     const acc = button(posted.card, 'Accept into service');
     const accepted = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(acc.verb, acc.data, coord, { replyToId: posted.activityId }))));
     const assign = button(accepted, 'Assign facilitators');
@@ -299,7 +299,7 @@ describe('delivery problems', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     const f1Offers = connector.sentTo(chat(f1).conversationId).filter((a) => cardText(cardsIn(a)[0]).includes(`Case offer: ${reference}`));
     expect(f1Offers).toHaveLength(1);
-    expect(cardText(latestCardIn(CHANNEL, reference).card)).toContain('could not be reached in Teams');
+    expect(cardText(latestCardIn(CHANNEL, `Referral ${reference}`).card)).toContain('could not be reached in Teams');
     const { rows } = await pool.query('SELECT stale FROM conversation_refs WHERE conversation_id = $1', [chat(f2).conversationId]);
     expect(rows[0].stale).toBe(true);
     expect(connector.sentTo(CHANNEL).some((a) => (a.text ?? '').includes('must install or reopen the RJ Referrals app'))).toBe(true);
@@ -312,7 +312,7 @@ describe('replacing a facilitator who accepted', () => {
   test('the coordinator swaps one of a confirmed pair; the replaced facilitator is told and loses access', async () => {
     const reference = await refer();
     const c = chat(coord);
-    let posted = latestCardIn(CHANNEL, reference);
+    let posted = latestCardIn(CHANNEL, `Referral ${reference}`);
     const acc = button(posted.card, 'Accept into service');
     const accepted = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(acc.verb, acc.data, coord, { replyToId: posted.activityId }))));
     const assign = button(accepted, 'Assign facilitators');
@@ -327,7 +327,7 @@ describe('replacing a facilitator who accepted', () => {
     expect(await stageOf(reference)).toBe('preparation');
     expect(textOf(await chat(f3).say(`case ${reference}`))).toContain('Harriet Harmed');
 
-    posted = latestCardIn(CHANNEL, reference);
+    posted = latestCardIn(CHANNEL, `Referral ${reference}`);
     const replaceBtn = button(posted.card, 'Replace a facilitator');
     const swap = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(replaceBtn.verb, replaceBtn.data, coord, { replyToId: posted.activityId }))));
     expect(cardText(swap)).toContain('Replace a facilitator on');
@@ -350,7 +350,7 @@ describe('declining at triage, opening a case from the channel, adding from the 
   test('decline needs a reason; then the case is declined and the referrer told, without detail', async () => {
     const reference = await refer();
     const c = chat(coord);
-    const posted = latestCardIn(CHANNEL, reference);
+    const posted = latestCardIn(CHANNEL, `Referral ${reference}`);
     const decline = button(posted.card, 'Decline');
     const noReason = await c.post(inChannel(c.teams.adaptiveCardAction(decline.verb, decline.data, coord, { replyToId: posted.activityId })));
     expect(cardText(invokeCard(noReason))).toContain('Choose a reason before declining.');
@@ -367,7 +367,7 @@ describe('declining at triage, opening a case from the channel, adding from the 
   test('Open on the channel card sends the details to the coordinator\'s own chat, never to the channel', async () => {
     const reference = await refer();
     const c = chat(coord);
-    const posted = latestCardIn(CHANNEL, reference);
+    const posted = latestCardIn(CHANNEL, `Referral ${reference}`);
     const open = button(posted.card, 'Open');
     const channelBefore = connector.sentTo(CHANNEL).length;
     const r = await c.post(inChannel(c.teams.adaptiveCardAction(open.verb, open.data, coord, { replyToId: posted.activityId })));

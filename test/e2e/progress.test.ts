@@ -247,7 +247,7 @@ describe('a full case, from the confirmed pair to closing', () => {
     expect(told).toEqual([`Referral ${reference}: the case is now closed. Outcome: Conference held.`]);
     // The coordinators' channel card follows the stage, and still names nobody.
     await app.idle();
-    const channelCard = connector.updates().filter((u) => u.conversationId === CHANNEL).map((u) => cardText(cardsIn(u.activity)[0])).reverse().find((t) => t.includes(reference));
+    const channelCard = connector.updates().filter((u) => u.conversationId === CHANNEL).map((u) => cardText(cardsIn(u.activity)[0])).reverse().find((t) => t.includes(`Referral ${reference}`));
     expect(channelCard).toContain('Closed');
     expect(channelCard).not.toMatch(/Harriet|satisfied/);
     // The referrer still sees the status only.

@@ -110,7 +110,7 @@ export function caseSetup(appUrl: () => string, connector: ConnectorEmulator): C
   const caseInPreparation = async (referrer: TeamsUser, coordinator: TeamsUser, pair: [TeamsUser, TeamsUser]) => {
     const reference = await refer(referrer);
     const c = chat(coordinator);
-    const posted = await waitForCard(CHANNEL, reference);
+    const posted = await waitForCard(CHANNEL, `Referral ${reference}`);
     const click = async (card: Record<string, unknown>, title: string, extra: Record<string, unknown> = {}) => {
       const b = button(card, title);
       return invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(b.verb, { ...b.data, ...extra }, coordinator, { replyToId: posted.activityId }))));
