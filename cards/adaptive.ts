@@ -71,6 +71,14 @@ export interface InputDate extends InputBase {
   max?: string;
 }
 
+export interface InputTime extends InputBase {
+  type: 'Input.Time';
+  /** HH:mm, 24-hour. */
+  value?: string;
+  min?: string;
+  max?: string;
+}
+
 export interface Choice {
   title: string;
   value: string;
@@ -84,7 +92,7 @@ export interface InputChoiceSet extends InputBase {
   isMultiSelect?: boolean;
 }
 
-export type CardElement = TextBlock | FactSet | Container | ActionSet | InputText | InputDate | InputChoiceSet;
+export type CardElement = TextBlock | FactSet | Container | ActionSet | InputText | InputDate | InputTime | InputChoiceSet;
 
 export type ActionData = Record<string, string | number | boolean | null>;
 

@@ -16,6 +16,7 @@ import {
   type Choice,
   type InputChoiceSet,
   type InputDate,
+  type InputTime,
   type InputText,
 } from './adaptive';
 import { PROGRESS_VERBS, type ProgressVerb } from './progressVerbs';
@@ -155,7 +156,7 @@ export interface FormView {
   actionData?: ActionData;
 }
 
-type Input = InputText | InputDate | InputChoiceSet;
+type Input = InputText | InputDate | InputTime | InputChoiceSet;
 
 function field(input: Input, v: FormView): CardElement[] {
   const value = v.values[input.id];
@@ -199,7 +200,7 @@ export function contactFormCard(v: FormView): AdaptiveCard {
   return formCard(correcting ? 'Correct contact' : 'Log contact', v, intro, [
     ...field(partyInput('Contact with'), v),
     ...field({ type: 'Input.Date', id: 'contactDate', label: 'Date', isRequired: true, errorMessage: 'Enter the date.', max: v.today }, v),
-    ...field({ type: 'Input.Text', id: 'contactTime', label: 'Time (hh:mm)', isRequired: true, errorMessage: 'Enter the time as hh:mm.', maxLength: 5, placeholder: '14:30', regex: '^([01]?\\d|2[0-3]):[0-5]\\d$' }, v),
+    ...field({ type: 'Input.Time', id: 'contactTime', label: 'Time', isRequired: true, errorMessage: 'Enter the time.' }, v),
     ...field({ type: 'Input.ChoiceSet', id: 'method', label: 'Method', style: 'compact', isRequired: true, errorMessage: 'Choose the method.', choices: choices(CONTACT_METHODS) }, v),
     ...field({ type: 'Input.ChoiceSet', id: 'outcome', label: 'Outcome', style: 'compact', isRequired: true, errorMessage: 'Choose the outcome.', choices: choices(CONTACT_OUTCOMES) }, v),
     ...field({ type: 'Input.Text', id: 'note', label: 'Short note (optional)', isMultiline: true, maxLength: NOTE_MAX }, v),
@@ -227,7 +228,7 @@ export function riskFormCard(v: FormView): AdaptiveCard {
 export function conferenceFormCard(v: FormView & { rescheduling: boolean }): AdaptiveCard {
   return formCard(v.rescheduling ? 'Reschedule the conference' : 'Schedule a conference', v, v.rescheduling ? 'The earlier date stays in the case history.' : undefined, [
     ...field({ type: 'Input.Date', id: 'conferenceDate', label: 'Date', isRequired: true, errorMessage: 'Enter the date.', min: v.today }, v),
-    ...field({ type: 'Input.Text', id: 'conferenceTime', label: 'Time (hh:mm)', isRequired: true, errorMessage: 'Enter the time as hh:mm.', maxLength: 5, placeholder: '10:00', regex: '^([01]?\\d|2[0-3]):[0-5]\\d$' }, v),
+    ...field({ type: 'Input.Time', id: 'conferenceTime', label: 'Time', isRequired: true, errorMessage: 'Enter the time of the conference.' }, v),
     ...field({ type: 'Input.Text', id: 'venue', label: 'Venue', isRequired: true, errorMessage: 'Enter the venue.', maxLength: VENUE_MAX, placeholder: 'e.g. HMP Pentonville' }, v),
     ...field({ type: 'Input.Text', id: 'attendees', label: 'Attendees (optional)', isMultiline: true, maxLength: ATTENDEES_MAX }, v),
   ], { title: v.rescheduling ? 'Reschedule' : 'Schedule', verb: PROGRESS_VERBS.conferenceSave });
