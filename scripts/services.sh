@@ -110,8 +110,9 @@ start_redis() {
   fi
   log "starting Redis on 127.0.0.1:$REDIS_PORT"
   # noeviction: BullMQ must never lose a job key to eviction. appendonly: the schedule survives restarts.
+  # hash-max-listpack-value 128: a pending reminder stays compact (under 1 KB; see README).
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$REDIS_DIR" \
-    --appendonly yes --maxmemory-policy noeviction \
+    --appendonly yes --maxmemory-policy noeviction --hash-max-listpack-value 128 \
     --daemonize yes --pidfile "$REDIS_PID" --logfile "$REDIS_DIR/redis.log"
   for _ in $(seq 1 100); do
     redis_ping && return 0
