@@ -6,7 +6,7 @@ import type { CaseWorkflow, Reply } from '../app/caseWorkflow';
 import type { RosterService, RosterOp } from '../app/rosterService';
 import type { Logger } from '../log';
 import { verb, type AnyVerbRoute, type CommandHandler } from './router';
-import { actorOf, replyToCard, type CardReply } from './turn';
+import { actorOf, isPersonalChat, replyToCard, type CardReply } from './turn';
 
 export interface CaseHandlerDeps {
   workflow: CaseWorkflow;
@@ -45,7 +45,7 @@ async function say(ctx: TurnContext, r: Reply): Promise<void> {
 
 /** People in the current team or group chat (for adding to the roster); none in a 1:1 chat. */
 async function conversationMembers(ctx: TurnContext, log: Logger): Promise<{ aadObjectId: string; name: string; tenantId?: string }[]> {
-  if ((ctx.activity.conversation.conversationType ?? 'personal') === 'personal') return [];
+  if (isPersonalChat(ctx)) return [];
   try {
     const page = await TeamsInfo.getPagedMembers(ctx, 200);
     return page.members
@@ -93,7 +93,7 @@ export function caseCommands(d: CaseHandlerDeps): { commands: [string, CommandHa
   };
   const openCase = async (ctx: TurnContext, m: RegExpMatchArray) => {
     const r = await d.workflow.openCase(actorOf(ctx), m[1]!.toUpperCase());
-    if (r.kind === 'card' && (ctx.activity.conversation.conversationType ?? 'personal') !== 'personal') {
+    if (r.kind === 'card' && !isPersonalChat(ctx)) {
       await ctx.sendActivity('Case details are only shown in your 1:1 chat with RJ Referrals: type the same there.');
       return;
     }
@@ -119,7 +119,7 @@ export function caseVerbs(d: CaseHandlerDeps): [string, AnyVerbRoute][] {
     [CASE_VERBS.openCase, verb(caseData, async (ctx, data) => {
       const actor = actorOf(ctx);
       const r = await d.workflow.openCase(actor, data.caseId);
-      if (r.kind !== 'card' || (ctx.activity.conversation.conversationType ?? 'personal') === 'personal') {
+      if (r.kind !== 'card' || isPersonalChat(ctx)) {
         reply(ctx, r.kind === 'card' ? { kind: 'message', text: 'Case details sent below.' } : r);
         if (r.kind === 'card') await say(ctx, r);
         return;

@@ -32,7 +32,7 @@ import type { PgStorage } from '../store/pgStorage';
 import { RjBot } from './rjBot';
 import { verb, type CommandHandler, type Routes } from './router';
 import { TenantGuard } from './tenantGuard';
-import { actorOf, cardActionOf, replyToCard } from './turn';
+import { actorOf, cardActionOf, isPersonalChat, replyToCard } from './turn';
 
 export interface BotServices {
   config: Config;
@@ -98,7 +98,6 @@ export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot }
   const dialogs = new DialogSet(dialogState);
   dialogs.add(new ReferralDialog(intake, log));
 
-  const isPersonal = (ctx: TurnContext) => (ctx.activity.conversation.conversationType ?? 'personal') === 'personal';
 
   const sendCardMessage = (ctx: TurnContext, c: ReturnType<typeof welcomeCard>) =>
     ctx.sendActivity({ type: ActivityTypes.Message, attachments: [attachment(c)] });
@@ -110,7 +109,7 @@ export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot }
   };
 
   const startReferral: CommandHandler = async (ctx) => {
-    if (!isPersonal(ctx)) {
+    if (!isPersonalChat(ctx)) {
       await ctx.sendActivity(PRIVATE_ONLY);
       return;
     }
@@ -123,7 +122,7 @@ export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot }
   };
 
   const myReferrals: CommandHandler = async (ctx) => {
-    if (!isPersonal(ctx)) {
+    if (!isPersonalChat(ctx)) {
       await ctx.sendActivity(PRIVATE_ONLY);
       return;
     }
@@ -148,7 +147,7 @@ export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot }
     const dc = await dialogs.createContext(ctx);
     const result = await dc.continueDialog();
     if (result.status !== DialogTurnStatus.empty) return;
-    if (!isPersonal(ctx)) {
+    if (!isPersonalChat(ctx)) {
       await ctx.sendActivity('Type **help** to see what I can do. Referrals are made in a 1:1 chat with me.');
       return;
     }
@@ -191,7 +190,7 @@ export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot }
       [CASE_VERBS.openCase, progressOpenCase(progressDeps)],
       [VERBS.startReferral, verb(noData, async (ctx) => {
         await startReferral(ctx);
-        replyToCard(ctx, { kind: 'message', text: isPersonal(ctx) ? 'Starting a referral.' : PRIVATE_ONLY });
+        replyToCard(ctx, { kind: 'message', text: isPersonalChat(ctx) ? 'Starting a referral.' : PRIVATE_ONLY });
       })],
       [VERBS.myReferrals, verb(noData, async (ctx) => {
         await myReferrals(ctx);

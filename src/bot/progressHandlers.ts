@@ -7,7 +7,7 @@ import type { Reply } from '../app/caseWorkflow';
 import type { CaseProgressService, FormKind } from '../app/caseProgress';
 import type { Logger } from '../log';
 import { verb, type AnyVerbRoute, type CommandHandler, type PatternRoute } from './router';
-import { actorOf, replyToCard, type CardReply } from './turn';
+import { actorOf, isPersonalChat, replyToCard, type CardReply } from './turn';
 
 export interface ProgressHandlerDeps {
   progress: CaseProgressService;
@@ -38,9 +38,6 @@ function values(data: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-function isPersonal(ctx: TurnContext): boolean {
-  return (ctx.activity.conversation.conversationType ?? 'personal') === 'personal';
-}
 
 function toCardReply(r: Reply): CardReply {
   if (r.kind === 'card') return { kind: 'card', card: r.card };
@@ -55,7 +52,7 @@ async function say(ctx: TurnContext, r: Reply): Promise<void> {
 /** Typed commands: `case RJ-…`, `contact RJ-…`, `my cases`, `cases`, `overdue`; all 1:1 only. */
 export function progressCommands(d: ProgressHandlerDeps): { commands: [string, CommandHandler][]; patterns: PatternRoute[] } {
   const privately = async (ctx: TurnContext, fn: () => Promise<Reply>) => {
-    if (!isPersonal(ctx)) {
+    if (!isPersonalChat(ctx)) {
       await ctx.sendActivity(PRIVATE_ONLY);
       return;
     }
@@ -81,7 +78,7 @@ export function progressVerbs(d: ProgressHandlerDeps): [string, AnyVerbRoute][] 
   const reply = (ctx: TurnContext, r: Reply) => replyToCard(ctx, toCardReply(r));
   /** Case cards never show in a channel: a click there sends the card to the clicker's 1:1 chat. */
   const inPrivate = <T>(fn: (ctx: TurnContext, data: T) => Promise<Reply>) => async (ctx: TurnContext, data: T) => {
-    if (isPersonal(ctx)) {
+    if (isPersonalChat(ctx)) {
       reply(ctx, await fn(ctx, data));
       return;
     }

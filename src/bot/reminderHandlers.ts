@@ -5,7 +5,7 @@ import type { CaseProgressService } from '../app/caseProgress';
 import type { CaseWorkflow, Reply } from '../app/caseWorkflow';
 import type { ReminderActions, ReminderActionResult } from '../reminders';
 import { verb, type AnyVerbRoute } from './router';
-import { actorOf, replyToCard } from './turn';
+import { actorOf, isPersonalChat, replyToCard } from './turn';
 
 export interface ReminderHandlerDeps {
   reminders: ReminderActions;
@@ -17,8 +17,6 @@ const id = z.string().trim().min(1).max(64);
 const caseData = z.object({ caseId: id }).passthrough();
 const snoozeData = z.object({ caseId: id, reminderKey: z.string().trim().min(1).max(400) }).passthrough();
 
-const isPersonal = (ctx: TurnContext) => (ctx.activity.conversation.conversationType ?? 'personal') === 'personal';
-
 /** The buttons on reminder cards: each checked against the case before anything is shown or moved. */
 export function reminderVerbs(d: ReminderHandlerDeps): [string, AnyVerbRoute][] {
   /** A reminder may sit in the coordinators' channel: case cards and forms go to the clicker's own chat. */
@@ -27,7 +25,7 @@ export function reminderVerbs(d: ReminderHandlerDeps): [string, AnyVerbRoute][] 
       replyToCard(ctx, { kind: 'message', text: r.kind === 'message' ? r.text : r.message });
       return;
     }
-    if (isPersonal(ctx)) {
+    if (isPersonalChat(ctx)) {
       await ctx.sendActivity({ type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: r.card }] });
       replyToCard(ctx, { kind: 'message', text: 'Opened below.' });
       return;

@@ -51,3 +51,8 @@ export function replyToCard(ctx: TurnContext, reply: CardReply): void {
 export function cardReplyOf(ctx: TurnContext): CardReply | undefined {
   return ctx.turnState.get(CARD_REPLY) as CardReply | undefined;
 }
+
+/** A 1:1 chat with the bot: the only place case details, forms and lists are shown. */
+export function isPersonalChat(ctx: TurnContext): boolean {
+  return (ctx.activity.conversation.conversationType ?? 'personal') === 'personal';
+}
