@@ -230,7 +230,8 @@ export interface ReminderCaseView {
   readonly pair?: { readonly confirmedAt: Date; readonly facilitatorAadObjectIds: readonly string[] };
   readonly participants: readonly ParticipantView[];
   readonly conferences: readonly ConferenceView[];
-  readonly agreement?: { readonly agreedAt: Date; readonly reviewedAt?: Date };
+  /** `reviewOn` (yyyy-mm-dd) is the review date agreed at the conference; without one, the policy's months apply. */
+  readonly agreement?: { readonly agreedAt: Date; readonly reviewOn?: string; readonly reviewedAt?: Date };
   readonly snoozes?: readonly Snooze[];
   /** Deliveries of this case's reminders from the ledger (any age; only matching ids matter). */
   readonly deliveries?: readonly Delivery[];
@@ -510,7 +511,7 @@ export function remindersFor(
 
   // Agreement review: some months after the outcome agreement, until the review is recorded.
   if (view.agreement && !view.agreement.reviewedAt) {
-    const reviewDay = calendar.localDate(calendar.addCalendarMonths(view.agreement.agreedAt, policy.agreementReview.afterMonths));
+    const reviewDay = view.agreement.reviewOn ?? calendar.localDate(calendar.addCalendarMonths(view.agreement.agreedAt, policy.agreementReview.afterMonths));
     const due = calendar.atOrNextWorkingStart(reviewDay, policy.agreementReview.at);
     const recipients = facilitatorRecipients.some((r) => r.kind === 'coordinators')
       ? facilitatorRecipients

@@ -86,7 +86,14 @@ const contactLogged = z.object({
 });
 const conferenceScheduled = z.object({ conferenceId: z.string().min(1), startsAt: instant });
 const conferenceRef = z.object({ conferenceId: z.string().min(1) });
-const agreementFlag = z.object({ agreement: z.boolean() });
+/** An outcome agreement recorded with a conference or indirect communication, with its review date if given. */
+function agreementFrom(data: unknown, at: Date): { agreedAt: Date; reviewOn?: string } | undefined {
+  const parsed = agreementFlag.safeParse(data);
+  if (!parsed.success || !parsed.data.agreement) return undefined;
+  return parsed.data.reviewOn ? { agreedAt: at, reviewOn: parsed.data.reviewOn } : { agreedAt: at };
+}
+
+const agreementFlag = z.object({ agreement: z.boolean(), reviewOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() });
 
 interface CaseRow {
   id: string;
@@ -475,14 +482,14 @@ export class ReminderRepository {
 interface EventFacts {
   lastContactByParty: Map<string, { at: Date; nextFollowUpOn?: string }>;
   conferences: Map<string, ConferenceView>;
-  agreement?: { agreedAt: Date; reviewedAt?: Date };
+  agreement?: { agreedAt: Date; reviewOn?: string; reviewedAt?: Date };
 }
 
 function foldEvents(events: readonly EventRow[]): EventFacts {
   const contacts = new Map<string, { contactId?: string; party: string; at: Date; seq: number; nextFollowUpOn?: string }>();
   const corrected = new Set<string>();
   const conferences = new Map<string, ConferenceView>();
-  let agreement: { agreedAt: Date; reviewedAt?: Date } | undefined;
+  let agreement: { agreedAt: Date; reviewOn?: string; reviewedAt?: Date } | undefined;
   let seq = 0;
   for (const e of events) {
     seq += 1;
@@ -516,11 +523,11 @@ function foldEvents(events: readonly EventRow[]): EventFacts {
         const c = conferenceRef.safeParse(e.data);
         const current = c.success ? conferences.get(c.data.conferenceId) : undefined;
         if (current) conferences.set(current.conferenceId, { ...current, outcomeRecordedAt: e.at });
-        if (agreementFlag.safeParse(e.data).data?.agreement === true) agreement = { agreedAt: e.at };
+        agreement = agreementFrom(e.data, e.at) ?? agreement;
         break;
       }
       case 'indirect_completed':
-        if (agreementFlag.safeParse(e.data).data?.agreement === true) agreement = { agreedAt: e.at };
+        agreement = agreementFrom(e.data, e.at) ?? agreement;
         break;
       case 'agreement_reviewed':
         if (agreement) agreement = { ...agreement, reviewedAt: e.at };

@@ -393,6 +393,15 @@ describe('agreement review', () => {
       ],
     ],
     [
+      'the review date agreed at the conference wins over the 3 months (a Sunday: Monday at 09:00)',
+      { ...base, agreement: { agreedAt: at('2026-06-15T13:00:00Z'), reviewOn: '2026-08-02' } },
+      [
+        ['agreement_review', '2026-08-03T08:00:00.000Z', 'coordinators'],
+        ['agreement_review', '2026-08-03T08:00:00.000Z', FAC_A],
+        ['agreement_review', '2026-08-03T08:00:00.000Z', FAC_B],
+      ],
+    ],
+    [
       'no confirmed pair: the coordinators once',
       { ...base, pair: undefined },
       [['agreement_review', '2026-09-15T08:00:00.000Z', 'coordinators']],
