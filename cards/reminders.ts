@@ -142,3 +142,17 @@ export function snoozedCard(item: { caseReference?: string; until: Date; count: 
     subtle(left > 0 ? `It can be snoozed ${left} more time${left === 1 ? '' : 's'}.` : 'It cannot be snoozed again.'),
   ]);
 }
+
+/**
+ * Told to coordinators when a reminder could not be delivered after every attempt: the reminder is
+ * recorded as failed, so a person has to follow it up. References and rules only.
+ */
+export function undeliveredCard(items: readonly ReminderCardItem[], reason: string): AdaptiveCard {
+  const lines = items.map((i) => `- ${describeReminder(i).title}`).join('\n');
+  return card([
+    heading('Reminders that could not be delivered'),
+    para('Teams kept refusing these reminders, so the bot has stopped trying. Please follow them up by hand:'),
+    para(lines),
+    subtle(`Last answer from Teams: ${reason}`),
+  ]);
+}

@@ -1,4 +1,4 @@
-import { digestCard, reminderCard, type ReminderCardItem } from '../../cards/reminders';
+import { digestCard, reminderCard, undeliveredCard, type ReminderCardItem } from '../../cards/reminders';
 import type { AdaptiveCard } from '../../cards/adaptive';
 import type { Clock } from '../app/clock';
 import { remindersFor, reReferReminder, type Recipient, type Reminder, type ReminderPolicy } from '../domain/reminderPolicy';
@@ -142,6 +142,7 @@ export class ReminderDelivery {
         await this.d.repo.markFailed(rest, `gave up: ${result.reason}`);
         failed.push(...rest);
         this.d.log.error({ reminders: rest, status: result.status }, 'reminder delivery gave up after its last attempt');
+        await this.reportUndelivered(chunks.slice(index).flatMap((c) => c.map((x) => toCardItem(x.r))), result.reason, own.recipient);
       } else {
         await this.d.repo.release(rest, result.reason);
         retry = { reason: result.reason, attempts, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
@@ -183,6 +184,16 @@ export class ReminderDelivery {
       tenantOf.set(s.id, s.tenantId);
     }
     return { wanted, tenantOf };
+  }
+
+  /**
+   * A reminder nobody received must not vanish into a log: the coordinators are told (unless the
+   * reminder was theirs, in which case the channel and their chats just failed too).
+   */
+  private async reportUndelivered(items: ReminderCardItem[], reason: string, recipient: Recipient): Promise<void> {
+    if (recipient.kind !== 'person' || items.length === 0) return;
+    const r = await this.send({ kind: 'coordinators' }, this.d.staffTenantId, undeliveredCard(items, reason));
+    if (!r.ok) this.d.log.error({ kind: r.kind, status: r.status }, 'coordinators could not be told about undelivered reminders');
   }
 
   private async send(recipient: Recipient, tenantId: string, content: AdaptiveCard): Promise<ReminderSendResult> {

@@ -1,5 +1,7 @@
 import type { Pool } from 'pg';
-import { reminderKey } from '../../src/domain/reminderPolicy';
+import { reminderKey, remindersFor } from '../../src/domain/reminderPolicy';
+import { ReminderDelivery, type ReminderMessenger } from '../../src/reminders/delivery';
+import type { AdaptiveCard } from '../../cards/adaptive';
 import { createLogger } from '../../src/log';
 import { toJobId } from '../../src/reminders/ids';
 import { ConversationRefRepository } from '../../src/store/conversationRefRepository';
@@ -12,7 +14,7 @@ import { startConnector, type ConnectorEmulator, type SentActivity } from '../su
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisSpace, type TestRedisSpace } from '../support/redis';
 import {
-  aad, caseFixtures, eventually, PARTICIPANT_NAME_MARK, PARTNER_TENANT, reminderRig, storeChannelRef, storePersonalRef, testClock, type ReminderRig,
+  aad, caseFixtures, eventually, PARTICIPANT_NAME_MARK, PARTNER_TENANT, reminderRig, STAFF_TENANT, storeChannelRef, storePersonalRef, testClock, type ReminderRig,
 } from '../support/reminderFixtures';
 
 const log = createLogger(process.env.TEST_LOG ?? 'silent');
@@ -222,5 +224,36 @@ describe('reminder delivery', () => {
     expect(row).toEqual({ status: 'sent', screening_id: s });
     await rig.scheduler.reconcileScreening(s);
     expect(await rig.scheduler.reminderIdsOf(s)).toEqual([]);
+  });
+
+  it('gives up on a reminder Teams keeps failing: recorded as failed, and the coordinators are told what to follow up', async () => {
+    t.set('2026-03-02T10:00:00Z');
+    const c = await preparedCase('2026-03-02T10:00:00Z');
+    t.set('2026-03-12T10:00:00Z');
+    const view = (await rig.repo.caseView(c.caseId))!;
+    const due = remindersFor(view, rig.policy, rig.calendar, t.clock()).find((r) => r.rule === 'first_contact_due' && r.recipient.kind === 'person' && r.recipient.aadObjectId === F1)!;
+    expect(due).toBeDefined();
+    // Not through the queue (the rig's worker would deliver it): one delivery with a last attempt that fails.
+    const toChannel: AdaptiveCard[] = [];
+    const failing: ReminderMessenger = {
+      sendToUser: async () => ({ ok: false, permanent: false, kind: 'exhausted', status: 502, reason: '502 ServiceError' }),
+      sendToConversation: async (conversationId, content) => {
+        toChannel.push(content);
+        return { ok: true, conversationId, activityId: 'notice-1' };
+      },
+    };
+    const delivery = new ReminderDelivery({
+      repo: rig.repo, scheduler: rig.scheduler, messenger: failing, policy: rig.policy, calendar: rig.calendar, clock: t.clock, log,
+      coordinatorIds: async () => [COORD], referralsChannel: async () => CHANNEL, staffTenantId: STAFF_TENANT, leaseMs: 60_000, maxAttempts: 1,
+    });
+    const outcome = await delivery.deliver(due.id);
+    expect(outcome).toMatchObject({ kind: 'done', failed: expect.arrayContaining([due.id]) });
+    expect((await rig.repo.deliveries([due.id])).get(due.id)).toMatchObject({ status: 'failed', error: expect.stringContaining('gave up') });
+    expect(toChannel).toHaveLength(1);
+    const notice = JSON.stringify(toChannel[0]);
+    expect(notice).toContain('could not be delivered');
+    expect(notice).toContain(c.reference);
+    expect(notice).not.toContain(PARTICIPANT_NAME_MARK);
+    expect(parseAdaptiveCard(toChannel[0]).errors).toEqual([]);
   });
 });
