@@ -176,7 +176,7 @@ export class CaseWorkflow {
     const offers = await this.d.assignments.listOffers(caseId);
     const names = await this.names(offers.map((o) => o.facilitatorAadId));
     const triage = c.triagedAt && c.triagedBy
-      ? { by: (await this.names([c.triagedBy])).get(c.triagedBy) ?? 'a coordinator', on: displayDate(c.triagedAt), declined: c.stage === 'declined' ? c.declineReason ?? 'declined' : undefined }
+      ? { by: (await this.names([c.triagedBy])).get(c.triagedBy) ?? 'a coordinator', on: displayDate(c.triagedAt), declined: c.stage === 'declined' ? declineCategory(c.declineReason) : undefined }
       : undefined;
     const sendAlerts = offers.filter((o) => o.status === 'offered' && o.sendError).map((o) => `${names.get(o.facilitatorAadId) ?? 'A facilitator'} could not be reached in Teams: they must install or reopen the RJ Referrals app. ${o.sendError}`);
     return {
@@ -239,18 +239,15 @@ export class CaseWorkflow {
   async triage(actor: Actor, caseId: string, decision: 'accept' | 'decline', reasonCode?: string, note?: string): Promise<Reply> {
     const who = await this.domainActor(actor);
     if (!can(who, 'triage').allowed) return refused('Only coordinators can accept or decline referrals.');
-    let command: CaseCommand;
-    if (decision === 'accept') command = { kind: 'accept' };
-    else {
-      const label = reasonCode && reasonCode in DECLINE_REASONS ? DECLINE_REASONS[reasonCode as keyof typeof DECLINE_REASONS] : undefined;
-      if (!label) return { kind: 'card', card: channelCaseCard({ ...(await this.requireView(caseId)), alerts: ['Choose a reason before declining.'] }) };
-      command = { kind: 'decline', reason: reasonCode ?? 'other' };
-      void label;
+    const label = reasonCode && reasonCode in DECLINE_REASONS ? DECLINE_REASONS[reasonCode as keyof typeof DECLINE_REASONS] : undefined;
+    if (decision === 'decline' && !label) {
+      return { kind: 'card', card: channelCaseCard({ ...(await this.requireView(caseId)), alerts: ['Choose a reason before declining.'] }) };
     }
+    // The event log keeps the reason's code; the case record keeps the category and the note.
+    const command: CaseCommand = decision === 'accept' ? { kind: 'accept' } : { kind: 'decline', reason: reasonCode ?? 'other' };
     const now = this.d.clock();
     const r = await this.run(caseId, who, 'coordinator', [command], async (tx, events) => {
       if (events.length === 0) return;
-      const label = reasonCode ? DECLINE_REASONS[reasonCode as keyof typeof DECLINE_REASONS] : undefined;
       await tx.setTriage({ by: who.aadObjectId, at: now, declineReason: decision === 'decline' ? [label, note?.trim()].filter(Boolean).join(': ') : undefined });
     });
     if (!r.ok) return refused(r.message);
@@ -596,6 +593,11 @@ export class CaseWorkflow {
     if (offer.facilitatorAadId !== actor.aadObjectId) return { kind: 'card', card: offerCard({ ...view, status: offer.status === 'offered' ? 'withdrawn' : offer.status, message: 'Only the offered facilitator can answer this offer.' }) };
     return { kind: 'card', card: offerCard(view) };
   }
+}
+
+/** The channel shows why a referral was declined by category only; the coordinator's note stays in the record. */
+function declineCategory(recorded: string | null): string {
+  return Object.values(DECLINE_REASONS).find((label) => recorded?.startsWith(label)) ?? 'declined';
 }
 
 function toFacilitator(s: StaffMember): Facilitator {

@@ -356,7 +356,12 @@ describe('declining at triage, opening a case from the channel, adding from the 
     expect(cardText(invokeCard(noReason))).toContain('Choose a reason before declining.');
     expect(await stageOf(reference)).toBe('referred');
     const done = await c.post(inChannel(c.teams.adaptiveCardAction(decline.verb, { ...decline.data, declineReason: 'not_suitable', declineNote: 'Discussed at panel' }, coord, { replyToId: posted.activityId })));
-    expect(cardText(invokeCard(done))).toContain('Declined by Cora Coordinator');
+    expect(cardText(invokeCard(done))).toContain('Declined by Cora Coordinator on');
+    // The channel shows the category; the coordinator's note stays in the case record.
+    expect(cardText(invokeCard(done))).toContain('Not suitable for restorative justice');
+    expect(JSON.stringify(invokeCard(done))).not.toContain('Discussed at panel');
+    const recorded = await pool.query('SELECT decline_reason FROM cases WHERE reference = $1', [reference]);
+    expect(recorded.rows[0].decline_reason).toBe('Not suitable for restorative justice: Discussed at panel');
     expect(await stageOf(reference)).toBe('declined');
     const toReferrer = connector.sentTo(chat(alice).conversationId).map((a) => a.text ?? '').join('\n');
     expect(toReferrer).toContain(`Referral ${reference}: The restorative justice service has reviewed this referral and cannot take it on.`);
