@@ -84,6 +84,17 @@ function button(card: Record<string, unknown>, title: string) {
   return a;
 }
 
+/** The coordinator accepts a new referral from the channel card and opens the assignment card. */
+async function acceptAndOpenAssign(reference: string) {
+  const c = chat(coord);
+  const posted = latestCardIn(CHANNEL, `Referral ${reference}`);
+  const acc = button(posted.card, 'Accept into service');
+  const accepted = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(acc.verb, acc.data, coord, { replyToId: posted.activityId }))));
+  const assign = button(accepted, 'Assign facilitators');
+  const assignCardJson = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(assign.verb, assign.data, coord, { replyToId: posted.activityId }))));
+  return { posted, assignCardJson };
+}
+
 beforeAll(async () => {
   db = await createTestDatabase('e2e_assignment');
   pool = new Pool({ connectionString: db.url, max: 2 });
@@ -233,11 +244,8 @@ describe('a decline and a replacement', () => {
   test('a facilitator declines with a reason; the coordinator chooses a replacement who accepts', async () => {
     const reference = await refer();
     const c = chat(coord);
+    const { assignCardJson } = await acceptAndOpenAssign(reference);
     let posted = latestCardIn(CHANNEL, `Referral ${reference}`);
-    const acc = button(posted.card, 'Accept into service');
-    const accepted = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(acc.verb, acc.data, coord, { replyToId: posted.activityId }))));
-    const assign = button(accepted, 'Assign facilitators');
-    const assignCardJson = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(assign.verb, assign.data, coord, { replyToId: posted.activityId }))));
     // Free choice: f1 and f2.
     const free = button(assignCardJson, 'Offer to the chosen pair');
     await c.post(inChannel(c.teams.adaptiveCardAction(free.verb, { ...free.data, facilitatorA: f1.aadObjectId, facilitatorB: f2.aadObjectId }, coord, { replyToId: posted.activityId })));
@@ -282,11 +290,7 @@ describe('delivery problems', () => {
   test('a 429 with Retry-After delays the offer, which is delivered once; a 403 marks the chat stale and coordinators see it', async () => {
     const reference = await refer();
     const c = chat(coord);
-    const posted = latestCardIn(CHANNEL, `Referral ${reference}`);
-    const acc = button(posted.card, 'Accept into service');
-    const accepted = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(acc.verb, acc.data, coord, { replyToId: posted.activityId }))));
-    const assign = button(accepted, 'Assign facilitators');
-    const assignCardJson = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(assign.verb, assign.data, coord, { replyToId: posted.activityId }))));
+    const { posted, assignCardJson } = await acceptAndOpenAssign(reference);
     const free = button(assignCardJson, 'Offer to the chosen pair');
     connector.failNext({ match: { conversationId: chat(f1).conversationId }, status: 429, retryAfterSeconds: 1, times: 1 });
     connector.failNext({ match: { conversationId: chat(f2).conversationId }, status: 403, times: 1 });
@@ -312,11 +316,8 @@ describe('replacing a facilitator who accepted', () => {
   test('the coordinator swaps one of a confirmed pair; the replaced facilitator is told and loses access', async () => {
     const reference = await refer();
     const c = chat(coord);
+    const { assignCardJson } = await acceptAndOpenAssign(reference);
     let posted = latestCardIn(CHANNEL, `Referral ${reference}`);
-    const acc = button(posted.card, 'Accept into service');
-    const accepted = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(acc.verb, acc.data, coord, { replyToId: posted.activityId }))));
-    const assign = button(accepted, 'Assign facilitators');
-    const assignCardJson = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(assign.verb, assign.data, coord, { replyToId: posted.activityId }))));
     const free = button(assignCardJson, 'Offer to the chosen pair');
     await c.post(inChannel(c.teams.adaptiveCardAction(free.verb, { ...free.data, facilitatorA: f1.aadObjectId, facilitatorB: f3.aadObjectId }, coord, { replyToId: posted.activityId })));
     for (const u of [f1, f3]) {
