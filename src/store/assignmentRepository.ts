@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { CaseStage, OffenceType } from '../domain/vocabulary';
-import { CaseRepository, type ActorRole, type CaseEventRecord } from './caseRepository';
+import { CaseRepository, readCaseEvents, type ActorRole, type CaseEventRecord } from './caseRepository';
 import { isUniqueViolation, sqlState, withTransaction, type Queryable } from './db';
 import { normaliseAadId, OPEN_CASE_COUNTS_SQL } from './rosterRepository';
 import { isUuid, type JsonObject } from './types';
@@ -174,18 +174,6 @@ interface FacilitatorCaseRow {
   last_activity_at: Date;
 }
 
-interface EventRow {
-  id: string;
-  case_id: string;
-  at: Date;
-  actor_aad_id: string | null;
-  actor_role: ActorRole;
-  type: string;
-  data: JsonObject;
-}
-
-const EVENT_COLUMNS = 'id, case_id, at, actor_aad_id, actor_role, type, data';
-
 const OFFER_COLUMNS = `id, case_id, facilitator_aad_id, status, offered_at, offered_by, answered_at, decline_reason,
   withdrawn_reason, card_conversation_id, card_activity_id, send_error`;
 
@@ -347,19 +335,7 @@ class LockedCaseTx implements CaseTx {
   }
 
   async listEvents(): Promise<CaseEventRecord[]> {
-    const { rows } = await this.client.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM case_events WHERE case_id = $1 ORDER BY id`,
-      [this.caseId],
-    );
-    return rows.map((r) => ({
-      id: r.id,
-      caseId: r.case_id,
-      at: r.at,
-      actorAadId: r.actor_aad_id,
-      actorRole: r.actor_role,
-      type: r.type,
-      data: r.data,
-    }));
+    return readCaseEvents(this.client, this.caseId);
   }
 
   async setStage(stage: CaseStage): Promise<void> {

@@ -446,6 +446,27 @@ function toParticipant(r: ParticipantRow): ParticipantRecord {
   };
 }
 
+/**
+ * A case's whole event log, oldest first, read with `db` (a transaction's client, so that under the
+ * case's row lock nobody can append before the transaction ends). The one reader of the log.
+ */
+export async function readCaseEvents(db: Queryable, caseId: string): Promise<CaseEventRecord[]> {
+  const { rows } = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM case_events WHERE case_id = $1 ORDER BY id`, [caseId]);
+  return rows.map(toEvent);
+}
+
+/** The logs of several cases, oldest first per case. */
+export async function readCasesEvents(db: Queryable, caseIds: readonly string[]): Promise<Map<string, CaseEventRecord[]>> {
+  const out = new Map<string, CaseEventRecord[]>(caseIds.map((id) => [id, []]));
+  if (caseIds.length === 0) return out;
+  const { rows } = await db.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM case_events WHERE case_id = ANY($1::uuid[]) ORDER BY case_id, id`,
+    [[...caseIds]],
+  );
+  for (const r of rows) out.get(r.case_id)?.push(toEvent(r));
+  return out;
+}
+
 function toEvent(r: EventRow): CaseEventRecord {
   return {
     id: r.id,

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { CaseStage, OffenceType } from '../domain/vocabulary';
 import { CaseNotFoundError, type CaseTxEvent } from './assignmentRepository';
-import { CaseRepository, type CaseEventRecord } from './caseRepository';
+import { CaseRepository, readCaseEvents, readCasesEvents, type CaseEventRecord } from './caseRepository';
 import { withTransaction, type Queryable } from './db';
 import { normaliseAadId } from './rosterRepository';
 import { isUuid } from './types';
@@ -61,7 +61,6 @@ interface LockedRow {
   created_at: Date;
 }
 
-const EVENT_COLUMNS = 'id, case_id, at, actor_aad_id, actor_role, type, data';
 
 /**
  * Case progress writes (contacts, consent, risk, conference, closing) and the reads behind the case
@@ -110,21 +109,12 @@ export class ProgressRepository {
   /** A case's whole log, oldest first (the case card folds it). */
   async listEvents(caseId: string): Promise<CaseEventRecord[]> {
     if (!isUuid(caseId)) return [];
-    const { rows } = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM case_events WHERE case_id = $1 ORDER BY id`, [caseId]);
-    return rows.map(toEvent);
+    return readCaseEvents(this.pool, caseId);
   }
 
   /** Every event of the given cases, oldest first per case. */
   async eventsOf(caseIds: readonly string[]): Promise<Map<string, CaseEventRecord[]>> {
-    const ids = caseIds.filter(isUuid);
-    const out = new Map<string, CaseEventRecord[]>(ids.map((id) => [id, []]));
-    if (ids.length === 0) return out;
-    const { rows } = await this.pool.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM case_events WHERE case_id = ANY($1::uuid[]) ORDER BY case_id, id`,
-      [ids],
-    );
-    for (const r of rows) out.get(r.case_id)?.push(toEvent(r));
-    return out;
+    return readCasesEvents(this.pool, caseIds.filter(isUuid));
   }
 
   /** Open cases (accepted into the service, not closed), oldest reference first; optionally one facilitator's. */
@@ -144,20 +134,6 @@ export class ProgressRepository {
   }
 }
 
-interface EventRow {
-  id: string;
-  case_id: string;
-  at: Date;
-  actor_aad_id: string | null;
-  actor_role: CaseEventRecord['actorRole'];
-  type: string;
-  data: CaseEventRecord['data'];
-}
-
-function toEvent(r: EventRow): CaseEventRecord {
-  return { id: r.id, caseId: r.case_id, at: r.at, actorAadId: r.actor_aad_id, actorRole: r.actor_role, type: r.type, data: r.data };
-}
-
 class Tx implements ProgressTx {
   constructor(
     private readonly client: Queryable,
@@ -166,8 +142,7 @@ class Tx implements ProgressTx {
   ) {}
 
   async listEvents(): Promise<CaseEventRecord[]> {
-    const { rows } = await this.client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM case_events WHERE case_id = $1 ORDER BY id`, [this.locked.id]);
-    return rows.map(toEvent);
+    return readCaseEvents(this.client, this.locked.id);
   }
 
   async appendEvent(event: CaseTxEvent): Promise<CaseEventRecord> {
