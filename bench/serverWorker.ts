@@ -120,7 +120,8 @@ async function run(input: WorkerInput): Promise<void> {
     server = await startEchoServer();
   } else {
     if (!input.databaseUrl || !input.redisUrl) throw new Error('serverWorker: rj needs databaseUrl and redisUrl');
-    server = await startTestApp({ databaseUrl: input.databaseUrl, redisUrl: input.redisUrl });
+    // The web half, as it runs behind a load balancer (WEB_ONLY): the echo bot has no reminder worker either.
+    server = await startTestApp({ databaseUrl: input.databaseUrl, redisUrl: input.redisUrl, env: { WEB_ONLY: '1' } });
   }
   parentPort?.on('message', (cmd: WorkerCommand) => {
     if (cmd === 'stats') {
