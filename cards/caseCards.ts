@@ -52,7 +52,7 @@ function flagsLine(v: { complex: boolean; extraCare: boolean; needsReview: strin
   const f: string[] = [];
   if (v.complex) f.push('Complex (experienced facilitator needed)');
   if (v.extraCare) f.push('Extra care (stalking/abuse guidance)');
-  if (v.needsReview.length > 0) f.push(`Needs review: not sure about ${v.needsReview.join('; ')}`);
+  if (v.needsReview.length > 0) f.push(`Needs review: not sure ${v.needsReview.join('; ')}`);
   return f.length > 0 ? f.join(' · ') : undefined;
 }
 

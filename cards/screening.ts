@@ -90,6 +90,6 @@ export function ineligibleAnsweredCard(result: EligibilityResult, reminderDate: 
 }
 
 export function needsReviewNote(uncertain: readonly ReasonCode[]): string {
-  const titles = uncertain.map((c) => REASON_EXPLANATIONS[c].title.toLowerCase());
-  return `Some answers were "not sure", so a coordinator will review this referral (about: ${titles.join('; ')}). Please fill in the form.`;
+  const topics = uncertain.map((c) => REASON_EXPLANATIONS[c].topic);
+  return `Some answers were "not sure" (${topics.join('; ')}), so a coordinator will review this referral. Please fill in the form.`;
 }

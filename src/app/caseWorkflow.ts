@@ -189,7 +189,7 @@ export class CaseWorkflow {
       stageLabel: CASE_STAGES[c.stage],
       complex: c.complex,
       extraCare: c.extraCare,
-      needsReview: c.needsReviewReasons.map((r) => REASON_EXPLANATIONS[r as ReasonCode]?.title.toLowerCase() ?? r),
+      needsReview: c.needsReviewReasons.map((r) => REASON_EXPLANATIONS[r as ReasonCode]?.topic ?? r),
       triage,
       offers: offers.map((o) => ({
         facilitatorName: names.get(o.facilitatorAadId) ?? 'Unknown facilitator',

@@ -119,6 +119,8 @@ export function parseAnswer(text: string): Answer | undefined {
 export interface ReasonExplanation {
   /** What failed, in a referrer's words. */
   title: string;
+  /** What the rule is about, for "not sure about …" lists. */
+  topic: string;
   /** Why the service needs it. */
   why: string;
   /** What the referrer can do now. */
@@ -127,31 +129,37 @@ export interface ReasonExplanation {
 
 export const REASON_EXPLANATIONS: Record<ReasonCode, ReasonExplanation> = {
   NOT_SENTENCED: {
+    topic: 'whether sentencing is over',
     title: 'The case has not finished going through the courts',
     why: 'Meeting before sentencing, or while a trial or appeal is pending, could affect the legal process.',
     whatNext: 'Refer again once sentencing is over. If you know the sentencing date, tell us and we will remind you on that day.',
   },
   RESPONSIBILITY_NOT_ACCEPTED: {
+    topic: 'whether responsibility was accepted',
     title: 'The person who caused the harm has not accepted responsibility',
     why: 'A restorative meeting is only safe for the harmed person when the offence is acknowledged.',
     whatNext: 'If they later admit the offence and accept responsibility, you can refer again.',
   },
   NO_IDENTIFIABLE_HARMED_PERSON: {
+    topic: 'whether there is an identifiable harmed person',
     title: 'There is no identifiable harmed person',
     why: 'Restorative justice brings together the person harmed and the person responsible; it cannot work with "society" or a company.',
     whatNext: 'Community or organisational harm may suit other programmes; the service can suggest some.',
   },
   NO_ARREST: {
+    topic: 'whether a perpetrator was arrested',
     title: 'Nobody was arrested for the offence',
     why: 'The service works with cases where the police arrested a perpetrator.',
     whatNext: 'If an arrest is made and the case concludes, you can refer again.',
   },
   EXCLUDED_OFFENCE_UNDER_18: {
+    topic: 'whether it is stalking or child abuse with a harmed person under 18',
     title: 'Stalking and child abuse cases with a harmed person under 18 are excluded',
     why: 'Following practice guidance, the service does not handle these offences when the harmed person is a child.',
     whatNext: 'Specialist children\'s services can advise; the case may be referred once the harmed person is an adult.',
   },
   NOT_LONDON: {
+    topic: 'whether London residents are involved',
     title: 'The crime does not involve London residents',
     why: 'The service covers the 32 London boroughs and the City of London.',
     whatNext: 'Restorative justice services exist across England and Wales; look for the one covering the area.',

@@ -102,6 +102,8 @@ describe('assessEligibility', () => {
     for (const code of REASON_CODES) {
       expect(REASON_EXPLANATIONS[code].title.length).toBeGreaterThan(10);
       expect(REASON_EXPLANATIONS[code].whatNext.length).toBeGreaterThan(10);
+      // Read after "not sure …" on the coordinators' card.
+      expect(REASON_EXPLANATIONS[code].topic).toMatch(/^whether /);
     }
   });
 });
