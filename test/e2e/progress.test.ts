@@ -1,4 +1,5 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
+import { createPool } from '../../src/store/db';
 import type { App } from '../../src/main';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -109,7 +110,8 @@ function referrerMessages(): string[] {
 
 beforeAll(async () => {
   db = await createTestDatabase('e2e_progress');
-  pool = new Pool({ connectionString: db.url, max: 2 });
+  // createPool handles errors on idle clients: the database is dropped (WITH FORCE) in afterAll.
+  pool = createPool(db.url, { max: 2 });
   connector = await startConnector();
   connector.setRoster([f1, f2, f3, coord].map((u) => ({ id: teamsUserId(u), name: u.name, aadObjectId: u.aadObjectId, tenantId: STAFF_TENANT })));
   app = await startTestApp({ databaseUrl: db.url, redisUrl: testRedisUrl(), env: { COORDINATOR_AAD_IDS: coord.aadObjectId }, clock });

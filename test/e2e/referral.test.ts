@@ -1,4 +1,5 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
+import { createPool } from '../../src/store/db';
 import type { App } from '../../src/main';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -44,7 +45,8 @@ let app: App;
 
 beforeAll(async () => {
   db = await createTestDatabase('e2e_referral');
-  pool = new Pool({ connectionString: db.url, max: 2 });
+  // createPool handles errors on idle clients: the database is dropped (WITH FORCE) in afterAll.
+  pool = createPool(db.url, { max: 2 });
   connector = await startConnector();
   app = await startTestApp({ databaseUrl: db.url, redisUrl: testRedisUrl() });
 });

@@ -1,4 +1,5 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
+import { createPool } from '../../src/store/db';
 import type { App } from '../../src/main';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -29,7 +30,8 @@ const clock = () => new Date(BASE + (Date.now() - started));
 beforeAll(async () => {
   db = await createTestDatabase('e2e_reminders');
   redis = testRedisSpace();
-  pool = new Pool({ connectionString: db.url, max: 2 });
+  // createPool handles errors on idle clients: the database is dropped (WITH FORCE) in afterAll.
+  pool = createPool(db.url, { max: 2 });
   connector = await startConnector();
   connector.setRoster([f1, f2, coord].map((u) => ({ id: teamsUserId(u), name: u.name, aadObjectId: u.aadObjectId, tenantId: STAFF_TENANT })));
   app = await startTestApp({ databaseUrl: db.url, redisUrl: redis.url, env: { COORDINATOR_AAD_IDS: coord.aadObjectId, REDIS_KEY_PREFIX: `{${redis.prefix}}` }, clock });
