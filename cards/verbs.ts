@@ -2,7 +2,6 @@
 export const VERBS = {
   startReferral: 'referral.start',
   myReferrals: 'referral.mine',
-  help: 'help',
   screeningAnswer: 'screening.answer',
   screeningRemind: 'screening.remind',
   screeningNoRemind: 'screening.noRemind',
@@ -21,7 +20,6 @@ export const CASE_VERBS = {
   offerAccept: 'offer.accept',
   offerDecline: 'offer.decline',
   offerRefresh: 'offer.refresh',
-  channelRefresh: 'channel.refresh',
   rosterAdd: 'roster.add',
   rosterUpdate: 'roster.update',
 } as const;

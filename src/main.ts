@@ -159,7 +159,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       refs,
       storage: new PgStorage(pool),
       workflow,
-      roster: new RosterService(rosterRepo, config.STAFF_TENANT_ID, log),
+      roster: new RosterService(rosterRepo, config.STAFF_TENANT_ID, log, (a) => workflow.domainActor(a)),
       progress,
       reminders: reminders.actions,
     });

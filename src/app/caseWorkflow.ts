@@ -2,25 +2,24 @@ import type { AdaptiveCard } from '../../cards/adaptive';
 import {
   assignCard,
   caseDetailsCard,
-  caseStatusCard,
   channelCaseCard,
   replacementNeededCard,
   DECLINE_REASONS,
   offerCard,
+  offerCardForOthers,
   OFFER_DECLINE_REASONS,
   type ChannelCaseView,
   type OfferView,
   type PairChoice,
 } from '../../cards/caseCards';
-import { referrerStatus } from '../../cards/myReferrals';
 import type { CaseCommand } from '../domain/lifecycle';
-import { parseCaseEvent, replay, caseView, type CaseEvent, type CaseFacts } from '../domain/caseState';
-import { can, visibility, type Actor as DomainActor } from '../domain/permissions';
+import type { CaseEvent, CaseFacts } from '../domain/caseState';
+import { can, type Actor as DomainActor } from '../domain/permissions';
 import { suggestPairs, suggestReplacement, type Facilitator } from '../domain/pairing';
 import { REASON_EXPLANATIONS, type ReasonCode } from '../domain/eligibility';
-import { CASE_STAGES, SENTENCE_TYPES, type CaseStage } from '../domain/vocabulary';
+import { CASE_STAGES, SENTENCE_TYPES } from '../domain/vocabulary';
 import type { Logger } from '../log';
-import type { CaseRepository } from '../store/caseRepository';
+import type { CaseRecord, CaseRepository } from '../store/caseRepository';
 import type { AssignmentRepository, CaseTx, LockedCase, Offer } from '../store/assignmentRepository';
 import type { RosterRepository, StaffMember } from '../store/rosterRepository';
 import type { SettingsRepository } from '../store/settingsRepository';
@@ -62,7 +61,6 @@ export type Reply = { kind: 'card'; card: AdaptiveCard } | { kind: 'refused'; me
 
 const refused = (message: string): Reply => ({ kind: 'refused', message });
 
-const STAGE_FOR_STATUS = (stage: CaseStage) => referrerStatus(stage);
 
 /**
  * Triage and facilitator pairs: every change is decided by the pure lifecycle, written in one
@@ -120,7 +118,7 @@ export class CaseWorkflow {
     if (channel) {
       const sent = await this.d.messenger.sendToConversation(channel, cardJson);
       if (sent.ok) {
-        await this.d.assignments.withCaseLocked(caseId, (tx) => tx.setChannelCard(sent.conversationId, sent.activityId));
+        await this.d.assignments.setChannelCard(caseId, sent.conversationId, sent.activityId);
         return;
       }
       this.d.log.warn({ caseId, reason: sent.reason }, 'could not post the referral to the coordinators channel');
@@ -163,20 +161,23 @@ export class CaseWorkflow {
 
   /** Re-renders the coordinators' card for a case wherever it was posted. */
   private async refreshChannelCard(caseId: string): Promise<void> {
-    const posted = (await this.d.cases.getCase(caseId))?.channelCard;
-    const view = posted ? await this.channelView(caseId) : undefined;
-    if (!posted || !view) return;
+    const c = await this.d.cases.getCase(caseId);
+    const posted = c?.channelCard;
+    if (!c || !posted) return;
+    const view = await this.channelView(caseId, [], c);
+    if (!view) return;
     const r = await this.d.messenger.updateActivity(posted.conversationId, posted.activityId, channelCaseCard(view));
     if (!r.ok) this.d.log.warn({ caseId, reason: r.reason }, 'could not update the coordinators card');
   }
 
-  async channelView(caseId: string, alerts: string[] = []): Promise<ChannelCaseView | undefined> {
-    const c = await this.d.cases.getCase(caseId);
+  /** `known`: the case when the caller has just read it. */
+  async channelView(caseId: string, alerts: string[] = [], known?: CaseRecord): Promise<ChannelCaseView | undefined> {
+    const c = known ?? (await this.d.cases.getCase(caseId));
     if (!c) return undefined;
     const offers = await this.d.assignments.listOffers(caseId);
-    const names = await this.names(offers.map((o) => o.facilitatorAadId));
+    const names = await this.names([...offers.map((o) => o.facilitatorAadId), ...(c.triagedBy ? [c.triagedBy] : [])]);
     const triage = c.triagedAt && c.triagedBy
-      ? { by: (await this.names([c.triagedBy])).get(c.triagedBy) ?? 'a coordinator', on: displayDate(c.triagedAt), declined: c.stage === 'declined' ? declineCategory(c.declineReason) : undefined }
+      ? { by: names.get(c.triagedBy) ?? 'a coordinator', on: displayDate(c.triagedAt), declined: c.stage === 'declined' ? declineCategory(c.declineReason) : undefined }
       : undefined;
     const sendAlerts = offers.filter((o) => o.status === 'offered' && o.sendError).map((o) => `${names.get(o.facilitatorAadId) ?? 'A facilitator'} could not be reached in Teams: they must install or reopen the RJ Referrals app. ${o.sendError}`);
     return {
@@ -353,7 +354,7 @@ export class CaseWorkflow {
       if (newcomers.length < declined.length) return this.assignView(actor, caseId, `Choose ${declined.length} replacements.`);
       commands = declined.map((d, k) => ({ kind: 'replaceFacilitator' as const, remove: d.facilitatorAadId, offer: newcomers[k]!, reason: 'declined the offer' }));
     }
-    return this.applyOffer(who, caseId, commands);
+    return this.applyOffer(actor, who, caseId, commands);
   }
 
   /** Replaces a facilitator who is on the case (accepted or waiting) with someone else. */
@@ -362,10 +363,10 @@ export class CaseWorkflow {
     if (!can(who, 'assign').allowed) return refused('Only coordinators can assign or replace facilitators.');
     const s = await this.d.roster.get(replacement);
     if (!s || !s.facilitator || !s.active) return this.assignView(actor, caseId, 'Choose an active facilitator from the roster.');
-    return this.applyOffer(who, caseId, [{ kind: 'replaceFacilitator', remove, offer: replacement, reason: 'replaced by a coordinator' }]);
+    return this.applyOffer(actor, who, caseId, [{ kind: 'replaceFacilitator', remove, offer: replacement, reason: 'replaced by a coordinator' }]);
   }
 
-  private async applyOffer(who: DomainActor, caseId: string, commands: CaseCommand[]): Promise<Reply> {
+  private async applyOffer(actor: Actor, who: DomainActor, caseId: string, commands: CaseCommand[]): Promise<Reply> {
     const now = this.d.clock();
     const created: Offer[] = [];
     const removed: Offer[] = [];
@@ -381,7 +382,7 @@ export class CaseWorkflow {
         if (e.type === 'facilitator_offered') created.push(await tx.insertOffer({ facilitatorAadId: e.facilitatorAadId, offeredBy: who.aadObjectId }));
       }
     });
-    if (!r.ok) return this.assignView(await this.plainActor(who), caseId, r.message);
+    if (!r.ok) return this.assignView(actor, caseId, r.message);
     this.d.log.info({ caseId, offered: created.length, removed: removed.length }, 'facilitators offered');
     // Offers go out after the answer to the click: a throttled send must not time the card out.
     this.d.background.run('offer sends', { caseId }, async () => {
@@ -391,10 +392,6 @@ export class CaseWorkflow {
     });
     const view = await this.channelView(caseId);
     return view ? { kind: 'card', card: channelCaseCard(view) } : refused('That case could not be found.');
-  }
-
-  private async plainActor(who: DomainActor): Promise<Actor> {
-    return { aadObjectId: who.aadObjectId, tenantId: who.tenantId, staffTenant: who.staffTenant, coordinator: who.coordinator };
   }
 
   private async offerView(offer: Offer): Promise<OfferView | undefined> {
@@ -540,22 +537,6 @@ export class CaseWorkflow {
     if (!sent.ok) this.d.log.warn({ reference: c.reference, reason: sent.reason }, 'referrer could not be told of a status change');
   }
 
-  // ---- looking at a case ---------------------------------------------------------------------------
-
-  async openCase(actor: Actor, caseIdOrReference: string): Promise<Reply> {
-    const c = /^RJ-/i.test(caseIdOrReference) ? await this.d.cases.findByReference(caseIdOrReference) : await this.d.cases.getCase(caseIdOrReference);
-    const notYours = 'You can only see cases you referred or that are assigned to you.';
-    if (!c) return refused(`There is no case ${caseIdOrReference.toUpperCase()} that you can see.`);
-    const who = await this.domainActor(actor);
-    const events = await this.d.cases.listEvents(c.id, 1000);
-    const facts = replay(events.map((e) => parseCaseEvent(e.type, e.data)).filter((e): e is CaseEvent => e !== undefined));
-    const seen = visibility(who, caseView(facts, { aadObjectId: c.referrerAadId, tenantId: c.referrerTenantId }));
-    if (seen === 'none') return refused(notYours);
-    if (seen === 'status') return { kind: 'card', card: caseStatusCard(c.reference, STAGE_FOR_STATUS(c.stage), displayDate(c.createdAt)) };
-    const details = await this.detailsCard(c.id);
-    return details ? { kind: 'card', card: details } : refused(notYours);
-  }
-
   /**
    * The proactive sender could not reach someone (they blocked or removed the app, or never opened
    * it): coordinators are told once, in their channel, by ids and role only.
@@ -571,26 +552,12 @@ export class CaseWorkflow {
     if (!sent.ok) this.d.log.warn({ reason: sent.reason }, 'coordinators could not be told about an unreachable person');
   }
 
-  /** A card for the actor's eyes only, in their 1:1 chat with the bot. */
-  async sendPrivately(actor: Actor, content: AdaptiveCard): Promise<boolean> {
-    const sent = await this.d.messenger.sendToUser(actor.tenantId, actor.aadObjectId, content);
-    return sent.ok;
-  }
-
-  /** The coordinators' card as the clicking coordinator should see it now (Action.Execute refresh). */
-  async channelCard(actor: Actor, caseId: string): Promise<Reply> {
-    const who = await this.domainActor(actor);
-    if (!who.coordinator) return refused('Only coordinators can act on referrals.');
-    const v = await this.channelView(caseId);
-    return v ? { kind: 'card', card: channelCaseCard(v) } : refused('That case could not be found.');
-  }
-
   async offerCardFor(actor: Actor, offerId: string): Promise<Reply> {
     const offer = await this.d.assignments.getOffer(offerId);
     if (!offer) return refused('That offer could not be found.');
     const view = await this.offerView(offer);
     if (!view) return refused('That offer could not be found.');
-    if (offer.facilitatorAadId !== actor.aadObjectId) return { kind: 'card', card: offerCard({ ...view, status: offer.status === 'offered' ? 'withdrawn' : offer.status, message: 'Only the offered facilitator can answer this offer.' }) };
+    if (offer.facilitatorAadId !== actor.aadObjectId) return { kind: 'card', card: offerCardForOthers(view) };
     return { kind: 'card', card: offerCard(view) };
   }
 }

@@ -1,6 +1,7 @@
 import { rosterCard, type RosterView } from '../../cards/roster';
 import type { Logger } from '../log';
 import type { RosterRepository } from '../store/rosterRepository';
+import { isCoordinator, type Actor as DomainActor } from '../domain/permissions';
 import type { Actor } from './actor';
 
 export type RosterOp = 'pause' | 'resume' | 'experienced' | 'inexperienced' | 'remove' | 'maxCases';
@@ -13,12 +14,12 @@ export class RosterService {
     private readonly roster: RosterRepository,
     private readonly staffTenantId: string,
     private readonly log: Logger,
+    /** Roles as CaseWorkflow.domainActor decides them, so the roster and the cases agree on who is a coordinator. */
+    private readonly domainActor: (actor: Actor) => Promise<DomainActor>,
   ) {}
 
   async isCoordinator(actor: Actor): Promise<boolean> {
-    if (!actor.staffTenant) return false;
-    if (actor.coordinator) return true;
-    return (await this.roster.get(actor.aadObjectId))?.coordinator === true;
+    return isCoordinator(await this.domainActor(actor));
   }
 
   async card(actor: Actor, candidates: RosterView['candidates'], message?: string): Promise<RosterReply> {

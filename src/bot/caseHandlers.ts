@@ -91,14 +91,6 @@ export function caseCommands(d: CaseHandlerDeps): { commands: [string, CommandHa
     }
     await ctx.sendActivity(lines.join('\n\n'));
   };
-  const openCase = async (ctx: TurnContext, m: RegExpMatchArray) => {
-    const r = await d.workflow.openCase(actorOf(ctx), m[1]!.toUpperCase());
-    if (r.kind === 'card' && !isPersonalChat(ctx)) {
-      await ctx.sendActivity('Case details are only shown in your 1:1 chat with RJ Referrals: type the same there.');
-      return;
-    }
-    await say(ctx, r);
-  };
   return {
     commands: [
       ['use this channel for referrals', useChannel],
@@ -106,7 +98,6 @@ export function caseCommands(d: CaseHandlerDeps): { commands: [string, CommandHa
     ],
     patterns: [
       { pattern: /^roster add( coordinator)?\b/, handle: rosterAddByMention },
-      { pattern: /^case (rj-\d{4}-\d{4,})$/, handle: openCase },
     ],
   };
 }
@@ -116,18 +107,6 @@ export function caseVerbs(d: CaseHandlerDeps): [string, AnyVerbRoute][] {
   return [
     [CASE_VERBS.triageAccept, verb(caseData, async (ctx, data) => reply(ctx, await d.workflow.triage(actorOf(ctx), data.caseId, 'accept')))],
     [CASE_VERBS.triageDecline, verb(declineData, async (ctx, data) => reply(ctx, await d.workflow.triage(actorOf(ctx), data.caseId, 'decline', data.declineReason, data.declineNote)))],
-    [CASE_VERBS.openCase, verb(caseData, async (ctx, data) => {
-      const actor = actorOf(ctx);
-      const r = await d.workflow.openCase(actor, data.caseId);
-      if (r.kind !== 'card' || isPersonalChat(ctx)) {
-        reply(ctx, r.kind === 'card' ? { kind: 'message', text: 'Case details sent below.' } : r);
-        if (r.kind === 'card') await say(ctx, r);
-        return;
-      }
-      // Never in a channel: the details go to the clicker's own chat with the bot.
-      const sent = await d.workflow.sendPrivately(actor, r.card);
-      reply(ctx, { kind: 'message', text: sent ? 'The case details are in your 1:1 chat with RJ Referrals.' : 'Open a 1:1 chat with RJ Referrals first, then try again.' });
-    })],
     [CASE_VERBS.assignStart, verb(caseData, async (ctx, data) => reply(ctx, await d.workflow.assignView(actorOf(ctx), data.caseId)))],
     [CASE_VERBS.assignConfirm, verb(assignData, async (ctx, data) => {
       const actor = actorOf(ctx);

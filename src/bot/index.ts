@@ -196,9 +196,6 @@ export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot }
         await myReferrals(ctx);
         replyToCard(ctx, { kind: 'message', text: 'Here are your referrals.' });
       })],
-      [VERBS.help, verb(noData, async (ctx) => {
-        await help(ctx);
-      })],
       [VERBS.screeningAnswer, verb(screeningIdData, dialogVerb(async (ctx) => {
         replyToCard(ctx, { kind: 'card', card: staleQuestionCard() });
       }))],

@@ -21,17 +21,8 @@ export interface NewParticipant {
   aware: boolean;
 }
 
-/** Everything the referral form collects, plus who sent it and how it was screened. */
-export interface NewReferral {
-  /** The referral form's id: a double submit of the same form must create one case. */
-  submissionKey: string;
-  /** The screening that led here, linked to the new case; null when there was none. */
-  screeningId: string | null;
-  /**
-   * The screening itself, when it has not been recorded yet: it is then recorded in the same
-   * transaction as the case, so a referral cancelled before submit leaves nothing behind.
-   */
-  screening?: NewScreening;
+/** What a referral records about the offence and its source, as submitted and as stored. */
+export interface ReferralFields {
   referrerAadId: string;
   referrerTenantId: string;
   /** Organisation name or referral source label. */
@@ -52,6 +43,19 @@ export interface NewReferral {
   referrerPhone: string | null;
   complex: boolean;
   extraCare: boolean;
+}
+
+/** Everything the referral form collects, plus who sent it and how it was screened. */
+export interface NewReferral extends ReferralFields {
+  /** The referral form's id: a double submit of the same form must create one case. */
+  submissionKey: string;
+  /** The screening that led here, linked to the new case; null when there was none. */
+  screeningId: string | null;
+  /**
+   * The screening itself, when it has not been recorded yet: it is then recorded in the same
+   * transaction as the case, so a referral cancelled before submit leaves nothing behind.
+   */
+  screening?: NewScreening;
   harmedPerson: NewParticipant;
   offender: NewParticipant;
 }
@@ -69,28 +73,10 @@ export interface ParticipantRecord extends NewParticipant {
   createdAt: Date;
 }
 
-export interface CaseRecord {
+export interface CaseRecord extends ReferralFields {
   id: string;
   reference: string;
   stage: CaseStage;
-  eligibility: CaseEligibility;
-  needsReviewReasons: string[];
-  source: string;
-  referrerAadId: string;
-  referrerTenantId: string;
-  offenceType: OffenceType;
-  offenceDescription: string;
-  offenceDate: IsoDate | null;
-  crimeReference: string | null;
-  sentenceDate: IsoDate | null;
-  sentenceType: SentenceType | null;
-  prison: string | null;
-  relationship: string | null;
-  riskNotes: string | null;
-  accessNeeds: string | null;
-  referrerPhone: string | null;
-  complex: boolean;
-  extraCare: boolean;
   submissionKey: string;
   createdAt: Date;
   updatedAt: Date;

@@ -331,16 +331,7 @@ export class ReminderRepository {
        WHERE d.status = 'dropped' OR (d.status = 'sending' AND (d.lease_until IS NULL OR d.lease_until < now()))
        RETURNING d.reminder_id, d.attempts`,
       [
-        toJsonParam(
-          sorted.map((c) => ({
-            reminder_id: c.reminderId,
-            case_id: c.caseId,
-            screening_id: c.screeningId,
-            rule: c.rule,
-            recipient: c.recipient,
-            due_at: c.dueAt.toISOString(),
-          })),
-        ),
+        claimRows(sorted),
         this.now(),
         leaseMs,
       ],
@@ -388,16 +379,7 @@ export class ReminderRepository {
        ORDER BY x.reminder_id
        ON CONFLICT (reminder_id) DO NOTHING`,
       [
-        toJsonParam(
-          claims.map((c) => ({
-            reminder_id: c.reminderId,
-            case_id: c.caseId,
-            screening_id: c.screeningId,
-            rule: c.rule,
-            recipient: c.recipient,
-            due_at: c.dueAt.toISOString(),
-          })),
-        ),
+        claimRows(claims),
         this.now(),
         reason,
       ],
@@ -586,4 +568,18 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
     else out.set(k, [row]);
   }
   return out;
+}
+
+/** Claims as the JSON rows the ledger's `jsonb_to_recordset` statements read. */
+function claimRows(claims: readonly DeliveryClaim[]): string {
+  return toJsonParam(
+    claims.map((c) => ({
+      reminder_id: c.reminderId,
+      case_id: c.caseId,
+      screening_id: c.screeningId,
+      rule: c.rule,
+      recipient: c.recipient,
+      due_at: c.dueAt.toISOString(),
+    })),
+  );
 }
