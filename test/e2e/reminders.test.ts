@@ -52,7 +52,8 @@ test('a referral left untriaged pings the coordinators\' channel; only a coordin
   const reference = await s.refer(alice);
   // Time travel by data: the referral was made a week ago. Appending an event to the case's log is
   // what every change does, and it makes the worker reconcile the case.
-  await pool.query("UPDATE cases SET created_at = now() - interval '7 days' WHERE reference = $1", [reference]);
+  // The week is measured on the app's clock, not the database's: now() would tie the test to the hour CI runs.
+  await pool.query("UPDATE cases SET created_at = $2::timestamptz - interval '7 days' WHERE reference = $1", [reference, clock().toISOString()]);
   await pool.query(
     "INSERT INTO case_events (case_id, actor_aad_id, actor_role, type, data) SELECT id, NULL, 'system', 'test_touch', '{}' FROM cases WHERE reference = $1",
     [reference],

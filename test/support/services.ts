@@ -220,6 +220,16 @@ interface Spawned {
   exited: Promise<number | null>;
 }
 
+/**
+ * The servers run on the real clock even when the tests run under libfaketime (the any-hour check in
+ * .ci/run): redis-server never starts with it preloaded, and the app's time is injected anyway.
+ */
+function serverEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ['LD_PRELOAD', 'FAKETIME', 'FAKETIME_NO_CACHE', 'FAKETIME_DONT_RESET', 'DONT_FAKE_MONOTONIC']) delete env[name];
+  return env;
+}
+
 function spawnLogged(cmd: string, args: string[], logFile: string, user?: OsUser): Spawned {
   const fd = openSync(logFile, 'a');
   if (user) chownSync(logFile, user.uid, user.gid);
@@ -227,7 +237,7 @@ function spawnLogged(cmd: string, args: string[], logFile: string, user?: OsUser
     stdio: ['ignore', fd, fd],
     // libuv drops supplementary groups when uid is set, so this is a clean switch, no runuser needed.
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
-    env: { ...process.env, LC_ALL: 'C', ...(user ? { HOME: '/tmp' } : {}) },
+    env: { ...serverEnv(), LC_ALL: 'C', ...(user ? { HOME: '/tmp' } : {}) },
   });
   closeSync(fd);
   // The servers must never keep jest alive on their own; teardown stops them explicitly.
@@ -295,7 +305,7 @@ async function startPostgres(binDir: string, dir: string): Promise<{ url: string
   const init = spawnSync(
     join(binDir, 'initdb'),
     ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'],
-    { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, ...(user ? { uid: user.uid, gid: user.gid, cwd: dir } : {}) },
+    { encoding: 'utf8', env: { ...serverEnv(), LC_ALL: 'C' }, ...(user ? { uid: user.uid, gid: user.gid, cwd: dir } : {}) },
   );
   if (init.status !== 0) throw new Error(`initdb failed (${init.status ?? init.error?.message}):\n${init.stdout}\n${init.stderr}`);
 
