@@ -202,6 +202,32 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   };
 }
 
+export interface FaultHandling {
+  log: Logger;
+  close(): Promise<void>;
+  exit(code: number): void;
+  graceMs: number;
+}
+
+/**
+ * A fault nobody caught leaves the process in a state nobody planned for: say so (the error's name and
+ * message only; a stack or a cause may quote personal data), let what is in flight finish, and exit 1
+ * so the supervisor starts a clean process. Messages and reminders owed are in PostgreSQL, so nothing is lost.
+ */
+export function installFaultHandlers(proc: Pick<NodeJS.EventEmitter, 'once'>, h: FaultHandling): void {
+  let handled = false;
+  const fault = (kind: string) => (err: unknown) => {
+    h.log.fatal({ kind, err: err instanceof Error ? `${err.name}: ${err.message}` : typeof err }, 'unexpected fault; shutting down');
+    if (handled) return;
+    handled = true;
+    const exit = () => h.exit(1);
+    setTimeout(exit, h.graceMs + 5000).unref();
+    h.close().then(exit, exit);
+  };
+  proc.once('unhandledRejection', fault('unhandledRejection'));
+  proc.once('uncaughtException', fault('uncaughtException'));
+}
+
 async function main(): Promise<void> {
   // Values already in the environment win over the file (process.loadEnvFile does not overwrite).
   if (existsSync('.env')) process.loadEnvFile('.env');
@@ -229,6 +255,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  installFaultHandlers(process, { log, close: () => app.close(), exit: (code) => process.exit(code), graceMs: config.SHUTDOWN_GRACE_MS });
 }
 
 if (require.main === module) {
