@@ -180,6 +180,36 @@ describe('addWorkingDays: n working days of working time after the instant', () 
   });
 });
 
+describe('workingDaysBetween: working time elapsed, in working days', () => {
+  test.each([
+    ['same instant', '2026-06-08T10:00:00Z', '2026-06-08T10:00:00Z', 0],
+    ['half a working day (4h15 of 8h30)', '2026-06-08T08:00:00Z', '2026-06-08T12:15:00Z', 0.5],
+    ['Friday 16:00 to Wednesday 16:00 is 3', '2026-06-05T15:00:00Z', '2026-06-10T15:00:00Z', 3],
+    ['a weekend counts for nothing (Friday 17:30 to Monday 09:00)', '2026-06-05T16:30:00Z', '2026-06-08T08:00:00Z', 0],
+    ['evening hours count for nothing (18:00 to 08:00 next day)', '2026-06-08T17:00:00Z', '2026-06-09T07:00:00Z', 0],
+    ['Saturday to Thursday 09:00 is 3', '2026-06-06T10:00:00Z', '2026-06-11T08:00:00Z', 3],
+    ['over Easter 2026 (Thursday 15:00 to Tuesday 15:00)', '2026-04-02T14:00:00Z', '2026-04-07T14:00:00Z', 1],
+    ['over Christmas and New Year 2026', '2026-12-23T12:00:00Z', '2027-01-04T12:00:00Z', 5],
+    ['across the spring clock change, wall clock kept', '2026-03-26T10:00:00Z', '2026-03-31T09:00:00Z', 3],
+    ['backwards is negative', '2026-06-10T15:00:00Z', '2026-06-05T15:00:00Z', -3],
+    ['the whole of 2026: 261 weekdays less 8 bank holidays', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', 261 - 8],
+  ])('%s', (_label, from, to, expected) => {
+    expect(calendar.workingDaysBetween(at(from), at(to))).toBeCloseTo(expected, 9);
+  });
+
+  test.each([
+    ['2026-06-05T15:00:00Z', 3],
+    ['2026-06-06T10:00:00Z', 3],
+    ['2026-12-23T12:00:00Z', 3],
+    ['2026-03-26T10:00:00Z', 3],
+    ['2026-05-22T09:00:00Z', 8],
+    ['2026-06-08T08:00:00Z', 0],
+  ])('is the inverse of addWorkingDays from %s + %d (once inside working time)', (from, n) => {
+    const start = calendar.nextWorkingStart(at(from));
+    expect(calendar.workingDaysBetween(start, calendar.addWorkingDays(at(from), n))).toBeCloseTo(n, 9);
+  });
+});
+
 describe('workingDaysBefore', () => {
   test.each([
     ['Monday 10:00 − 1 = Friday 10:00', '2026-11-30T10:00:00Z', 1, 'Fri 2026-11-27 10:00'],
