@@ -1,5 +1,6 @@
 import { REASON_CODES, type ReasonCode } from './eligibility';
 import { CLOSING_OUTCOMES, type ClosingOutcome } from './caseState';
+import { CONTACT_LOGGED, parseContactLogged } from './caseProgress';
 import type { WorkingCalendar } from './workingTime';
 
 /*
@@ -12,7 +13,7 @@ import type { WorkingCalendar } from './workingTime';
 export interface ReportEvent {
   readonly type: string;
   readonly at: Date;
-  /** Only `case_closed` needs its data: `{ outcome }`. */
+  /** `case_closed` and `contact_logged` are read with their data. */
   readonly data?: unknown;
 }
 
@@ -66,6 +67,8 @@ export interface ServiceReport {
     readonly toPairConfirmed: DurationFigure;
     readonly toFirstContact: DurationFigure;
   };
+  /** Participants (a party of a case) reached by a logged contact in the period. */
+  readonly peopleSupported: number;
   /** Cases whose last closure fell in the period, by outcome. */
   readonly outcomes: Readonly<Record<ClosingOutcome, number>>;
 }
@@ -145,6 +148,15 @@ export function serviceReport(
     if (firstOf(c.events, RESTORATIVE_TYPES)) conversion.restorativeOutcome += 1;
   }
 
+  const supported = new Set<string>();
+  for (const c of input.cases) {
+    for (const e of c.events) {
+      if (e.type !== CONTACT_LOGGED || !inPeriod(e.at, period)) continue;
+      const contact = parseContactLogged(e.data);
+      if (contact?.outcome === 'reached') supported.add(`${c.caseId}\u0000${contact.party}`);
+    }
+  }
+
   const outcomes = Object.fromEntries(Object.keys(CLOSING_OUTCOMES).map((o) => [o, 0])) as Record<ClosingOutcome, number>;
   for (const c of input.cases) {
     // A reopened case is counted by its last closure only, so it is never counted twice.
@@ -167,6 +179,7 @@ export function serviceReport(
     screenOutsByReason,
     conversion,
     workingDaysFromReferral: { toTriage: durationFigure(toTriage), toPairConfirmed: durationFigure(toPair), toFirstContact: durationFigure(toContact) },
+    peopleSupported: supported.size,
     outcomes,
   };
 }

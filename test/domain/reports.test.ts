@@ -10,6 +10,8 @@ function kase(id: string, referred: string, source: string, events: Array<[strin
   return { caseId: id, referredAt: at(referred), source, events: events.map(([type, when, data]) => ({ type, at: at(when), data })) };
 }
 
+const contact = (contactId: string, party: string, outcome: string) => ({ contactId, party, outcome, at: '2026-04-15T09:00:00Z', method: 'phone' });
+
 describe('percentile (nearest rank)', () => {
   test.each([
     [[], 0.5, null],
@@ -36,8 +38,10 @@ describe('serviceReport', () => {
       ['referred', '2026-04-02T09:00:00Z'],
       ['referral_accepted', '2026-04-07T09:00:00Z'],
       ['pair_confirmed', '2026-04-14T09:00:00Z'],
-      ['contact_logged', '2026-04-15T09:00:00Z'],
-      ['contact_logged', '2026-04-16T09:00:00Z'],
+      ['contact_logged', '2026-04-15T09:00:00Z', contact('k1', 'harmed_person', 'no_answer')],
+      ['contact_logged', '2026-04-16T09:00:00Z', contact('k2', 'harmed_person', 'reached')],
+      ['contact_logged', '2026-04-17T09:00:00Z', contact('k3', 'harmed_person', 'reached')],
+      ['contact_logged', '2026-04-17T10:00:00Z', contact('k4', 'offender', 'reached')],
       ['conference_scheduled', '2026-05-01T09:00:00Z'],
       ['conference_held', '2026-05-20T09:00:00Z'],
       ['case_closed', '2026-05-21T09:00:00Z', { outcome: 'conference_held' }],
@@ -110,6 +114,11 @@ describe('serviceReport', () => {
     expect(toPairConfirmed).toEqual({ n: 2, median: 2, p90: 6 });
     // a: first of its two contacts only
     expect(toFirstContact).toEqual({ n: 1, median: 7, p90: 7 });
+  });
+
+  test('people supported: each party of a case reached in the period counts once', () => {
+    const withOutside = [...cases, kase('h', '2026-01-05T10:00:00Z', 'Metropolitan Police', [['contact_logged', '2026-02-01T10:00:00Z', contact('k9', 'offender', 'reached')]])];
+    expect(serviceReport({ cases: withOutside, screenings }, period, calendar).peopleSupported).toBe(2);
   });
 
   test('outcomes of cases whose last closure fell in the period', () => {
