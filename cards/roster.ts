@@ -80,7 +80,7 @@ export function rosterCard(v: RosterView): AdaptiveCard {
       { type: 'ActionSet', actions: [execute('Add', CASE_VERBS.rosterAdd, {})] },
     );
   }
-  body.push(subtle('Or type **roster add @name** (or **roster add coordinator @name**) in a team or chat where they are a member, and **roster remove @name** to take someone off the roster.'));
+  body.push(subtle('Or type **roster add @name** (or **roster add coordinator @name**) in a team or chat where they are a member, and **roster remove @name** to take someone off the roster. **roster history** shows every change.'));
   return card(body, [execute('Roster history', CASE_VERBS.rosterHistory, { page: 1 }, { associatedInputs: 'none' })]);
 }
 

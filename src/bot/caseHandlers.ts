@@ -5,7 +5,7 @@ import { CASE_VERBS } from '../../cards/verbs';
 import type { CaseWorkflow, Reply } from '../app/caseWorkflow';
 import { ROSTER_OPS, type RosterService } from '../app/rosterService';
 import type { Logger } from '../log';
-import { verb, type AnyVerbRoute, type CommandHandler } from './router';
+import { cardChoice, verb, type AnyVerbRoute, type CommandHandler } from './router';
 import { actorOf, isPersonalChat, replyToCard, type CardReply } from './turn';
 
 export interface CaseHandlerDeps {
@@ -16,18 +16,13 @@ export interface CaseHandlerDeps {
 
 const id = z.string().trim().min(1).max(64);
 const caseData = z.object({ caseId: id }).passthrough();
-/*
- * A choice from a card is one of its listed values or nothing (an empty ChoiceSet submits ""); any
- * other value, "constructor" included, is refused by the schema before a handler sees it.
- */
-const choiceOf = <T extends string>(values: readonly [T, ...T[]]) => z.union([z.enum(values), z.literal('')]).optional().transform((v) => v || undefined);
 // Decline reasons are checked against their zod enums by the workflow, which answers a bad one on the card itself.
 const declineData = z.object({ caseId: id, declineReason: z.string().max(64).optional(), declineNote: z.string().max(2000).optional() }).passthrough();
 const assignData = z
   .object({ caseId: id, facilitatorA: z.string().max(64).optional(), facilitatorB: z.string().max(64).optional(), removeFacilitator: z.string().max(64).optional() })
   .passthrough();
 const offerData = z.object({ offerId: id, declineReason: z.string().max(64).optional() }).passthrough();
-const rosterAddData = z.object({ newMember: z.string().max(64).optional(), newRole: choiceOf(['facilitator', 'coordinator'] as const) }).passthrough();
+const rosterAddData = z.object({ newMember: z.string().max(64).optional(), newRole: cardChoice(['facilitator', 'coordinator'] as const) }).passthrough();
 const rosterUpdateData = z
   .object({
     op: z.enum(ROSTER_OPS),

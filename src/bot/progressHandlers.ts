@@ -8,7 +8,7 @@ import { PARTIES } from '../domain/caseState';
 import { CASE_STAGES, type CaseStage } from '../domain/vocabulary';
 import type { CaseProgressService, FormKind } from '../app/caseProgress';
 import type { Logger } from '../log';
-import { verb, type AnyVerbRoute, type CommandHandler, type PatternRoute } from './router';
+import { cardChoice, verb, type AnyVerbRoute, type CommandHandler, type PatternRoute } from './router';
 import { actorOf, isPersonalChat, replyToCard, type CardReply } from './turn';
 
 export interface ProgressHandlerDeps {
@@ -22,17 +22,15 @@ const id = z.string().trim().min(1).max(64);
 /** Card inputs arrive beside the action's own data; only strings are form values. */
 const formData = z.object({ caseId: id }).catchall(z.unknown());
 const caseData = z.object({ caseId: id }).passthrough();
-/** A card choice: one of its values, or nothing chosen (an empty ChoiceSet submits ""). */
-const choice = <T extends string>(values: readonly [T, ...T[]]) => z.union([z.enum(values), z.literal('')]).optional().transform((v) => v || undefined);
 const openFormData = z.object({ caseId: id, party: z.enum(PARTIES).optional() }).passthrough();
 const partyData = z.object({ caseId: id, party: z.enum(PARTIES) }).passthrough();
 const listData = z
   .object({
     list: z.enum(['mine', 'all', 'overdue']),
     page: z.coerce.number().int().min(1).max(1000).optional(),
-    stage: choice(Object.keys(CASE_STAGES) as [CaseStage, ...CaseStage[]]),
+    stage: cardChoice(Object.keys(CASE_STAGES) as [CaseStage, ...CaseStage[]]),
     facilitator: z.string().max(64).optional(),
-    overdue: choice(['all', 'overdue'] as const),
+    overdue: cardChoice(['all', 'overdue'] as const),
   })
   .passthrough();
 
