@@ -282,12 +282,6 @@ export class CaseWorkflow {
     return { kind: 'card', card: channelCaseCard(view) };
   }
 
-  private async requireView(caseId: string): Promise<ChannelCaseView> {
-    const v = await this.channelView(caseId);
-    if (!v) throw new Error(`case ${caseId} not found`);
-    return v;
-  }
-
   // ---- assignment -------------------------------------------------------------------------------
 
   async assignView(actor: Actor, caseId: string, error?: string): Promise<Reply> {

@@ -207,7 +207,6 @@ export class ReferralIntake {
     return { items: items.slice(0, limit), more: items.length > limit };
   }
 
-  /** The screening's result, for a card about it. */
   /** The answered result card, for the screener only (as the reminder it answers). */
   async screeningResult(actor: Actor, screeningId: string, offeredTo: ScreeningShownTo | undefined): Promise<EligibilityResult | null> {
     const s = await this.deps.screenings.get(screeningId);
