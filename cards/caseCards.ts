@@ -236,9 +236,12 @@ export function offerCard(v: OfferView): AdaptiveCard {
   return c;
 }
 
-/** The same offer as anyone other than the offered facilitator sees it: no buttons. */
-export function offerCardForOthers(v: OfferView): AdaptiveCard {
-  return offerCard({ ...v, status: v.status === 'offered' ? 'withdrawn' : v.status, message: v.status === 'offered' ? 'Only the offered facilitator can answer this offer.' : v.message });
+/**
+ * An offer as anyone but the offered facilitator or a coordinator sees it (the card may still be in
+ * a replaced facilitator's chat): that it exists, and nothing about the case, not even its reference.
+ */
+export function offerCardForOthers(message: string): AdaptiveCard {
+  return card([heading('Case offer'), para(message)]);
 }
 
 export interface ParticipantDetails {

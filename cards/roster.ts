@@ -1,4 +1,4 @@
-import { card, execute, heading, para, plain, subtle, type AdaptiveCard, type CardElement, type Choice } from './adaptive';
+import { card, execute, type CardAction, heading, para, plain, subtle, type AdaptiveCard, type CardElement, type Choice } from './adaptive';
 import { CASE_VERBS } from './verbs';
 
 export interface RosterPerson {
@@ -49,7 +49,18 @@ export function rosterCard(v: RosterView): AdaptiveCard {
     });
   }
   const coordinators = v.people.filter((p) => p.coordinator);
-  if (coordinators.length > 0) body.push(subtle(`Coordinators: ${coordinators.map((c) => plain(c.name)).join(', ')}`));
+  body.push(para('**Coordinators**', { spacing: 'Large' }));
+  for (const p of coordinators) {
+    body.push({
+      type: 'Container',
+      separator: true,
+      items: [
+        para(plain(p.name)),
+        // The last coordinator's button is still shown: the refusal then says why, and what to do.
+        { type: 'ActionSet', actions: [update('Remove as coordinator', p.aadObjectId, 'removeCoordinator')] },
+      ],
+    });
+  }
 
   if (facilitators.length > 0) {
     const people: Choice[] = facilitators.map((p) => ({ title: p.name, value: p.aadObjectId }));
@@ -69,6 +80,26 @@ export function rosterCard(v: RosterView): AdaptiveCard {
       { type: 'ActionSet', actions: [execute('Add', CASE_VERBS.rosterAdd, {})] },
     );
   }
-  body.push(subtle('Or type **roster add @name** (or **roster add coordinator @name**) in a team or chat where they are a member.'));
-  return card(body);
+  body.push(subtle('Or type **roster add @name** (or **roster add coordinator @name**) in a team or chat where they are a member, and **roster remove @name** to take someone off the roster. **roster history** shows every change.'));
+  return card(body, [execute('Roster history', CASE_VERBS.rosterHistory, { page: 1 }, { associatedInputs: 'none' })]);
+}
+
+export interface RosterHistoryView {
+  /** Latest first; `text` is already written with the people's names. */
+  rows: { when: string; text: string }[];
+  page: number;
+  pageCount: number;
+  total: number;
+}
+
+/** Who changed the roster and how, latest first, paged like the case lists. */
+export function rosterHistoryCard(v: RosterHistoryView): AdaptiveCard {
+  const body: CardElement[] = [heading('Roster history')];
+  if (v.rows.length === 0) body.push(para('No roster changes have been recorded yet.'));
+  for (const r of v.rows) body.push({ type: 'Container', separator: true, items: [subtle(r.when), para(r.text, { spacing: 'None' })] });
+  if (v.pageCount > 1) body.push(subtle(`Page ${v.page} of ${v.pageCount} · ${v.total} changes`));
+  const paging: CardAction[] = [];
+  if (v.page > 1) paging.push(execute('Previous page', CASE_VERBS.rosterHistory, { page: v.page - 1 }, { associatedInputs: 'none' }));
+  if (v.page < v.pageCount) paging.push(execute('Next page', CASE_VERBS.rosterHistory, { page: v.page + 1 }, { associatedInputs: 'none' }));
+  return card(body, paging);
 }

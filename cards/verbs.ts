@@ -22,4 +22,5 @@ export const CASE_VERBS = {
   offerRefresh: 'offer.refresh',
   rosterAdd: 'roster.add',
   rosterUpdate: 'roster.update',
+  rosterHistory: 'roster.history',
 } as const;

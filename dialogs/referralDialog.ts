@@ -1,3 +1,4 @@
+import type { TurnContext } from 'botbuilder';
 import { ComponentDialog, WaterfallDialog, type WaterfallStepContext, type DialogTurnResult } from 'botbuilder-dialogs';
 import { attachment } from '../cards/adaptive';
 import { ineligibleCard } from '../cards/screening';
@@ -15,6 +16,8 @@ export class ReferralDialog extends ComponentDialog {
   constructor(
     private readonly intake: ReferralIntake,
     log: Logger,
+    /** Remembers, in the screener's own conversation, that this result was shown to them. */
+    private readonly resultShown: (ctx: TurnContext, screeningId: string) => Promise<void>,
   ) {
     super(REFERRAL_DIALOG);
     this.addDialog(new ScreeningDialog(log));
@@ -49,6 +52,7 @@ export class ReferralDialog extends ComponentDialog {
         today: this.intake.today(),
       });
       await step.context.sendActivity({ type: 'message', attachments: [attachment(card)] });
+      await this.resultShown(step.context, screening.screeningId);
       return step.endDialog();
     }
     const options: ReferralFormOptions = {

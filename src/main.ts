@@ -61,9 +61,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   const refs = new ConversationRefRepository(pool);
   const cases = new CaseRepository(pool, { now: clock });
-  const rosterRepo = new RosterRepository(pool);
+  const rosterRepo = new RosterRepository(pool, { now: clock });
   const settings = new SettingsRepository(pool);
-  await rosterRepo.seedCoordinators(config.COORDINATOR_AAD_IDS, config.STAFF_TENANT_ID);
+  // Only into a roster with no coordinator (the first start): after that the roster decides.
+  const seeded = await rosterRepo.seedCoordinators(config.COORDINATOR_AAD_IDS, config.STAFF_TENANT_ID);
+  if (seeded > 0) log.info({ seeded }, 'first coordinators seeded from COORDINATOR_AAD_IDS');
   const calendar = await loadWorkingCalendar(config.BANK_HOLIDAYS_FILE);
   const policy = await loadReminderPolicy(config.REMINDER_POLICY_FILE);
   if (!calendar.coversYear(DateTime.fromJSDate(clock()).setZone(LONDON).year + 1)) {

@@ -1,6 +1,7 @@
 /**
  * Who is acting, as established from a verified activity: the Entra object id and tenant, never a
- * display name. Built once per turn by the bot's tenant guard.
+ * display name. Built once per turn by the bot's tenant guard. Roles are not here: they come from the
+ * roster, read when each action runs (CaseWorkflow.domainActor).
  */
 export interface Actor {
   aadObjectId: string;
@@ -9,7 +10,6 @@ export interface Actor {
   staffTenant: boolean;
   /** The partner organisation the tenant maps to; undefined for the staff tenant. */
   organisation?: string;
-  coordinator: boolean;
   /**
    * The name Teams shows for them: used only to label staff on cards (a facilitator's co-facilitator,
    * who triaged), never to identify anyone or decide anything.

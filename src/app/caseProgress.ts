@@ -645,7 +645,7 @@ export class CaseProgressService {
 
   async list(actor: Actor, kind: ListKind, filters: ListFilters = {}): Promise<Reply> {
     const who = await this.d.domainActor(actor);
-    if (kind === 'all' && !who.coordinator) return refused('Only coordinators can see all cases. Type **my cases** for yours.');
+    if (kind === 'all' && !can(who, 'viewAllCases').allowed) return refused('Only coordinators can see all cases. Type **my cases** for yours.');
     if (kind === 'mine' && !who.facilitator) return refused(who.coordinator ? 'You have no cases as a facilitator. Type **cases** to see all open cases.' : 'Only facilitators have cases of their own.');
     if (kind === 'overdue' && !who.coordinator && !who.facilitator) return refused('Only facilitators and coordinators can see overdue cases.');
     const stage = OPEN_STAGES.find((s) => s === filters.stage);

@@ -14,7 +14,7 @@ import {
 } from '../../cards/caseCards';
 import type { CaseCommand } from '../domain/lifecycle';
 import type { CaseEvent, CaseFacts } from '../domain/caseState';
-import { can, type Actor as DomainActor } from '../domain/permissions';
+import { can, offerVisibility, type Actor as DomainActor } from '../domain/permissions';
 import { suggestPairs, suggestReplacement, type Facilitator } from '../domain/pairing';
 import { REASON_EXPLANATIONS, type ReasonCode } from '../domain/eligibility';
 import { CASE_STAGES, SENTENCE_TYPES } from '../domain/vocabulary';
@@ -61,6 +61,14 @@ export type Reply = { kind: 'card'; card: AdaptiveCard } | { kind: 'refused'; me
 
 const refused = (message: string): Reply => ({ kind: 'refused', message });
 
+const codesOf = <T extends Record<string, string>>(o: T) => Object.keys(o) as [keyof T & string, ...(keyof T & string)[]];
+/*
+ * Reason codes arrive as card data: only a listed code is one. (A plain `in` check accepted
+ * "constructor" and the rest of Object.prototype.)
+ */
+export const declineReasonSchema = z.enum(codesOf(DECLINE_REASONS));
+export const offerDeclineReasonSchema = z.enum(codesOf(OFFER_DECLINE_REASONS));
+
 
 /**
  * Triage and facilitator pairs: every change is decided by the pure lifecycle, written in one
@@ -72,7 +80,11 @@ export class CaseWorkflow {
 
   constructor(private readonly d: WorkflowDeps) {}
 
-  /** The domain's view of the actor: roles from the roster (and the configured first coordinators). */
+  /**
+   * The domain's view of the actor: roles from the roster alone, read again on every action, so a
+   * card clicked after its viewer was removed or replaced is judged by who they are now.
+   * (COORDINATOR_AAD_IDS only seeds an empty roster at start-up.)
+   */
   async domainActor(actor: Actor): Promise<DomainActor> {
     const staff = actor.staffTenant ? await this.d.roster.get(actor.aadObjectId) : null;
     if (staff && actor.displayName && staff.displayName !== actor.displayName) {
@@ -83,7 +95,7 @@ export class CaseWorkflow {
       aadObjectId: actor.aadObjectId,
       tenantId: actor.tenantId,
       staffTenant: actor.staffTenant,
-      coordinator: actor.staffTenant && (actor.coordinator || staff?.coordinator === true),
+      coordinator: actor.staffTenant && staff?.coordinator === true,
       facilitator: actor.staffTenant && staff?.facilitator === true,
     };
   }
@@ -91,8 +103,8 @@ export class CaseWorkflow {
   // ---- the coordinators' channel -----------------------------------------------------------------
 
   async registerChannel(actor: Actor, conversationId: string, conversationType: string): Promise<Reply> {
-    const who = await this.domainActor(actor);
-    if (!who.coordinator) return refused('Only coordinators can choose the referrals channel.');
+    const allowed = can(await this.domainActor(actor), 'chooseChannel');
+    if (!allowed.allowed) return refused(allowed.message);
     if (conversationType !== 'channel') return refused('Type this in the Teams channel where coordinators should see new referrals (mention the bot there).');
     await this.d.settings.set(REFERRALS_CHANNEL_KEY, { conversationId }, actor.aadObjectId);
     this.d.log.info({ conversationId }, 'referrals channel registered');
@@ -239,13 +251,17 @@ export class CaseWorkflow {
 
   async triage(actor: Actor, caseId: string, decision: 'accept' | 'decline', reasonCode?: string, note?: string): Promise<Reply> {
     const who = await this.domainActor(actor);
-    if (!can(who, 'triage').allowed) return refused('Only coordinators can accept or decline referrals.');
-    const label = reasonCode && reasonCode in DECLINE_REASONS ? DECLINE_REASONS[reasonCode as keyof typeof DECLINE_REASONS] : undefined;
-    if (decision === 'decline' && !label) {
-      return { kind: 'card', card: channelCaseCard({ ...(await this.requireView(caseId)), alerts: ['Choose a reason before declining.'] }) };
+    const allowed = can(who, 'triage');
+    if (!allowed.allowed) return refused(allowed.message);
+    const code = declineReasonSchema.safeParse(reasonCode);
+    if (decision === 'decline' && !code.success) {
+      const view = await this.channelView(caseId);
+      if (!view) return refused('That case could not be found.');
+      return { kind: 'card', card: channelCaseCard({ ...view, alerts: [reasonCode ? 'That is not one of the listed reasons: choose a reason from the list before declining.' : 'Choose a reason before declining.'] }) };
     }
+    const label = code.success ? DECLINE_REASONS[code.data] : undefined;
     // The event log keeps the reason's code; the case record keeps the category and the note.
-    const command: CaseCommand = decision === 'accept' ? { kind: 'accept' } : { kind: 'decline', reason: reasonCode ?? 'other' };
+    const command: CaseCommand = decision === 'accept' ? { kind: 'accept' } : { kind: 'decline', reason: code.success ? code.data : 'other' };
     const now = this.d.clock();
     const r = await this.run(caseId, who, 'coordinator', [command], async (tx, events) => {
       if (events.length === 0) return;
@@ -264,12 +280,6 @@ export class CaseWorkflow {
       });
     }
     return { kind: 'card', card: channelCaseCard(view) };
-  }
-
-  private async requireView(caseId: string): Promise<ChannelCaseView> {
-    const v = await this.channelView(caseId);
-    if (!v) throw new Error(`case ${caseId} not found`);
-    return v;
   }
 
   // ---- assignment -------------------------------------------------------------------------------
@@ -448,19 +458,20 @@ export class CaseWorkflow {
     if (!offer) return refused('That offer could not be found.');
     const who = await this.domainActor(actor);
     if (offer.facilitatorAadId !== who.aadObjectId) return refused('Only the facilitator this case was offered to can answer this offer.');
-    if (offer.status === 'withdrawn') {
-      const view = await this.offerView(offer);
-      return view ? { kind: 'card', card: offerCard({ ...view, message: 'This offer was withdrawn.' }) } : refused('This offer was withdrawn.');
+    // Replaced (withdrawn) or taken off the roster since the card was sent: nothing about the case any more.
+    if (offerVisibility(who, offer) === 'none') {
+      return { kind: 'card', card: offerCardForOthers(offer.status === 'withdrawn' ? 'This offer was withdrawn by a coordinator. Nothing more is needed from you.' : 'Only the facilitator this case was offered to can answer this offer.') };
     }
     let command: CaseCommand;
     if (answer === 'accept') command = { kind: 'acceptOffer' };
     else {
-      const label = reasonCode && reasonCode in OFFER_DECLINE_REASONS ? OFFER_DECLINE_REASONS[reasonCode as keyof typeof OFFER_DECLINE_REASONS] : undefined;
-      if (!label) {
+      const code = offerDeclineReasonSchema.safeParse(reasonCode);
+      if (!code.success) {
+        const message = reasonCode ? 'That is not one of the listed reasons: choose a reason from the list before declining.' : 'Choose a reason before declining.';
         const view = await this.offerView(offer);
-        return view ? { kind: 'card', card: offerCard({ ...view, message: 'Choose a reason before declining.' }) } : refused('Choose a reason before declining.');
+        return view ? { kind: 'card', card: offerCard({ ...view, message }) } : refused(message);
       }
-      command = { kind: 'declineOffer', reason: label };
+      command = { kind: 'declineOffer', reason: OFFER_DECLINE_REASONS[code.data] };
     }
     const now = this.d.clock();
     const r = await this.run(offer.caseId, who, 'facilitator', [command], async (tx, events) => {
@@ -552,12 +563,17 @@ export class CaseWorkflow {
     if (!sent.ok) this.d.log.warn({ reason: sent.reason }, 'coordinators could not be told about an unreachable person');
   }
 
+  /** `offer.refresh`: the offered facilitator and coordinators see the offer; anyone else that it exists. */
   async offerCardFor(actor: Actor, offerId: string): Promise<Reply> {
     const offer = await this.d.assignments.getOffer(offerId);
     if (!offer) return refused('That offer could not be found.');
+    const who = await this.domainActor(actor);
+    if (offerVisibility(who, offer) === 'none') {
+      const mine = offer.facilitatorAadId === who.aadObjectId && offer.status === 'withdrawn';
+      return { kind: 'card', card: offerCardForOthers(mine ? 'This offer was withdrawn by a coordinator. Nothing more is needed from you.' : 'This offer was made to someone else: only they, and the coordinators, can see it.') };
+    }
     const view = await this.offerView(offer);
     if (!view) return refused('That offer could not be found.');
-    if (offer.facilitatorAadId !== actor.aadObjectId) return { kind: 'card', card: offerCardForOthers(view) };
     return { kind: 'card', card: offerCard(view) };
   }
 }

@@ -11,6 +11,7 @@ import type { Logger } from '../log';
 import type { CaseRepository, ReferralSummary } from '../store/caseRepository';
 import type { ScreeningRepository } from '../store/screeningRepository';
 import type { JsonObject } from '../store/types';
+import { canSetReReferDate } from '../domain/permissions';
 import type { Actor } from './actor';
 import { londonDate, type Clock } from './clock';
 
@@ -27,9 +28,19 @@ export type SubmitResult =
   | { ok: false; errors: FormErrors }
   | { ok: true; reference: string; caseId: string; created: boolean; eligibility: EligibilityResult; details: ReferralDetails };
 
+/**
+ * Who an ineligible result (with its reminder offer) was shown to. Kept in that person's own
+ * conversation state, never in the screening, which stays an anonymous record.
+ */
+export interface ScreeningShownTo {
+  screeningId: string;
+  aadObjectId: string;
+  tenantId: string;
+}
+
 export type ReminderResult =
   | { ok: true; sentencingDate: string; eligibility: EligibilityResult }
-  | { ok: false; reason: 'not_found' | 'not_offered'; message: string }
+  | { ok: false; reason: 'not_found' | 'not_offered' | 'forbidden'; message: string }
   | { ok: false; reason: 'invalid_date'; message: string; eligibility: EligibilityResult };
 
 /** Offence types a referrer may choose, given how they answered the stalking/child-abuse question. */
@@ -80,11 +91,13 @@ export class ReferralIntake {
    * The referrer asked to be reminded on the sentencing date. Only offered when sentencing is the one
    * failing rule, and only the person who screened may set it (the card lives in their 1:1 chat).
    */
-  async setReReferDate(actor: Actor, screeningId: string, date: string): Promise<ReminderResult> {
+  async setReReferDate(actor: Actor, screeningId: string, date: string, offeredTo: ScreeningShownTo | undefined): Promise<ReminderResult> {
     const s = await this.deps.screenings.get(screeningId);
     if (!s || s.tenantId !== actor.tenantId) {
       return { ok: false, reason: 'not_found', message: 'That screening could not be found. Type refer to start again.' };
     }
+    const allowed = canSetReReferDate(actor, offeredTo?.screeningId === screeningId ? offeredTo : undefined);
+    if (!allowed.allowed) return { ok: false, reason: 'forbidden', message: allowed.message };
     const result = assessEligibility({ answers: s.answers as ScreeningAnswers });
     if (!offersReReferReminder(result)) {
       return { ok: false, reason: 'not_offered', message: 'A reminder is only offered when sentencing is the one thing outstanding.' };
@@ -194,10 +207,11 @@ export class ReferralIntake {
     return { items: items.slice(0, limit), more: items.length > limit };
   }
 
-  /** The screening's result, for a card about it. */
-  async screeningResult(actor: Actor, screeningId: string): Promise<EligibilityResult | null> {
+  /** The answered result card, for the screener only (as the reminder it answers). */
+  async screeningResult(actor: Actor, screeningId: string, offeredTo: ScreeningShownTo | undefined): Promise<EligibilityResult | null> {
     const s = await this.deps.screenings.get(screeningId);
     if (!s || s.tenantId !== actor.tenantId) return null;
+    if (!canSetReReferDate(actor, offeredTo?.screeningId === screeningId ? offeredTo : undefined).allowed) return null;
     return assessEligibility({ answers: s.answers as ScreeningAnswers });
   }
 }

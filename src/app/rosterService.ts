@@ -1,12 +1,20 @@
-import { rosterCard, type RosterView } from '../../cards/roster';
+import { DateTime } from 'luxon';
+import { plain } from '../../cards/adaptive';
+import { rosterCard, rosterHistoryCard, type RosterView } from '../../cards/roster';
 import type { Logger } from '../log';
-import type { RosterRepository } from '../store/rosterRepository';
-import { isCoordinator, type Actor as DomainActor } from '../domain/permissions';
+import { MAX_CASES_RANGE, type RosterEventRecord, type RosterRepository, type RosterRole, type RosterTx } from '../store/rosterRepository';
+import { can, canChangeRoster, canRemoveRole, type Actor as DomainActor } from '../domain/permissions';
 import type { Actor } from './actor';
+import { LONDON } from './clock';
 
-export type RosterOp = 'pause' | 'resume' | 'experienced' | 'inexperienced' | 'remove' | 'maxCases';
+export const ROSTER_OPS = ['pause', 'resume', 'experienced', 'inexperienced', 'remove', 'removeCoordinator', 'maxCases'] as const;
+export type RosterOp = (typeof ROSTER_OPS)[number];
 
 export type RosterReply = { ok: true; card: ReturnType<typeof rosterCard> } | { ok: false; message: string };
+
+const HISTORY_PAGE_SIZE = 15;
+
+class Refusal extends Error {}
 
 /** The facilitator roster, managed by coordinators from chat. Identity is the Entra object id. */
 export class RosterService {
@@ -19,11 +27,12 @@ export class RosterService {
   ) {}
 
   async isCoordinator(actor: Actor): Promise<boolean> {
-    return isCoordinator(await this.domainActor(actor));
+    return can(await this.domainActor(actor), 'manageRoster').allowed;
   }
 
   async card(actor: Actor, candidates: RosterView['candidates'], message?: string): Promise<RosterReply> {
-    if (!(await this.isCoordinator(actor))) return { ok: false, message: 'Only coordinators can manage the facilitator roster.' };
+    const allowed = can(await this.domainActor(actor), 'manageRoster');
+    if (!allowed.allowed) return { ok: false, message: allowed.message };
     const people = await this.roster.list();
     const known = new Set(people.filter((p) => p.facilitator || p.coordinator).map((p) => p.aadObjectId));
     return {
@@ -40,53 +49,163 @@ export class RosterService {
   }
 
   /** Adds someone from the staff tenant as a facilitator or a coordinator. */
-  async add(actor: Actor, person: { aadObjectId: string; name: string; tenantId?: string }, role: 'facilitator' | 'coordinator'): Promise<string | { error: string }> {
-    if (!(await this.isCoordinator(actor))) return { error: 'Only coordinators can manage the facilitator roster.' };
+  async add(actor: Actor, person: { aadObjectId: string; name: string; tenantId?: string }, role: RosterRole): Promise<string | { error: string }> {
+    const who = await this.domainActor(actor);
+    const allowed = can(who, 'manageRoster');
+    if (!allowed.allowed) return { error: allowed.message };
     if (person.tenantId && person.tenantId.toLowerCase() !== this.staffTenantId) {
       return { error: 'Only people in the service\'s own organisation can join the roster.' };
     }
-    await this.roster.upsert({
-      aadObjectId: person.aadObjectId,
-      tenantId: this.staffTenantId,
-      displayName: person.name.slice(0, 100) || 'Unnamed',
-      ...(role === 'facilitator' ? { facilitator: true } : { coordinator: true }),
+    const name = person.name.slice(0, 100) || 'Unnamed';
+    return this.inTx(async (tx) => {
+      this.mayChange(who, tx);
+      const granted = await tx.add(who.aadObjectId, { aadObjectId: person.aadObjectId, tenantId: this.staffTenantId, displayName: name }, role);
+      this.log.info({ staff: person.aadObjectId, role, by: who.aadObjectId, changed: granted }, 'roster: person added');
+      const as = role === 'facilitator' ? 'a facilitator' : 'a coordinator';
+      return granted ? `${person.name} added as ${as}.` : `${person.name} is already ${as}.`;
     });
-    if (role === 'facilitator') await this.roster.setActive(person.aadObjectId, true);
-    this.log.info({ staff: person.aadObjectId, role, by: actor.aadObjectId }, 'roster: person added');
-    return `${person.name} added as ${role === 'facilitator' ? 'a facilitator' : 'a coordinator'}.`;
   }
 
   async update(actor: Actor, aadObjectId: string, op: RosterOp, maxCases?: number): Promise<string | { error: string }> {
-    if (!(await this.isCoordinator(actor))) return { error: 'Only coordinators can manage the facilitator roster.' };
-    const person = await this.roster.get(aadObjectId);
-    if (!person) return { error: 'That person is not on the roster.' };
-    switch (op) {
-      case 'pause':
-        await this.roster.setActive(aadObjectId, false);
-        break;
-      case 'resume':
-        await this.roster.setActive(aadObjectId, true);
-        break;
-      case 'experienced':
-        await this.roster.setExperienced(aadObjectId, true);
-        break;
-      case 'inexperienced':
-        await this.roster.setExperienced(aadObjectId, false);
-        break;
-      case 'remove':
-        if (person.openCases > 0) return { error: `${person.displayName} still has ${person.openCases} open case(s): replace them on those cases first, or pause them.` };
-        await this.roster.removeFacilitator(aadObjectId);
-        break;
-      case 'maxCases':
-        if (maxCases === undefined || !Number.isInteger(maxCases) || maxCases < 1 || maxCases > 20) return { error: 'Choose a maximum caseload between 1 and 20.' };
-        await this.roster.setMaxCases(aadObjectId, maxCases);
-        break;
+    const who = await this.domainActor(actor);
+    const allowed = can(who, 'manageRoster');
+    if (!allowed.allowed) return { error: allowed.message };
+    if (op === 'maxCases' && (maxCases === undefined || !Number.isInteger(maxCases) || maxCases < MAX_CASES_RANGE.min || maxCases > MAX_CASES_RANGE.max)) {
+      return { error: `Choose a maximum caseload between ${MAX_CASES_RANGE.min} and ${MAX_CASES_RANGE.max}.` };
     }
-    this.log.info({ staff: aadObjectId, op, by: actor.aadObjectId }, 'roster updated');
-    const labels: Record<RosterOp, string> = {
-      pause: 'paused', resume: 'resumed', experienced: 'marked experienced', inexperienced: 'no longer marked experienced',
-      remove: 'removed from the roster', maxCases: `set to at most ${maxCases ?? ''} cases`,
+    return this.inTx(async (tx) => {
+      this.mayChange(who, tx);
+      const person = await tx.get(aadObjectId);
+      if (!person || (!person.facilitator && !person.coordinator)) throw new Refusal('That person is not on the roster.');
+      const by = who.aadObjectId;
+      let done: string;
+      switch (op) {
+        case 'pause':
+          await tx.setActive(by, person.aadObjectId, false);
+          done = 'paused';
+          break;
+        case 'resume':
+          await tx.setActive(by, person.aadObjectId, true);
+          done = 'resumed';
+          break;
+        case 'experienced':
+          await tx.setExperienced(by, person.aadObjectId, true);
+          done = 'marked experienced';
+          break;
+        case 'inexperienced':
+          await tx.setExperienced(by, person.aadObjectId, false);
+          done = 'no longer marked experienced';
+          break;
+        case 'remove':
+        case 'removeCoordinator': {
+          const role: RosterRole = op === 'remove' ? 'facilitator' : 'coordinator';
+          if (!person[role]) throw new Refusal(`${person.displayName} is not ${role === 'facilitator' ? 'a facilitator' : 'a coordinator'}.`);
+          this.mayRemove(who, tx, person, [role]);
+          await tx.removeRole(by, person.aadObjectId, role);
+          done = role === 'facilitator' ? 'removed from the roster' : 'is no longer a coordinator';
+          break;
+        }
+        case 'maxCases':
+          // Checked above; narrowed again for the compiler.
+          await tx.setMaxCases(by, person.aadObjectId, maxCases ?? MAX_CASES_RANGE.min);
+          done = `set to at most ${maxCases ?? ''} cases`;
+          break;
+      }
+      this.log.info({ staff: person.aadObjectId, op, by }, 'roster updated');
+      return `${person.displayName} ${done}.`;
+    });
+  }
+
+  /** `roster remove @name`: takes every role the person holds, all or nothing. */
+  async remove(actor: Actor, aadObjectId: string): Promise<string | { error: string }> {
+    const who = await this.domainActor(actor);
+    const allowed = can(who, 'manageRoster');
+    if (!allowed.allowed) return { error: allowed.message };
+    return this.inTx(async (tx) => {
+      this.mayChange(who, tx);
+      const person = await tx.get(aadObjectId);
+      const roles = person ? (['facilitator', 'coordinator'] as const).filter((r) => person[r]) : [];
+      if (!person || roles.length === 0) throw new Refusal(`${person?.displayName ?? 'That person'} is not on the roster.`);
+      this.mayRemove(who, tx, person, roles);
+      for (const role of roles) await tx.removeRole(who.aadObjectId, person.aadObjectId, role);
+      this.log.info({ staff: person.aadObjectId, roles, by: who.aadObjectId }, 'roster: person removed');
+      return `${person.displayName} removed from the roster (${roles.join(' and ')}).`;
+    });
+  }
+
+  /** Who changed the roster and how, latest first. */
+  async history(actor: Actor, page = 1): Promise<{ ok: true; card: ReturnType<typeof rosterHistoryCard> } | { ok: false; message: string }> {
+    const allowed = can(await this.domainActor(actor), 'viewRosterHistory');
+    if (!allowed.allowed) return { ok: false, message: allowed.message };
+    const wanted = Math.max(1, Math.trunc(page));
+    let r = await this.roster.history({ limit: HISTORY_PAGE_SIZE, offset: (wanted - 1) * HISTORY_PAGE_SIZE });
+    const pageCount = Math.max(1, Math.ceil(r.total / HISTORY_PAGE_SIZE));
+    const shown = Math.min(wanted, pageCount);
+    if (shown !== wanted) r = await this.roster.history({ limit: HISTORY_PAGE_SIZE, offset: (shown - 1) * HISTORY_PAGE_SIZE });
+    return {
+      ok: true,
+      card: rosterHistoryCard({
+        rows: r.events.map((e) => ({ when: when(e.at), text: describe(e) })),
+        page: shown,
+        pageCount,
+        total: r.total,
+      }),
     };
-    return `${person.displayName} ${labels[op]}.`;
+  }
+
+  private mayChange(who: DomainActor, tx: { coordinatorIds: readonly string[] }): void {
+    const p = canChangeRoster(who, tx);
+    if (!p.allowed) throw new Refusal(p.message);
+  }
+
+  private mayRemove(
+    who: DomainActor,
+    tx: { coordinatorIds: readonly string[] },
+    person: { aadObjectId: string; displayName: string; openCases: number },
+    roles: readonly RosterRole[],
+  ): void {
+    const p = canRemoveRole(who, tx, { aadObjectId: person.aadObjectId, roles, openCases: person.openCases });
+    if (!p.allowed) throw new Refusal(`${person.displayName}: ${p.message}`);
+  }
+
+  /** A refusal found inside the transaction rolls it back and becomes the answer. */
+  private async inTx(fn: (tx: RosterTx) => Promise<string>): Promise<string | { error: string }> {
+    try {
+      return await this.roster.change(fn);
+    } catch (err) {
+      if (err instanceof Refusal) return { error: err.message };
+      throw err;
+    }
+  }
+}
+
+function when(at: Date): string {
+  return DateTime.fromJSDate(at).setZone(LONDON).setLocale('en-GB').toFormat("d LLLL yyyy', 'HH:mm");
+}
+
+function describe(e: RosterEventRecord): string {
+  const by = plain(e.actorName ?? 'Someone no longer on the roster');
+  const whom = plain(e.subjectName);
+  switch (e.type) {
+    case 'facilitator_added':
+      return `${by} added ${whom} as a facilitator`;
+    case 'coordinator_added':
+      return `${by} added ${whom} as a coordinator`;
+    case 'coordinator_seeded':
+      return `${whom} became a coordinator at start-up (COORDINATOR\\_AAD\\_IDS, roster empty)`;
+    case 'facilitator_removed':
+      return `${by} removed ${whom} as a facilitator`;
+    case 'coordinator_removed':
+      return `${by} removed ${whom} as a coordinator`;
+    case 'paused':
+      return `${by} paused ${whom}`;
+    case 'resumed':
+      return `${by} resumed ${whom}`;
+    case 'marked_experienced':
+      return `${by} marked ${whom} experienced`;
+    case 'unmarked_experienced':
+      return `${by} marked ${whom} not experienced`;
+    case 'max_cases_set':
+      return `${by} set the maximum caseload of ${whom} to ${e.maxCases ?? '?'}`;
   }
 }

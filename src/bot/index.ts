@@ -15,7 +15,7 @@ import { VERBS } from '../../cards/verbs';
 import { welcomeCard } from '../../cards/welcome';
 import { ReferralDialog, REFERRAL_DIALOG } from '../../dialogs/referralDialog';
 import { offersReReferReminder } from '../domain/eligibility';
-import type { ReferralIntake } from '../app/referralIntake';
+import type { ReferralIntake, ScreeningShownTo } from '../app/referralIntake';
 import type { CaseWorkflow } from '../app/caseWorkflow';
 import type { RosterService } from '../app/rosterService';
 import { caseCommands, caseVerbs } from './caseHandlers';
@@ -72,7 +72,6 @@ export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot }
     new TenantGuard({
       staffTenantId: config.STAFF_TENANT_ID,
       partnerTenants: config.PARTNER_TENANTS,
-      coordinatorIds: new Set(config.COORDINATOR_AAD_IDS),
       authEnabled: Boolean(config.MicrosoftAppId),
       refs: s.refs,
       log,
@@ -96,7 +95,15 @@ export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot }
   const conversationState = new ConversationState(s.storage);
   const dialogState = conversationState.createProperty<DialogState>('dialogState');
   const dialogs = new DialogSet(dialogState);
-  dialogs.add(new ReferralDialog(intake, log));
+  // Who each ineligible result was shown to, in that conversation's own state (the screening itself
+  // stays anonymous): only they may answer its reminder offer. The last few are enough.
+  const screeningsShown = conversationState.createProperty<ScreeningShownTo[]>('screeningsShown');
+  dialogs.add(new ReferralDialog(intake, log, async (ctx, screeningId) => {
+    const actor = actorOf(ctx);
+    const kept = (await screeningsShown.get(ctx, [])).filter((x) => x.screeningId !== screeningId).slice(-9);
+    await screeningsShown.set(ctx, [...kept, { screeningId, aadObjectId: actor.aadObjectId, tenantId: actor.tenantId }]);
+  }));
+  const shownTo = async (ctx: TurnContext, screeningId: string) => (await screeningsShown.get(ctx, [])).find((x) => x.screeningId === screeningId);
 
 
   const sendCardMessage = (ctx: TurnContext, c: ReturnType<typeof welcomeCard>) =>
@@ -215,7 +222,7 @@ export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot }
       }))],
       [VERBS.screeningRemind, verb(remindData, async (ctx, data) => {
         const actor = actorOf(ctx);
-        const r = await intake.setReReferDate(actor, data.screeningId, data.sentencingDate ?? '');
+        const r = await intake.setReReferDate(actor, data.screeningId, data.sentencingDate ?? '', await shownTo(ctx, data.screeningId));
         if (r.ok) {
           replyToCard(ctx, { kind: 'card', card: ineligibleAnsweredCard(r.eligibility, displayDate(r.sentencingDate)) });
         } else if (r.reason === 'invalid_date') {
@@ -224,11 +231,11 @@ export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot }
             card: ineligibleCard({ screeningId: data.screeningId, result: r.eligibility, offerReminder: offersReReferReminder(r.eligibility), today: intake.today(), error: r.message }),
           });
         } else {
-          replyToCard(ctx, { kind: 'error', status: 404, text: r.message });
+          replyToCard(ctx, { kind: 'error', status: r.reason === 'forbidden' ? 403 : 404, text: r.message });
         }
       })],
       [VERBS.screeningNoRemind, verb(screeningIdData, async (ctx, data) => {
-        const result = await intake.screeningResult(actorOf(ctx), data.screeningId);
+        const result = await intake.screeningResult(actorOf(ctx), data.screeningId, await shownTo(ctx, data.screeningId));
         replyToCard(ctx, result
           ? { kind: 'card', card: ineligibleAnsweredCard(result, undefined) }
           : { kind: 'error', status: 404, text: 'That screening could not be found. Type refer to start again.' });

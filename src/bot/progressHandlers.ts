@@ -4,9 +4,11 @@ import { attachment } from '../../cards/adaptive';
 import type { ListKind } from '../../cards/progressCards';
 import { PROGRESS_VERBS } from '../../cards/progressVerbs';
 import type { Reply } from '../app/caseWorkflow';
+import { PARTIES } from '../domain/caseState';
+import { CASE_STAGES, type CaseStage } from '../domain/vocabulary';
 import type { CaseProgressService, FormKind } from '../app/caseProgress';
 import type { Logger } from '../log';
-import { verb, type AnyVerbRoute, type CommandHandler, type PatternRoute } from './router';
+import { cardChoice, verb, type AnyVerbRoute, type CommandHandler, type PatternRoute } from './router';
 import { actorOf, isPersonalChat, replyToCard, type CardReply } from './turn';
 
 export interface ProgressHandlerDeps {
@@ -20,15 +22,15 @@ const id = z.string().trim().min(1).max(64);
 /** Card inputs arrive beside the action's own data; only strings are form values. */
 const formData = z.object({ caseId: id }).catchall(z.unknown());
 const caseData = z.object({ caseId: id }).passthrough();
-const openFormData = z.object({ caseId: id, party: z.enum(['harmed_person', 'offender']).optional() }).passthrough();
-const partyData = z.object({ caseId: id, party: z.string().max(32) }).passthrough();
+const openFormData = z.object({ caseId: id, party: z.enum(PARTIES).optional() }).passthrough();
+const partyData = z.object({ caseId: id, party: z.enum(PARTIES) }).passthrough();
 const listData = z
   .object({
     list: z.enum(['mine', 'all', 'overdue']),
     page: z.coerce.number().int().min(1).max(1000).optional(),
-    stage: z.string().max(40).optional(),
+    stage: cardChoice(Object.keys(CASE_STAGES) as [CaseStage, ...CaseStage[]]),
     facilitator: z.string().max(64).optional(),
-    overdue: z.string().max(16).optional(),
+    overdue: cardChoice(['all', 'overdue'] as const),
   })
   .passthrough();
 

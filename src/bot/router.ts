@@ -1,5 +1,5 @@
 import type { TurnContext } from 'botbuilder';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /**
  * The routing table's shape: text commands and card verbs, each to one small handler. The table
@@ -19,6 +19,15 @@ export type AnyVerbRoute = VerbRoute<never> & { schema: z.ZodType<unknown> };
 
 export function verb<T>(schema: z.ZodType<T>, handle: (ctx: TurnContext, data: T) => Promise<void>): AnyVerbRoute {
   return { schema, handle } as unknown as AnyVerbRoute;
+}
+
+/**
+ * A choice from a card's ChoiceSet: one of its listed values, or nothing chosen (an empty ChoiceSet
+ * submits ""). Any other value, "constructor" included, fails the verb's schema before its handler
+ * runs, so no handler looks a card's value up in an object.
+ */
+export function cardChoice<T extends string>(values: readonly [T, ...T[]]) {
+  return z.union([z.enum(values), z.literal('')]).optional().transform((v) => v || undefined);
 }
 
 export interface PatternRoute {

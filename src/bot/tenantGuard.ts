@@ -8,7 +8,6 @@ import { setActor } from './turn';
 export interface TenantGuardOptions {
   staffTenantId: string;
   partnerTenants: ReadonlyMap<string, string>;
-  coordinatorIds: ReadonlySet<string>;
   /** Without an app id (local development) an activity with no tenant is taken as the staff tenant. */
   authEnabled: boolean;
   refs: ConversationRefRepository;
@@ -70,7 +69,6 @@ export class TenantGuard implements Middleware {
       tenantId,
       staffTenant,
       organisation,
-      coordinator: staffTenant && this.o.coordinatorIds.has(aadObjectId),
       displayName: identity.from.name?.trim() || undefined,
     });
     await this.captureReference(ctx, tenantId, aadObjectId, identity.conversation.conversationType ?? 'personal');

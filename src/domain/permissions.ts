@@ -43,6 +43,8 @@ export const ACTIONS = [
   'closeCase',
   'reopenCase',
   'manageRoster',
+  'viewRosterHistory',
+  'chooseChannel',
   'viewAllCases',
   'viewReports',
 ] as const;
@@ -60,6 +62,8 @@ const COORDINATOR_ONLY: Readonly<Partial<Record<Action, string>>> = {
   closeCase: 'Only coordinators can close a case.',
   reopenCase: 'Only coordinators can reopen a case.',
   manageRoster: 'Only coordinators can manage the facilitator roster.',
+  viewRosterHistory: 'Only coordinators can see the roster history.',
+  chooseChannel: 'Only coordinators can choose the referrals channel.',
   viewAllCases: 'Only coordinators can see all cases.',
   viewReports: 'Only coordinators can see reports.',
 };
@@ -136,4 +140,73 @@ export function can(actor: Actor, action: Action, caseView?: CaseView | Assignme
       // Every coordinator-only action returned above; this keeps the switch exhaustive for tsc.
       return refuse(COORDINATOR_ONLY[action] ?? 'You are not allowed to do that.');
   }
+}
+
+// ---- decisions that need more than the actor's roles ------------------------------------------------
+
+export type RosterRole = 'facilitator' | 'coordinator';
+
+/** The roster as it stands inside the transaction that changes it (its coordinator rows locked). */
+export interface RosterNow {
+  readonly coordinatorIds: readonly string[];
+}
+
+export const LAST_COORDINATOR =
+  'The last coordinator cannot be removed: add another coordinator first (roster add coordinator @name), then remove this one.';
+
+/**
+ * A roster change is allowed to whoever is a coordinator at the moment it is written, not when the
+ * card was sent or the turn began: a coordinator removed a second ago is refused.
+ */
+export function canChangeRoster(actor: Actor, now: RosterNow): Permission {
+  return actor.staffTenant && now.coordinatorIds.includes(actor.aadObjectId) ? ALLOWED : refuse(COORDINATOR_ONLY.manageRoster!);
+}
+
+/**
+ * Taking a role away. The roster must keep at least one coordinator (nobody could manage it
+ * otherwise), and a facilitator still holding offers or cases must be replaced on them first.
+ */
+export function canRemoveRole(
+  actor: Actor,
+  now: RosterNow,
+  subject: { readonly aadObjectId: string; readonly roles: readonly RosterRole[]; readonly openCases: number },
+): Permission {
+  const manage = canChangeRoster(actor, now);
+  if (!manage.allowed) return manage;
+  if (subject.roles.length === 0) return refuse('That person holds no role on the roster.');
+  if (subject.roles.includes('coordinator')) {
+    const others = now.coordinatorIds.filter((id) => id !== subject.aadObjectId);
+    if (others.length === 0) return refuse(LAST_COORDINATOR);
+  }
+  if (subject.roles.includes('facilitator') && subject.openCases > 0) {
+    return refuse(`They still have ${subject.openCases} open case(s) or offer(s): replace them there first, or pause them.`);
+  }
+  return ALLOWED;
+}
+
+/** How much of an offer card the actor may see when it is refreshed or clicked. */
+export type OfferVisibility = 'full' | 'none';
+
+/**
+ * The offered facilitator (while the offer is theirs: not once withdrawn, when they were replaced)
+ * and coordinators see the offer; anyone else, in whose client the card may still be rendered, sees
+ * that it exists and nothing about the case.
+ */
+export function offerVisibility(
+  actor: Actor,
+  offer: { readonly facilitatorAadId: string; readonly status: OfferState | 'withdrawn' },
+): OfferVisibility {
+  if (isCoordinator(actor)) return 'full';
+  if (isFacilitator(actor) && offer.facilitatorAadId === actor.aadObjectId && offer.status !== 'withdrawn') return 'full';
+  return 'none';
+}
+
+/**
+ * The re-refer date is the screener's own reminder: only the person the ineligible result was shown
+ * to (in their 1:1 chat) may set it. `offeredTo` is who that was, or undefined if unknown here.
+ */
+export function canSetReReferDate(actor: Pick<Actor, 'aadObjectId' | 'tenantId'>, offeredTo: { readonly aadObjectId: string; readonly tenantId: string } | undefined): Permission {
+  return offeredTo && offeredTo.aadObjectId === actor.aadObjectId && offeredTo.tenantId === actor.tenantId
+    ? ALLOWED
+    : refuse('Only the person who answered the screening questions can set this reminder, from their own chat with RJ Referrals.');
 }

@@ -1,4 +1,20 @@
-import { ACTIONS, can, visibility, type Action, type Actor, type CaseView, type Visibility } from '../../src/domain/permissions';
+import {
+  ACTIONS,
+  LAST_COORDINATOR,
+  can,
+  canChangeRoster,
+  canRemoveRole,
+  canSetReReferDate,
+  offerVisibility,
+  visibility,
+  type Action,
+  type Actor,
+  type CaseView,
+  type OfferState,
+  type OfferVisibility,
+  type RosterRole,
+  type Visibility,
+} from '../../src/domain/permissions';
 
 const STAFF = 'tenant-staff';
 const PARTNER = 'tenant-probation';
@@ -81,6 +97,11 @@ describe('can', () => {
     ['coordinator reopens', COORD, 'reopenCase', true],
     ['referrer reopens', REFERRER, 'reopenCase', 'Only coordinators can reopen a case.'],
     ['coordinator manages roster', COORD, 'manageRoster', true],
+    ['coordinator reads roster history', COORD, 'viewRosterHistory', true],
+    ['facilitator reads roster history', ASSIGNED, 'viewRosterHistory', 'Only coordinators can see the roster history.'],
+    ['partner "coordinator" reads roster history', PARTNER_COORD, 'viewRosterHistory', 'Only coordinators can see the roster history.'],
+    ['coordinator chooses the channel', COORD, 'chooseChannel', true],
+    ['facilitator chooses the channel', ASSIGNED, 'chooseChannel', 'Only coordinators can choose the referrals channel.'],
     ['facilitator manages roster', ASSIGNED, 'manageRoster', 'Only coordinators can manage the facilitator roster.'],
     ['coordinator lists all cases', COORD, 'viewAllCases', true],
     ['facilitator lists all cases', ASSIGNED, 'viewAllCases', 'Only coordinators can see all cases.'],
@@ -143,5 +164,73 @@ describe('can', () => {
         if (!result.allowed) expect(result.message).toMatch(/\.$/);
       }
     }
+  });
+});
+
+/* The roster as locked by the transaction that changes it: coord and coord-2 are coordinators now. */
+const NOW = { coordinatorIds: ['coord', 'coord-2'] };
+const COORD_2 = actor('coord-2', STAFF, { coordinator: true });
+/** Read as a coordinator when the turn began, but removed before the change was written. */
+const REMOVED_COORD = actor('coord-3', STAFF, { coordinator: true });
+
+describe('canChangeRoster: a coordinator at the moment of the change', () => {
+  test.each<[string, Actor, boolean]>([
+    ['coordinator on the locked roster', COORD, true],
+    ['coordinator removed meanwhile', REMOVED_COORD, false],
+    ['facilitator', ASSIGNED, false],
+    ['partner tenant with a coordinator id', { ...PARTNER_COORD, aadObjectId: 'coord' }, false],
+  ])('%s', (_name, who, allowed) => {
+    expect(canChangeRoster(who, NOW).allowed).toBe(allowed);
+  });
+});
+
+describe('canRemoveRole', () => {
+  type RemoveRow = [string, Actor, { coordinatorIds: string[] }, { aadObjectId: string; roles: RosterRole[]; openCases: number }, true | string | RegExp];
+  test.each<RemoveRow>([
+    ['a coordinator removes another', COORD, NOW, { aadObjectId: 'coord-2', roles: ['coordinator'], openCases: 0 }, true],
+    ['a coordinator removes themselves while another remains', COORD, NOW, { aadObjectId: 'coord', roles: ['coordinator'], openCases: 0 }, true],
+    ['the last coordinator removes themselves', COORD, { coordinatorIds: ['coord'] }, { aadObjectId: 'coord', roles: ['coordinator'], openCases: 0 }, LAST_COORDINATOR],
+    ['the last coordinator, as both roles', COORD, { coordinatorIds: ['coord'] }, { aadObjectId: 'coord', roles: ['facilitator', 'coordinator'], openCases: 0 }, LAST_COORDINATOR],
+    ['a removed coordinator removes the one left', REMOVED_COORD, { coordinatorIds: ['coord'] }, { aadObjectId: 'coord', roles: ['coordinator'], openCases: 0 }, 'Only coordinators can manage the facilitator roster.'],
+    ['a facilitator removes a coordinator', ASSIGNED, NOW, { aadObjectId: 'coord-2', roles: ['coordinator'], openCases: 0 }, 'Only coordinators can manage the facilitator roster.'],
+    ['a facilitator without cases', COORD_2, NOW, { aadObjectId: 'fac-z', roles: ['facilitator'], openCases: 0 }, true],
+    ['a facilitator with open cases', COORD_2, NOW, { aadObjectId: 'fac-a', roles: ['facilitator'], openCases: 2 }, /still have 2 open case/],
+    ['the last coordinator\'s facilitator role alone', COORD, { coordinatorIds: ['coord'] }, { aadObjectId: 'coord', roles: ['facilitator'], openCases: 0 }, true],
+    ['nobody with no role', COORD, NOW, { aadObjectId: 'x', roles: [], openCases: 0 }, 'That person holds no role on the roster.'],
+  ])('%s', (_name, who, now, subject, expected) => {
+    const result = canRemoveRole(who, now, subject);
+    if (expected === true) expect(result).toEqual({ allowed: true });
+    else if (expected instanceof RegExp) expect(!result.allowed && result.message).toMatch(expected);
+    else expect(result).toEqual({ allowed: false, message: expected });
+  });
+});
+
+describe('offerVisibility: the offered facilitator and coordinators', () => {
+  test.each<[string, Actor, OfferState | 'withdrawn', OfferVisibility]>([
+    ['the offered facilitator, open offer', OFFERED, 'offered', 'full'],
+    ['the offered facilitator, accepted', OFFERED, 'accepted', 'full'],
+    ['the offered facilitator, declined', OFFERED, 'declined', 'full'],
+    ['the facilitator replaced (offer withdrawn)', OFFERED, 'withdrawn', 'none'],
+    ['the offered person, since taken off the roster', { ...OFFERED, facilitator: false }, 'offered', 'none'],
+    ['a coordinator', COORD, 'offered', 'full'],
+    ['a coordinator, withdrawn offer', COORD, 'withdrawn', 'full'],
+    ['another facilitator', OTHER_FAC, 'offered', 'none'],
+    ['the referrer', REFERRER, 'offered', 'none'],
+    ['same id in a partner tenant', { ...PARTNER_COORD, aadObjectId: 'fac-b' }, 'offered', 'none'],
+  ])('%s', (_name, who, status, expected) => {
+    expect(offerVisibility(who, { facilitatorAadId: 'fac-b', status })).toBe(expected);
+  });
+});
+
+describe('canSetReReferDate: only the person who screened', () => {
+  const SCREENER = { aadObjectId: 'ref', tenantId: PARTNER };
+  test.each<[string, Actor, typeof SCREENER | undefined, boolean]>([
+    ['the screener', REFERRER, SCREENER, true],
+    ['another referrer', OTHER_REFERRER, SCREENER, false],
+    ['the same id in another tenant', REFERRER_ELSEWHERE, SCREENER, false],
+    ['a coordinator', COORD, SCREENER, false],
+    ['the screener, when nobody is known to have been shown it', REFERRER, undefined, false],
+  ])('%s', (_name, who, shownTo, allowed) => {
+    expect(canSetReReferDate(who, shownTo).allowed).toBe(allowed);
   });
 });

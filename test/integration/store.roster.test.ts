@@ -4,7 +4,7 @@ import { AssignmentRepository } from '../../src/store/assignmentRepository';
 import { CaseRepository, type NewReferral } from '../../src/store/caseRepository';
 import { createPool } from '../../src/store/db';
 import { migrate } from '../../src/store/migrate';
-import { RosterRepository, SEEDED_COORDINATOR_NAME } from '../../src/store/rosterRepository';
+import { RosterRepository } from '../../src/store/rosterRepository';
 import { SettingsRepository } from '../../src/store/settingsRepository';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
@@ -80,9 +80,11 @@ describe('RosterRepository and SettingsRepository', () => {
     // Made a coordinator as well: still a facilitator.
     expect(await roster.upsert({ aadObjectId: id.toLowerCase(), tenantId: TENANT, displayName: 'Priya S', coordinator: true }))
       .toMatchObject({ coordinator: true, facilitator: true });
-    await roster.setExperienced(id, true);
-    await roster.setMaxCases(id, 5);
-    await roster.setActive(id, false);
+    await roster.change(async (tx) => {
+      await tx.setExperienced(COORDINATOR, id, true);
+      await tx.setMaxCases(COORDINATOR, id, 5);
+      await tx.setActive(COORDINATOR, id, false);
+    });
     expect(await roster.upsert({ aadObjectId: id, tenantId: TENANT, displayName: 'Priya Shah', facilitator: true }))
       .toMatchObject({ coordinator: true, facilitator: true, experienced: true, maxCases: 5, active: false });
   });
@@ -90,12 +92,15 @@ describe('RosterRepository and SettingsRepository', () => {
   it('changes single attributes, validates maxCases and keeps a removed facilitator’s row', async () => {
     const id = 'ab000000-0000-0000-0000-0000000000b2';
     await roster.upsert({ aadObjectId: id, tenantId: TENANT, displayName: 'Tom', facilitator: true });
+    const setMax = (n: number) => roster.change((tx) => tx.setMaxCases(COORDINATOR, id, n));
 
-    expect(await roster.setMaxCases(id, 20)).toBe(true);
-    expect(await roster.setMaxCases(id, 1)).toBe(true);
-    await expect(roster.setMaxCases(id, 0)).rejects.toThrow(RangeError);
-    await expect(roster.setMaxCases(id, 21)).rejects.toThrow('maxCases must be an integer from 1 to 20, got 21');
-    await expect(roster.setMaxCases(id, 2.5)).rejects.toThrow(RangeError);
+    expect(await setMax(20)).toBe(true);
+    expect(await setMax(1)).toBe(true);
+    // Unchanged: nothing to record.
+    expect(await setMax(1)).toBe(false);
+    await expect(setMax(0)).rejects.toThrow(RangeError);
+    await expect(setMax(21)).rejects.toThrow('maxCases must be an integer from 1 to 20, got 21');
+    await expect(setMax(2.5)).rejects.toThrow(RangeError);
     // The table enforces it too.
     await expect(pool.query('UPDATE staff SET max_cases = 0 WHERE aad_object_id = $1', [id])).rejects.toMatchObject({
       constraint: 'staff_max_cases_range',
@@ -103,34 +108,14 @@ describe('RosterRepository and SettingsRepository', () => {
     await expect(pool.query("INSERT INTO staff (aad_object_id, tenant_id, display_name) VALUES ('ABC', 't', 'x')"))
       .rejects.toMatchObject({ constraint: 'staff_aad_object_id_lower' });
 
-    expect(await roster.setCoordinator(id, true)).toBe(true);
-    expect(await roster.removeFacilitator(id.toUpperCase())).toBe(true);
+    expect(await roster.change((tx) => tx.add(COORDINATOR, { aadObjectId: id, tenantId: TENANT, displayName: 'Tom' }, 'coordinator'))).toBe(true);
+    expect(await roster.change((tx) => tx.removeRole(COORDINATOR, id.toUpperCase(), 'facilitator'))).toBe(true);
     expect(await roster.get(id)).toMatchObject({ facilitator: false, coordinator: true, maxCases: 1 });
     expect((await roster.list({ facilitatorsOnly: true })).map((s) => s.aadObjectId)).not.toContain(id);
     expect((await roster.list()).map((s) => s.aadObjectId)).toContain(id);
 
-    expect(await roster.setActive('nobody', false)).toBe(false);
+    expect(await roster.change((tx) => tx.setActive(COORDINATOR, 'nobody', false))).toBe(false);
     expect(await roster.get('nobody')).toBeNull();
-  });
-
-  it('seeds configured coordinators once and never overrides the roster afterwards', async () => {
-    const a = 'CD000000-0000-0000-0000-0000000000C1';
-    const b = 'cd000000-0000-0000-0000-0000000000c2';
-    expect(await roster.seedCoordinators([a, b, a.toLowerCase(), ' '], TENANT)).toBe(2);
-    expect(await roster.seedCoordinators([a, b], TENANT)).toBe(0);
-    expect(await roster.get(a)).toMatchObject({ displayName: SEEDED_COORDINATOR_NAME, coordinator: true, facilitator: false });
-
-    await roster.upsert({ aadObjectId: a, tenantId: TENANT, displayName: 'Dana Coordinator' });
-    await roster.setCoordinator(b, false);
-    expect(await roster.seedCoordinators([a, b], TENANT)).toBe(0);
-    expect(await roster.get(a)).toMatchObject({ displayName: 'Dana Coordinator', coordinator: true });
-    expect(await roster.get(b)).toMatchObject({ coordinator: false });
-    expect(await roster.seedCoordinators([], TENANT)).toBe(0);
-
-    const ids = await roster.coordinatorIds();
-    expect(ids).toContain(a.toLowerCase());
-    expect(ids).not.toContain(b);
-    expect([...ids].sort()).toEqual(ids);
   });
 
   it('computes each person’s open cases in the list query', async () => {
