@@ -43,7 +43,8 @@ export type BotAuthenticationArgs = [
  * trusted, and MSAL accepts only https authorities, trusting only the system's CAs. So the outbound
  * side gets botframework-connector's MsalServiceClientCredentialsFactory around an MSAL client that
  * knows the local authority and trusts its test CA: the same client-credentials grant as production,
- * from a different authority. Everything inbound (OpenID metadata, issuer) is plain configuration.
+ * from a different authority (MicrosoftAppType and MicrosoftAppTenantId play no part there: the
+ * authority is the test's). Everything inbound (OpenID metadata, issuer) is plain configuration.
  * A parameterized configuration needs every value, so the ones tests do not change keep botbuilder's
  * public-cloud defaults, except the Emulator's metadata, which points at the same local keys so no
  * token is ever checked against the internet.
