@@ -12,6 +12,13 @@ const boolFlag = z
   .default('')
   .transform((v) => v === '1' || v === 'true');
 
+/** Addresses only this machine can reach: the one place a bot without authentication may listen. */
+export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', '::1', 'localhost'];
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.includes(host.trim().toLowerCase());
+}
+
 const partnerTenants = z
   .string()
   .default('')
@@ -55,6 +62,8 @@ export const configSchema = z
     MicrosoftAppPassword: z.string().default(''),
     MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
     MicrosoftAppTenantId: z.string().default(''),
+    // Local development only: lets the bot run without MicrosoftAppId (no authentication) on a loopback HOST.
+    ALLOW_UNAUTHENTICATED: boolFlag,
     STAFF_TENANT_ID: uuidish.transform((s) => s.toLowerCase()),
     PARTNER_TENANTS: partnerTenants,
     COORDINATOR_AAD_IDS: idList,
@@ -71,6 +80,24 @@ export const configSchema = z
     REMINDER_LEASE_MS: z.coerce.number().int().min(10_000).max(3_600_000).default(300_000),
   })
   .superRefine((c, ctx) => {
+    // Fail closed: without an app id nothing authenticates /api/messages, so anyone who can reach it
+    // could act as any user (a coordinator included). That is only acceptable on this machine, on purpose.
+    if (!c.MicrosoftAppId && !c.ALLOW_UNAUTHENTICATED) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MicrosoftAppId'],
+        message:
+          'is required: without it requests to /api/messages are not authenticated. Set the bot\'s app id (and MicrosoftAppPassword); ' +
+          'for local development only, set ALLOW_UNAUTHENTICATED=1 with HOST=127.0.0.1 instead (npm start does this when it runs local services)',
+      });
+    }
+    if (c.ALLOW_UNAUTHENTICATED && !isLoopbackHost(c.HOST)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ALLOW_UNAUTHENTICATED'],
+        message: `is only allowed with HOST on a loopback address (${LOOPBACK_HOSTS.join(', ')}), not "${c.HOST}": an unauthenticated bot must not be reachable from other machines. Unset it and set MicrosoftAppId, or set HOST=127.0.0.1`,
+      });
+    }
     if (c.MicrosoftAppId && !c.MicrosoftAppPassword && c.MicrosoftAppType !== 'UserAssignedMSI') {
       ctx.addIssue({ code: 'custom', path: ['MicrosoftAppPassword'], message: 'is required when MicrosoftAppId is set' });
     }

@@ -18,6 +18,7 @@ import { SettingsRepository } from './store/settingsRepository';
 import { CaseWorkflow } from './app/caseWorkflow';
 import { RosterService } from './app/rosterService';
 import { createProactiveAdapter } from './teams/proactiveAdapter';
+import type { BotFrameworkEndpoints } from './teams/botAuthentication';
 import { ProactiveSender } from './teams/proactiveSender';
 import { BackgroundTasks } from './app/background';
 import { CaseProgressService } from './app/caseProgress';
@@ -30,6 +31,11 @@ import { LONDON } from './app/clock';
 export interface AppOptions {
   log?: Logger;
   clock?: Clock;
+  /**
+   * Tests only: where Bot Framework tokens are checked and obtained. An option rather than an
+   * environment variable so that no deployment can be pointed at another token issuer: main() never passes it.
+   */
+  botFrameworkEndpoints?: BotFrameworkEndpoints;
 }
 
 export interface App {
@@ -47,6 +53,10 @@ export interface App {
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const clock = opts.clock ?? systemClock;
+  if (!config.MicrosoftAppId) {
+    // loadConfig allowed this only with ALLOW_UNAUTHENTICATED=1 on a loopback HOST; say it once, loudly.
+    log.warn({ host: config.HOST }, 'authentication is OFF (ALLOW_UNAUTHENTICATED=1, no MicrosoftAppId): any local process can act as any user; local development only');
+  }
   const pool = createPool(config.DATABASE_URL, { onIdleClientError: (err) => log.error({ err: err.message }, 'idle PostgreSQL client error') });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
   redis.on('error', (err) => log.warn({ err: err.message }, 'Redis connection error'));
@@ -75,7 +85,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Late-bound: the sender reports unreachable people to the workflow, which sends through the sender.
   const late: { workflow?: CaseWorkflow } = {};
   const sender = new ProactiveSender({
-    adapter: createProactiveAdapter(config, log),
+    adapter: createProactiveAdapter(config, log, opts.botFrameworkEndpoints),
     botAppId: config.MicrosoftAppId,
     refs,
     log,
@@ -154,7 +164,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       // The reminder schedule follows through the database; the coordinators' card follows here.
       onCaseChanged: (caseId) => workflow.coordinatorCardChanged(caseId),
     });
-    const { adapter, bot } = createBot({
+    const inbound = createBot({
       config,
       log,
       intake,
@@ -164,11 +174,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       roster: new RosterService(rosterRepo, config.STAFF_TENANT_ID, log, (a) => workflow.domainActor(a)),
       progress,
       reminders: reminders.actions,
+      botFrameworkEndpoints: opts.botFrameworkEndpoints,
     });
     http = createServer({
       log,
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
-      processMessage: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
+      processMessage: (req, res) => inbound.process(req, res),
       readiness: {
         postgres: async () => {
           await pool.query('SELECT 1');
@@ -238,8 +249,9 @@ async function main(): Promise<void> {
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
+      // 1, like every other refused start: a supervisor should not tell a bad setting from a failed start-up.
       console.error(err.message);
-      process.exit(2);
+      process.exit(1);
     }
     throw err;
   }

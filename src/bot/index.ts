@@ -3,6 +3,8 @@ import {
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
   ConversationState,
+  type Request,
+  type Response,
   type TurnContext,
 } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
@@ -32,6 +34,8 @@ import type { PgStorage } from '../store/pgStorage';
 import { RjBot } from './rjBot';
 import { verb, type CommandHandler, type Routes } from './router';
 import { TenantGuard } from './tenantGuard';
+import { InboundGate } from './inboundGate';
+import { botAuthenticationArgs, type BotFrameworkEndpoints } from '../teams/botAuthentication';
 import { actorOf, cardActionOf, isPersonalChat, replyToCard } from './turn';
 
 export interface BotServices {
@@ -44,6 +48,15 @@ export interface BotServices {
   roster: RosterService;
   progress: CaseProgressService;
   reminders: ReminderActions;
+  /** Test-only token endpoints (see BotFrameworkEndpoints); production uses botbuilder's public-cloud defaults. */
+  botFrameworkEndpoints?: BotFrameworkEndpoints;
+}
+
+export interface Bot {
+  adapter: CloudAdapter;
+  bot: RjBot;
+  /** One /api/messages request: authentication and the channel check, then the adapter and the bot. */
+  process(req: Request, res: Response): Promise<void>;
 }
 
 const MY_REFERRALS_LIMIT = 20;
@@ -59,20 +72,17 @@ const remindData = z.object({ screeningId: z.string().min(1).max(64), sentencing
  * The bot's composition root: the adapter, the dialogs, and the one table that maps every text
  * command and card verb to its handler.
  */
-export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot } {
+export function createBot(s: BotServices): Bot {
   const { config, log, intake } = s;
-  const auth = new ConfigurationBotFrameworkAuthentication({
-    MicrosoftAppId: config.MicrosoftAppId,
-    MicrosoftAppPassword: config.MicrosoftAppPassword,
-    MicrosoftAppType: config.MicrosoftAppType,
-    MicrosoftAppTenantId: config.MicrosoftAppTenantId,
-  });
+  const auth = new ConfigurationBotFrameworkAuthentication(...botAuthenticationArgs(config, s.botFrameworkEndpoints));
+  const authEnabled = Boolean(config.MicrosoftAppId);
   const adapter = new CloudAdapter(auth);
+  const gate = new InboundGate({ auth, authEnabled, log });
   adapter.use(
     new TenantGuard({
       staffTenantId: config.STAFF_TENANT_ID,
       partnerTenants: config.PARTNER_TENANTS,
-      authEnabled: Boolean(config.MicrosoftAppId),
+      authEnabled,
       refs: s.refs,
       log,
     }),
@@ -252,5 +262,5 @@ export function createBot(s: BotServices): { adapter: CloudAdapter; bot: RjBot }
     },
     firstWelcome: (conversationId) => s.refs.claimWelcome(conversationId),
   });
-  return { adapter, bot };
+  return { adapter, bot, process: (req, res) => gate.process(req, res, () => adapter.process(req, res, (ctx) => bot.run(ctx))) };
 }

@@ -1,12 +1,8 @@
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import type { Logger } from '../log';
+import { botAuthenticationArgs, type BotAppCredentials, type BotFrameworkEndpoints } from './botAuthentication';
 
-export interface ProactiveAuthConfig {
-  MicrosoftAppId: string;
-  MicrosoftAppPassword: string;
-  MicrosoftAppType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
-  MicrosoftAppTenantId: string;
-}
+export type ProactiveAuthConfig = BotAppCredentials;
 
 type ConnectorFactory = ReturnType<ConfigurationBotFrameworkAuthentication['createConnectorFactory']>;
 type ClaimsIdentity = Parameters<ConfigurationBotFrameworkAuthentication['createConnectorFactory']>[0];
@@ -41,13 +37,9 @@ class NoSdkRetryAuthentication extends ConfigurationBotFrameworkAuthentication {
   constructor(
     config: ProactiveAuthConfig,
     private readonly log: Logger | undefined,
+    endpoints: BotFrameworkEndpoints | undefined,
   ) {
-    super({
-      MicrosoftAppId: config.MicrosoftAppId,
-      MicrosoftAppPassword: config.MicrosoftAppPassword,
-      MicrosoftAppType: config.MicrosoftAppType,
-      MicrosoftAppTenantId: config.MicrosoftAppTenantId,
-    });
+    super(...botAuthenticationArgs(config, endpoints));
   }
 
   override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
@@ -69,6 +61,6 @@ class NoSdkRetryAuthentication extends ConfigurationBotFrameworkAuthentication {
  * proactive turn) and no onTurnError (which would swallow a failed send instead of letting us classify
  * it).
  */
-export function createProactiveAdapter(config: ProactiveAuthConfig, log?: Logger): CloudAdapter {
-  return new CloudAdapter(new NoSdkRetryAuthentication(config, log));
+export function createProactiveAdapter(config: ProactiveAuthConfig, log?: Logger, endpoints?: BotFrameworkEndpoints): CloudAdapter {
+  return new CloudAdapter(new NoSdkRetryAuthentication(config, log, endpoints));
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { Pool } from 'pg';
 import type { App } from '../../src/main';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -67,6 +68,24 @@ describe('local development without MicrosoftAppId', () => {
     expect(sent.some((a) => cardText(cardsIn(a)[0]).includes('Eligibility check'))).toBe(true);
   });
 
+  test.each(['webchat', 'directline'])('an activity from channel %s gets 403 and nothing is stored: only Teams (and the Emulator, locally)', async (channelId) => {
+    const conversationId = `local-${channelId}-conv`;
+    const activity = teamsChannel({ serviceUrl: connector.url }).message('refer', { ...user, conversationId });
+    activity.channelId = channelId;
+    const res = await postActivity(app.url, activity);
+    expect(res.status).toBe(403);
+    expect(connector.sentTo(conversationId)).toHaveLength(0);
+    const pool = new Pool({ connectionString: db.url, max: 1 });
+    try {
+      const refs = await pool.query('SELECT 1 FROM conversation_refs WHERE conversation_id = $1', [conversationId]);
+      const state = await pool.query("SELECT 1 FROM bot_state WHERE key LIKE '%' || $1 || '%'", [conversationId]);
+      expect(refs.rowCount).toBe(0);
+      expect(state.rowCount).toBe(0);
+    } finally {
+      await pool.end();
+    }
+  });
+
   test('a tenant that is present and unknown is still refused', async () => {
     const activity = teamsChannel({ serviceUrl: connector.url }).message('refer', { ...user, tenantId: '12345678-0000-4000-8000-000000000000', conversationId: 'unknown-tenant-conv' });
     await postActivity(app.url, activity);
@@ -76,40 +95,84 @@ describe('local development without MicrosoftAppId', () => {
   });
 });
 
-describe('the process', () => {
-  test('a bad configuration stops the process with a message naming the variable', async () => {
-    const root = path.resolve(__dirname, '../..');
-    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'], {
-        cwd: root,
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: 'mysql://nope', REDIS_URL: testRedisUrl(), STAFF_TENANT_ID: STAFF_TENANT, PARTNER_TENANTS: 'garbage' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-      child.on('exit', (code) => resolve({ code, stderr }));
+/** src/main.ts in a process of its own, as npm start runs it (through tsx, with no .env in the way). */
+function spawnMain(env: Record<string, string>, stdout: 'pipe' | 'ignore' = 'ignore') {
+  const root = path.resolve(__dirname, '../..');
+  return spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', stdout, 'pipe'],
+  });
+}
+
+function refusedStart(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawnMain(env);
+    let stderr = '';
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+/** Resolves with the port once the process listens, and everything it printed so far. */
+function listening(child: ReturnType<typeof spawnMain>): Promise<{ port: number; out: () => string }> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /"port":(\d+)/.exec(out);
+      if (m) resolve({ port: Number(m[1]), out: () => out });
     });
-    expect(result.code).toBe(2);
+    child.on('exit', () => reject(new Error(`exited early: ${out}`)));
+  });
+}
+
+describe('the process', () => {
+  const valid = () => ({ DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), STAFF_TENANT_ID: STAFF_TENANT, PORT: '0' });
+
+  test('without MicrosoftAppId it refuses to start: exit 1, naming MicrosoftAppId and how to run locally', async () => {
+    const result = await refusedStart({ ...valid(), HOST: '127.0.0.1' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('MicrosoftAppId: is required');
+    expect(result.stderr).toContain('ALLOW_UNAUTHENTICATED=1');
+  });
+
+  test('ALLOW_UNAUTHENTICATED=1 on a HOST other machines can reach is refused: exit 1, naming both', async () => {
+    const result = await refusedStart({ ...valid(), HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED: '1' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('ALLOW_UNAUTHENTICATED: is only allowed with HOST on a loopback address');
+    expect(result.stderr).toContain('"0.0.0.0"');
+  });
+
+  test('ALLOW_UNAUTHENTICATED=1 on 127.0.0.1 starts, with one warning that authentication is off', async () => {
+    const child = spawnMain({ ...valid(), HOST: '127.0.0.1', ALLOW_UNAUTHENTICATED: '1', LOG_LEVEL: 'info' }, 'pipe');
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const { port, out } = await listening(child);
+      const ready = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(ready.status).toBe(200);
+      const warnings = out()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { level: number; msg: string })
+        .filter((l) => l.level === 40);
+      expect(warnings.filter((w) => w.msg.includes('authentication is OFF'))).toHaveLength(1);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 30000);
+
+  test('a bad configuration stops the process with a message naming the variable', async () => {
+    const result = await refusedStart({ HOST: '127.0.0.1', ALLOW_UNAUTHENTICATED: '1', DATABASE_URL: 'mysql://nope', REDIS_URL: testRedisUrl(), STAFF_TENANT_ID: STAFF_TENANT, PARTNER_TENANTS: 'garbage' });
+    expect(result.code).toBe(1);
     expect(result.stderr).toContain('DATABASE_URL: must be a postgres:// URL');
     expect(result.stderr).toContain('PARTNER_TENANTS: "garbage" is not a tenantId=Organisation name pair');
   });
 
   test('SIGTERM lets a request in flight finish, then the process exits 0', async () => {
-    const root = path.resolve(__dirname, '../..');
-    const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), STAFF_TENANT_ID: STAFF_TENANT, PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`, LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (b: Buffer) => {
-        out += b.toString();
-        const m = /"port":(\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      child.on('exit', () => reject(new Error(`exited early: ${out}`)));
-    });
+    const child = spawnMain({ ...valid(), HOST: '127.0.0.1', ALLOW_UNAUTHENTICATED: '1', PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`, LOG_LEVEL: 'info' }, 'pipe');
+    const { port } = await listening(child);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // Slow the connector so the turn is still running when SIGTERM arrives.
     connector.failNext({ match: () => true, status: 502, times: 1 });

@@ -39,7 +39,7 @@ function startWorkerProcess(prefix: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'], {
     cwd: root,
     env: {
-      PATH: process.env.PATH ?? '', DATABASE_URL: db.url, REDIS_URL: space.url, REDIS_KEY_PREFIX: prefix, WORKER_ONLY: '1',
+      PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ALLOW_UNAUTHENTICATED: '1', DATABASE_URL: db.url, REDIS_URL: space.url, REDIS_KEY_PREFIX: prefix, WORKER_ONLY: '1',
       STAFF_TENANT_ID: STAFF_TENANT, PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`, LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,6 +2,7 @@ import { createApp, type App } from '../../src/main';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import type { Clock } from '../../src/app/clock';
+import type { BotFrameworkEndpoints } from '../../src/teams/botAuthentication';
 
 export const STAFF_TENANT = '11111111-1111-4111-8111-111111111111';
 export const PARTNER_TENANT = '22222222-2222-4222-8222-222222222222';
@@ -15,13 +16,20 @@ export interface TestAppOptions {
   clock?: Clock;
   /** Collects every log line (JSON) instead of discarding them, at debug level. */
   logLines?: string[];
+  /** Local OpenID metadata, issuer and login authority (test/support/botFrameworkAuth.ts) for tests with MicrosoftAppId set. */
+  botFrameworkEndpoints?: BotFrameworkEndpoints;
 }
 
-/** The real app, in-process, on a free port, with test tenants; logs are silent unless TEST_LOG is set. */
+/**
+ * The real app, in-process, on a free port, with test tenants; logs are silent unless TEST_LOG is set.
+ * Unauthenticated (ALLOW_UNAUTHENTICATED=1 on 127.0.0.1) unless `env` sets MicrosoftAppId.
+ */
 export async function startTestApp(o: TestAppOptions): Promise<App> {
   const config = loadConfig({
     PORT: '0',
+    // Without MicrosoftAppId the app starts only when told to, on loopback; tests that set an app id keep both (they are then moot).
     HOST: '127.0.0.1',
+    ALLOW_UNAUTHENTICATED: '1',
     DATABASE_URL: o.databaseUrl,
     REDIS_URL: o.redisUrl,
     STAFF_TENANT_ID: STAFF_TENANT,
@@ -32,5 +40,5 @@ export async function startTestApp(o: TestAppOptions): Promise<App> {
   });
   const lines = o.logLines;
   const log = lines ? createLogger(config.LOG_LEVEL, { write: (line: string) => void lines.push(line) }) : createLogger(config.LOG_LEVEL);
-  return createApp(config, { log, clock: o.clock });
+  return createApp(config, { log, clock: o.clock, botFrameworkEndpoints: o.botFrameworkEndpoints });
 }
