@@ -60,7 +60,9 @@ export const configSchema = z
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
     MicrosoftAppId: z.string().default(''),
     MicrosoftAppPassword: z.string().default(''),
-    MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
+    // Azure stopped creating multi-tenant bot registrations on 31 July 2025: a new bot is SingleTenant
+    // (the service's tenant) or UserAssignedMSI; MultiTenant stays for registrations made before then.
+    MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('SingleTenant'),
     MicrosoftAppTenantId: z.string().default(''),
     // Local development only: lets the bot run without MicrosoftAppId (no authentication) on a loopback HOST.
     ALLOW_UNAUTHENTICATED: boolFlag,
@@ -101,8 +103,8 @@ export const configSchema = z
     if (c.MicrosoftAppId && !c.MicrosoftAppPassword && c.MicrosoftAppType !== 'UserAssignedMSI') {
       ctx.addIssue({ code: 'custom', path: ['MicrosoftAppPassword'], message: 'is required when MicrosoftAppId is set' });
     }
-    if (c.MicrosoftAppType === 'SingleTenant' && !c.MicrosoftAppTenantId) {
-      ctx.addIssue({ code: 'custom', path: ['MicrosoftAppTenantId'], message: 'is required for a SingleTenant app' });
+    if (c.MicrosoftAppId && c.MicrosoftAppType !== 'MultiTenant' && !c.MicrosoftAppTenantId) {
+      ctx.addIssue({ code: 'custom', path: ['MicrosoftAppTenantId'], message: `is required for a ${c.MicrosoftAppType} app (the service's Entra tenant id)` });
     }
     if (c.WORKER_ONLY && c.WEB_ONLY) {
       ctx.addIssue({ code: 'custom', path: ['WORKER_ONLY'], message: 'cannot be set together with WEB_ONLY' });

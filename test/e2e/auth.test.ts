@@ -9,7 +9,7 @@ import type { App } from '../../src/main';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisUrl } from '../support/redis';
-import { startTestApp, PARTNER_TENANT } from '../support/app';
+import { startTestApp, PARTNER_TENANT, STAFF_TENANT } from '../support/app';
 import { postActivity, teamsChannel, type TeamsUser } from '../support/activities';
 import { cardsIn } from '../support/cards';
 import { cardText } from '../support/chat';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   app = await startTestApp({
     databaseUrl: db.url,
     redisUrl: testRedisUrl(),
-    env: { MicrosoftAppId: TEST_APP_ID, MicrosoftAppPassword: TEST_APP_PASSWORD },
+    env: { MicrosoftAppId: TEST_APP_ID, MicrosoftAppPassword: TEST_APP_PASSWORD, MicrosoftAppType: 'SingleTenant', MicrosoftAppTenantId: STAFF_TENANT },
     botFrameworkEndpoints: auth.endpoints,
   });
 });

@@ -1,0 +1,32 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+const base = {
+  DATABASE_URL: 'postgres://u@127.0.0.1:5432/rj',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  STAFF_TENANT_ID: '11111111-1111-4111-8111-111111111111',
+};
+const bot = { MicrosoftAppId: '3f1b5a2e-7c4d-4e8f-9a0b-1c2d3e4f5a6b', MicrosoftAppPassword: 'secret' };
+
+test('a bot registration is SingleTenant unless told otherwise (Azure creates no new multi-tenant bots)', () => {
+  expect(loadConfig({ ...base, ...bot, MicrosoftAppTenantId: base.STAFF_TENANT_ID }).MicrosoftAppType).toBe('SingleTenant');
+});
+
+test.each([
+  ['SingleTenant', { ...bot }],
+  ['UserAssignedMSI', { MicrosoftAppId: bot.MicrosoftAppId }],
+])('%s without MicrosoftAppTenantId is refused, naming it', (type, env) => {
+  expect(() => loadConfig({ ...base, ...env, MicrosoftAppType: type })).toThrow(ConfigError);
+  expect(() => loadConfig({ ...base, ...env, MicrosoftAppType: type })).toThrow(/MicrosoftAppTenantId/);
+});
+
+test('an older MultiTenant registration needs no tenant id; local mode needs no bot settings at all', () => {
+  expect(loadConfig({ ...base, ...bot, MicrosoftAppType: 'MultiTenant' }).MicrosoftAppType).toBe('MultiTenant');
+  expect(loadConfig({ ...base, ALLOW_UNAUTHENTICATED: '1', HOST: '127.0.0.1' }).MicrosoftAppId).toBe('');
+});
+
+test.each([
+  ['no app id and no ALLOW_UNAUTHENTICATED', {}, /MicrosoftAppId/],
+  ['ALLOW_UNAUTHENTICATED on every interface', { ALLOW_UNAUTHENTICATED: '1', HOST: '0.0.0.0' }, /ALLOW_UNAUTHENTICATED/],
+])('fails closed: %s', (_name, env, message) => {
+  expect(() => loadConfig({ ...base, ...env })).toThrow(message);
+});
