@@ -12,7 +12,15 @@ export type RunResult<L> =
   | { ok: true; events: readonly CaseEvent[]; facts: CaseFacts; locked: L; history: readonly CaseEventRecord[] }
   | { ok: false; message: string; code: string };
 
+/** The code of a run that `before` ended: the message is the answer to give, not a refusal. */
+export const ANSWERED_BEFORE = 'ANSWERED_BEFORE';
+
 export interface RunOptions<Tx> {
+  /**
+   * Runs first under the lock. An answer ends the run there with nothing written (code
+   * ANSWERED_BEFORE): a repeated form submit is answered with the first one's result.
+   */
+  before?: (tx: Tx) => Promise<string | undefined>;
   /** Runs in the same transaction after the events are appended (projections, notes). */
   extra?: (tx: Tx, events: readonly CaseEvent[], facts: CaseFacts) => Promise<void>;
   /**
@@ -42,7 +50,9 @@ export async function runCaseCommands<Tx extends CommandTx>(
   opts: RunOptions<Tx> = {},
 ): Promise<RunResult<Tx['locked']>> {
   try {
-    return await lock(caseId, async (tx) => {
+    return await lock(caseId, async (tx): Promise<RunResult<Tx['locked']>> => {
+      const answered = opts.before ? await opts.before(tx) : undefined;
+      if (answered !== undefined) return { ok: false, message: answered, code: ANSWERED_BEFORE };
       const history = await tx.listEvents();
       let facts = factsOf(history);
       const all: CaseEvent[] = [];

@@ -18,6 +18,7 @@ import { can, type Actor as DomainActor } from '../domain/permissions';
 import { suggestPairs, suggestReplacement, type Facilitator } from '../domain/pairing';
 import { REASON_EXPLANATIONS, type ReasonCode } from '../domain/eligibility';
 import { CASE_STAGES, SENTENCE_TYPES } from '../domain/vocabulary';
+import { optionalTextField } from '../domain/text';
 import type { Logger } from '../log';
 import type { CaseRecord, CaseRepository } from '../store/caseRepository';
 import type { AssignmentRepository, CaseTx, LockedCase, Offer } from '../store/assignmentRepository';
@@ -59,6 +60,8 @@ const channelSetting = z.object({ conversationId: z.string().min(1) });
 
 export type Reply = { kind: 'card'; card: AdaptiveCard } | { kind: 'refused'; message: string } | { kind: 'message'; text: string };
 
+/** The coordinator's note on a declined referral (the card allows 500 characters). */
+const DECLINE_NOTE = optionalTextField({ label: 'the note', max: 500, multiline: true });
 const refused = (message: string): Reply => ({ kind: 'refused', message });
 
 
@@ -244,12 +247,16 @@ export class CaseWorkflow {
     if (decision === 'decline' && !label) {
       return { kind: 'card', card: channelCaseCard({ ...(await this.requireView(caseId)), alerts: ['Choose a reason before declining.'] }) };
     }
+    const checkedNote = decision === 'decline' ? DECLINE_NOTE.safeParse(note) : undefined;
+    if (checkedNote && !checkedNote.success) {
+      return { kind: 'card', card: channelCaseCard({ ...(await this.requireView(caseId)), alerts: [checkedNote.error.issues[0]?.message ?? 'Check the note.'] }) };
+    }
     // The event log keeps the reason's code; the case record keeps the category and the note.
     const command: CaseCommand = decision === 'accept' ? { kind: 'accept' } : { kind: 'decline', reason: reasonCode ?? 'other' };
     const now = this.d.clock();
     const r = await this.run(caseId, who, 'coordinator', [command], async (tx, events) => {
       if (events.length === 0) return;
-      await tx.setTriage({ by: who.aadObjectId, at: now, declineReason: decision === 'decline' ? [label, note?.trim()].filter(Boolean).join(': ') : undefined });
+      await tx.setTriage({ by: who.aadObjectId, at: now, declineReason: decision === 'decline' ? [label, checkedNote?.data].filter(Boolean).join(': ') : undefined });
     });
     if (!r.ok) return refused(r.message);
     this.d.log.info({ caseId, decision, changed: r.events.length > 0 }, 'referral triaged');
