@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { ReferralIntake } from './app/referralIntake';
 import { systemClock, type Clock } from './app/clock';
 import { createBot } from './bot';
+import { checkActivityEnvelope } from './bot/activityEnvelope';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './log';
 import { createServer, type HttpServer } from './server';
@@ -166,7 +167,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     http = createServer({
       log,
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
-      processMessage: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
+      processMessage: async (req, res) => {
+        // A malformed activity is the sender's fault (400), not a failure inside botbuilder (500).
+        const envelope = checkActivityEnvelope(req.body);
+        if (!envelope.ok) {
+          log.warn({ field: envelope.field }, 'malformed activity refused');
+          res.send(400, { error: 'BadRequest', message: envelope.reason });
+          return;
+        }
+        await adapter.process(req, res, (ctx) => bot.run(ctx));
+      },
       readiness: {
         postgres: async () => {
           await pool.query('SELECT 1');

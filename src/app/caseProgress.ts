@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import type { AdaptiveCard } from '../../cards/adaptive';
+import { plain, type AdaptiveCard } from '../../cards/adaptive';
 import { caseStatusCard } from '../../cards/caseCards';
 import { referrerStatus } from '../../cards/myReferrals';
 import {
@@ -203,7 +203,11 @@ export class CaseProgressService {
       p.risk?.signedOffBy,
       p.closed?.by,
     ]);
-    const name = (id: string | null | undefined) => (id ? names.get(id) : undefined);
+    // Staff names are shown inside the bot's own sentences: escaped as any other typed value.
+    const name = (id: string | null | undefined) => {
+      const n = id ? names.get(id) : undefined;
+      return n ? plain(n) : undefined;
+    };
     const conference = currentConference(p);
     const notes = await this.d.progress.notes(c.id, [
       ...PARTIES.map((x) => latest(x)?.noteId),
@@ -247,7 +251,7 @@ export class CaseProgressService {
 
     const plan: string[] = [];
     for (const conf of p.conferences) {
-      const what = `Conference ${dateTime(conf.startsAt)} at ${conf.venue}`;
+      const what = `Conference ${dateTime(conf.startsAt)} at ${plain(conf.venue)}`;
       if (conf.cancelled) plan.push(`${what}: ${conf.cancelled.reason === 'rescheduled' ? 'rescheduled' : 'cancelled'}`);
       else if (conf.held) plan.push(`${what}: held${conf.held.agreement ? ', outcome agreement made' : ''}`);
       else plan.push(`**${what}**`);

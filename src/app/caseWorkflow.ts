@@ -1,4 +1,4 @@
-import type { AdaptiveCard } from '../../cards/adaptive';
+import { plain, type AdaptiveCard } from '../../cards/adaptive';
 import {
   assignCard,
   caseDetailsCard,
@@ -182,7 +182,7 @@ export class CaseWorkflow {
     const triage = c.triagedAt && c.triagedBy
       ? { by: names.get(c.triagedBy) ?? 'a coordinator', on: displayDate(c.triagedAt), declined: c.stage === 'declined' ? declineCategory(c.declineReason) : undefined }
       : undefined;
-    const sendAlerts = offers.filter((o) => o.status === 'offered' && o.sendError).map((o) => `${names.get(o.facilitatorAadId) ?? 'A facilitator'} could not be reached in Teams: they must install or reopen the RJ Referrals app. ${o.sendError}`);
+    const sendAlerts = offers.filter((o) => o.status === 'offered' && o.sendError).map((o) => `${plain(names.get(o.facilitatorAadId) ?? 'A facilitator')} could not be reached in Teams: they must install or reopen the RJ Referrals app. ${o.sendError}`);
     return {
       caseId: c.id,
       reference: c.reference,

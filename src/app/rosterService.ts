@@ -1,5 +1,6 @@
 import { rosterCard, type RosterView } from '../../cards/roster';
 import type { Logger } from '../log';
+import { cleanDisplayName } from '../domain/text';
 import type { RosterRepository } from '../store/rosterRepository';
 import { isCoordinator, type Actor as DomainActor } from '../domain/permissions';
 import type { Actor } from './actor';
@@ -48,7 +49,7 @@ export class RosterService {
     await this.roster.upsert({
       aadObjectId: person.aadObjectId,
       tenantId: this.staffTenantId,
-      displayName: person.name.slice(0, 100) || 'Unnamed',
+      displayName: cleanDisplayName(person.name) ?? 'Unnamed',
       ...(role === 'facilitator' ? { facilitator: true } : { coordinator: true }),
     });
     if (role === 'facilitator') await this.roster.setActive(person.aadObjectId, true);

@@ -62,6 +62,19 @@ export function stripUnsafe(raw: string): string {
     .normalize('NFC');
 }
 
+export const DISPLAY_NAME_MAX = 100;
+
+/**
+ * A person's name as Teams gives it (not typed into our forms, so nothing to refuse): unsafe
+ * characters removed, on one line, at most DISPLAY_NAME_MAX characters; undefined when nothing is left.
+ */
+export function cleanDisplayName(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const one = stripUnsafe(raw).replace(/\s+/g, ' ').trim();
+  // By code points, so an emoji at the limit is not cut in half.
+  return Array.from(one).slice(0, DISPLAY_NAME_MAX).join('') || undefined;
+}
+
 function capital(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
