@@ -78,6 +78,13 @@ export function checkActivityEnvelope(body: unknown): EnvelopeCheck {
   const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '(body)';
   // zod reports the input only on request; its message says "received undefined" for a missing field.
   const missing = issue?.code === 'invalid_type' && /received undefined/.test(issue.message);
-  const why = missing ? 'is missing' : issue?.code === 'invalid_type' ? `must be ${issue.expected === 'record' ? 'an object' : `a ${issue.expected}`}` : issue?.code === 'custom' ? issue.message : 'has the wrong format or size';
+  const expected = issue?.code === 'invalid_type' ? (issue.expected === 'record' ? 'object' : issue.expected) : '';
+  const why = missing
+    ? 'is missing'
+    : issue?.code === 'invalid_type'
+      ? `must be ${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`
+      : issue?.code === 'custom'
+        ? issue.message
+        : 'has the wrong format or size';
   return { ok: false, field, reason: `Malformed activity: "${field}" ${why}.` };
 }

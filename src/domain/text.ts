@@ -75,19 +75,15 @@ export function cleanDisplayName(raw: string | undefined): string | undefined {
   return Array.from(one).slice(0, DISPLAY_NAME_MAX).join('') || undefined;
 }
 
-function capital(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
 /** What to tell the person, naming the field by its label ("the note", "the venue"). */
 export function textProblemMessage(label: string, problem: TextProblem): string {
   switch (problem) {
     case 'control':
-      return `${capital(label)} contains a control character (such as NUL) that cannot be stored: retype it without that character.`;
+      return `There is a control character (such as NUL) in ${label} that cannot be stored: retype it without that character.`;
     case 'bidi':
-      return `${capital(label)} contains a hidden text-direction character that would make it display differently from what is saved: retype it without that character.`;
+      return `There is a hidden text-direction character in ${label} that would make it display differently from what is saved: retype it without that character.`;
     case 'encoding':
-      return `${capital(label)} contains a broken character that cannot be stored: retype it.`;
+      return `There is a broken character in ${label} that cannot be stored: retype it.`;
   }
 }
 

@@ -75,7 +75,7 @@ describe('textField', () => {
   });
 
   test.each([
-    ['NUL, naming the field', `hi${NUL}`, 'The note contains a control character (such as NUL) that cannot be stored: retype it without that character.'],
+    ['NUL, naming the field', `hi${NUL}`, 'There is a control character (such as NUL) in the note that cannot be stored: retype it without that character.'],
     ['a bidi override, naming the field', 'hi\u202E', textProblemMessage('the note', 'bidi')],
     ['too long', 'x'.repeat(11), 'Keep the note under 10 characters.'],
     ['far too long (refused before normalising)', 'x'.repeat(1_000_000), 'Keep the note under 10 characters.'],
