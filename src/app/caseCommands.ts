@@ -1,6 +1,7 @@
 import { apply, eventData, parseCaseEvent, replay, type CaseEvent, type CaseFacts } from '../domain/caseState';
 import { decide, type CaseCommand } from '../domain/lifecycle';
 import type { Actor as DomainActor } from '../domain/permissions';
+import { CaseNotFoundError } from '../store/assignmentRepository';
 import type { CaseEventRecord } from '../store/caseRepository';
 import type { CommandTx } from '../store/progressRepository';
 import type { JsonObject } from '../store/types';
@@ -80,6 +81,8 @@ export async function runCaseCommands<Tx extends CommandTx>(
     });
   } catch (err) {
     if (err instanceof Refusal) return { ok: false, message: err.message, code: err.code };
+    // A crafted or stale card can name a case that does not exist: an answer, not a failed turn.
+    if (err instanceof CaseNotFoundError) return { ok: false, message: 'That case could not be found.', code: 'NOT_FOUND' };
     throw err;
   }
 }

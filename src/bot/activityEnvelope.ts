@@ -14,18 +14,38 @@ const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
 const noControl = (s: string) => !CONTROL.test(s);
 
 const short = (max: number) => z.string().max(max).refine(noControl, 'must not contain control characters');
-const id = (max = 256) => short(max).min(1);
+/**
+ * Ids of activities, people, conversations and tenants are printable ASCII in Teams (and the
+ * Emulator); anything else cannot be a real one, and botbuilder fails on some (a non-Error throw).
+ */
+const id = (max = 256) => z.string().min(1).max(max).regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces');
 
 const account = z
   .object({
     id: id(),
     name: short(256).optional(),
-    aadObjectId: short(64).optional(),
+    aadObjectId: id(64).optional(),
     role: short(32).optional(),
   })
   .passthrough();
 
 const object = z.record(z.string(), z.unknown());
+
+// NUL and unpaired UTF-16 surrogates cannot be stored in PostgreSQL text or jsonb at all.
+// eslint-disable-next-line no-control-regex -- finding NUL is the point
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The first path (below `at`) of a key or string that cannot be stored, if any. */
+function unstorable(v: unknown, at: (string | number)[], depth = 0): (string | number)[] | undefined {
+  if (typeof v === 'string') return UNSTORABLE.test(v) ? at : undefined;
+  if (depth > 8 || v === null || typeof v !== 'object') return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    if (UNSTORABLE.test(k)) return [...at, k];
+    const found = unstorable(x, [...at, Array.isArray(v) ? Number(k) : k], depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 /** Teams refuses messages over about 28 KB; anything much longer is not from Teams. */
 export const TEXT_MAX = 40_000;
@@ -43,7 +63,7 @@ export const activityEnvelope = z
         id: id(1024),
         name: short(256).optional(),
         conversationType: short(32).optional(),
-        tenantId: short(64).optional(),
+        tenantId: id(64).optional(),
         isGroup: z.boolean().optional(),
       })
       .passthrough(),
@@ -63,7 +83,19 @@ export const activityEnvelope = z
     membersAdded: z.array(account).max(1000).optional(),
     membersRemoved: z.array(account).max(1000).optional(),
   })
-  .passthrough();
+  .passthrough()
+  .superRefine((a, ctx) => {
+    // The conversation reference (from, recipient, conversation, with whatever else they carry) is
+    // stored for proactive messages: one unstorable character would fail the turn in PostgreSQL.
+    for (const field of ['from', 'recipient', 'conversation'] as const) {
+      const path = unstorable(a[field], [field]);
+      if (path) ctx.addIssue({ code: 'custom', path, message: 'contains a character that cannot be stored' });
+    }
+    // Every Teams invoke carries its payload in `value`; botbuilder's invoke handlers read it unguarded.
+    if (a.type === 'invoke' && (a.value === undefined || a.value === null)) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: 'is required for an invoke' });
+    }
+  });
 
 export type EnvelopeCheck = { ok: true } | { ok: false; reason: string; field: string };
 
@@ -83,7 +115,7 @@ export function checkActivityEnvelope(body: unknown): EnvelopeCheck {
     ? 'is missing'
     : issue?.code === 'invalid_type'
       ? `must be ${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`
-      : issue?.code === 'custom'
+      : issue?.code === 'custom' || (issue?.code === 'invalid_format' && !issue.message.startsWith('Invalid'))
         ? issue.message
         : 'has the wrong format or size';
   return { ok: false, field, reason: `Malformed activity: "${field}" ${why}.` };

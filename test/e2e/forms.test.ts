@@ -279,6 +279,11 @@ describe('malformed activities', () => {
     ['text that is a number', (a: Record<string, unknown>) => ({ ...a, text: 42 }), '"text" must be a string'],
     ['a serviceUrl that is not http(s)', (a: Record<string, unknown>) => ({ ...a, serviceUrl: 'file:///etc/passwd' }), '"serviceUrl"'],
     ['entities that are not a list', (a: Record<string, unknown>) => ({ ...a, entities: 'mention' }), '"entities"'],
+    // Found by the fuzz (test/e2e/fuzz.test.ts): each failed the turn inside botbuilder or PostgreSQL.
+    ['a conversation id that is not ASCII', (a: Record<string, unknown>) => ({ ...a, conversation: { ...(a.conversation as object), id: '\u0100' } }), '"conversation.id" must be printable ASCII'],
+    ['an unpaired surrogate in a stored field', (a: Record<string, unknown>) => ({ ...a, conversation: { ...(a.conversation as object), conversationType: '\udfff' } }), 'cannot be stored'],
+    ['a NUL in an extra field of the conversation', (a: Record<string, unknown>) => ({ ...a, conversation: { ...(a.conversation as object), extra: { x: 'a\u0000' } } }), '"conversation.extra.x" contains a character that cannot be stored'],
+    ['an invoke without a value', (a: Record<string, unknown>) => ({ ...a, type: 'invoke', name: 'fileConsent/invoke', value: undefined }), '"value" is required for an invoke'],
   ])('%s: 400 with a short reason, nothing stored', async (_name, mutate, reason) => {
     const who: TeamsUser = { aadObjectId: randomUUID(), tenantId: STAFF_TENANT, name: 'New Person' };
     const activity = mutate(s.chat(who).teams.message('help', who) as Record<string, unknown>);
@@ -290,6 +295,23 @@ describe('malformed activities', () => {
     expect(message).not.toContain('lory');
     expect(await conversationRefs()).toBe(refs);
     expect(connector.sentTo(s.chat(who).conversationId)).toHaveLength(0);
+  });
+
+  test('card actions botbuilder or zod used to fail on are answered, not failed', async () => {
+    const c = s.chat(coord);
+    // An adaptiveCard/action invoke whose value has no action (botbuilder read value.action.type).
+    const noAction = { ...c.teams.adaptiveCardAction('referral.start', {}, coord, { replyToId: '1' }), value: { trigger: 'manual' } };
+    const r1 = await c.post(noAction);
+    expect(r1.status).toBe(200);
+    expect(JSON.stringify(r1.body)).toContain('no valid verb');
+    // A submit whose verb has spaces around it (the old intersection schema threw).
+    const r2 = await c.submit({ verb: ' referral.start ' }, '1');
+    expect(r2.status).toBe(200);
+    // A triage click naming a case that does not exist (CaseNotFoundError escaped).
+    const r3 = await c.click('triage.accept', { caseId: '\u0000' }, '1');
+    expect(JSON.stringify(r3.body)).toContain('could not be found');
+    const r4 = await c.click('triage.accept', { caseId: randomUUID() }, '1');
+    expect(JSON.stringify(r4.body)).toContain('could not be found');
   });
 
   test('a body that is not an activity object is a 400', async () => {
