@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { cleanText, optionalTextField, stripUnsafe, textField, textProblemMessage } from '../../src/domain/text';
+import { plain } from '../../cards/adaptive';
+import { cleanDisplayName, cleanText, optionalTextField, stripUnsafe, textField, textProblemMessage } from '../../src/domain/text';
 
 const NUL = '\u0000';
 
@@ -98,5 +99,30 @@ describe('textField', () => {
     expect(opt.parse('  ')).toBeUndefined();
     expect(opt.parse(' a ')).toBe('a');
     expect(messages(opt, `${NUL}`)).toEqual([textProblemMessage('the note', 'control')]);
+  });
+});
+
+describe('cleanDisplayName', () => {
+  test.each([
+    ['keeps an ordinary name', 'Fay One', 'Fay One'],
+    ['one line, single spaces', ' Fay\n  One\t', 'Fay One'],
+    ['drops NUL, controls and direction overrides', 'Fay\u0000 \u202EOne\u0007', 'Fay One'],
+    ['bounded to 100 characters, by code point', '👍'.repeat(150), '👍'.repeat(100)],
+    ['nothing left is undefined', '\u202E\u0000 ', undefined],
+    ['absent is undefined', undefined, undefined],
+  ])('%s', (_name, input, expected) => {
+    expect(cleanDisplayName(input)).toBe(expected);
+  });
+});
+
+describe('plain (the Markdown escaping every card value goes through)', () => {
+  test.each([
+    ['a link', '[click](https://evil.example)', '\\[click\\]\\(https://evil.example\\)'],
+    ['emphasis and headings', '**bold** _it_ # h', '\\*\\*bold\\*\\* \\_it\\_ \\# h'],
+    ['list markers and images', '- a + b ![x](y)', '\\- a \\+ b \\!\\[x\\]\\(y\\)'],
+    ['newlines become one space', 'line 1\r\n  line 2', 'line 1 line 2'],
+    ['control and direction characters are dropped', 'Mal\u0000lory \u202Eevil', 'Mallory evil'],
+  ])('%s', (_name, input, expected) => {
+    expect(plain(input)).toBe(expected);
   });
 });
