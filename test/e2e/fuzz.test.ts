@@ -194,7 +194,7 @@ test(`fuzzed activities and card submits never get a 5xx and never fail a turn (
       run += 1;
       if (run % 250 === 0) expect(await readyz()).toBe(200);
     }),
-    { seed: SEED, numRuns: RUNS, endOnFailure: false, interruptAfterTimeLimit: 100_000 },
+    { seed: SEED, numRuns: RUNS, endOnFailure: false, interruptAfterTimeLimit: 50_000 },
   );
   await app.idle();
   expect(failedTurns()).toEqual([]);
