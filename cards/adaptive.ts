@@ -1,3 +1,5 @@
+import { stripUnsafe } from '../src/domain/text';
+
 /**
  * A small typed subset of Adaptive Cards 1.5: only what our cards use, so a typo in a property
  * name is a compile error instead of a silently ignored field in Teams.
@@ -174,10 +176,11 @@ export const facts = (pairs: [string, string | undefined][]): FactSet => ({
 
 /**
  * Adaptive Card text is Markdown: a user-typed value must not turn into a link or heading. Escapes
- * the characters Teams' Markdown subset reacts to.
+ * the characters Teams' Markdown subset reacts to, and drops control and text-direction characters
+ * (src/domain/text.ts) so a value cannot display as something other than what it is.
  */
 export function plain(text: string): string {
-  return text.replace(/([\\*_`[\]()#>~|-])/g, '\\$1').replace(/\r?\n/g, ' ');
+  return stripUnsafe(text).replace(/([\\*_`[\]()#>~|+!-])/g, '\\$1').replace(/\s*\n\s*/g, ' ');
 }
 
 export function attachment(c: AdaptiveCard): { contentType: string; content: AdaptiveCard } {

@@ -1,3 +1,4 @@
+import { stripUnsafe } from '../src/domain/text';
 import { OFFENCE_TYPES, type OffenceType } from '../src/domain/vocabulary';
 import { card, execute, facts, heading, para, plain, subtle, type AdaptiveCard, type CardAction, type CardElement, type Choice, type ExecuteAction } from './adaptive';
 import { CASE_VERBS } from './verbs';
@@ -145,7 +146,8 @@ export interface AssignView {
   replaceable?: PairChoice[];
 }
 
-const personLabel = (p: PairChoice) => `${p.name} (${p.openCases}/${p.maxCases} cases${p.experienced ? ', experienced' : ''})`;
+// Choice titles are not Markdown; the name only loses characters that would disguise it.
+const personLabel = (p: PairChoice) => `${stripUnsafe(p.name)} (${p.openCases}/${p.maxCases} cases${p.experienced ? ', experienced' : ''})`;
 
 export function assignCard(v: AssignView): AdaptiveCard {
   if (v.replaceable) return replaceCard(v, v.replaceable);

@@ -154,6 +154,11 @@ export interface FormView {
   message?: string;
   /** Carried on the submit button, e.g. the contact a correction replaces. */
   actionData?: ActionData;
+  /**
+   * Generated with the form and sent back with its submit (`formNonce`): the submit is recorded
+   * once however often it arrives (a double click, a Teams retry).
+   */
+  nonce?: string;
 }
 
 type Input = InputText | InputDate | InputTime | InputChoiceSet;
@@ -177,7 +182,7 @@ function formCard(title: string, v: FormView, intro: string | undefined, inputs:
   if (intro) body.push(subtle(intro));
   body.push(...inputs);
   return card(body, [
-    execute(submit.title, submit.verb, { caseId: v.caseId, ...(submit.data ?? {}), ...(v.actionData ?? {}) }, { style: 'positive' }),
+    execute(submit.title, submit.verb, { caseId: v.caseId, ...(submit.data ?? {}), ...(v.actionData ?? {}), ...(v.nonce ? { formNonce: v.nonce } : {}) }, { style: 'positive' }),
     execute('Back to the case', PROGRESS_VERBS.openCase, { caseId: v.caseId }, { associatedInputs: 'none' }),
   ]);
 }

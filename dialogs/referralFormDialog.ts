@@ -7,6 +7,7 @@ import { needsReviewNote } from '../cards/screening';
 import { VERBS } from '../cards/verbs';
 import type { EligibilityResult, ScreeningAnswers } from '../src/domain/eligibility';
 import { REFERRAL_FORM_FIELDS, type FormErrors, type ReferralFormValues } from '../src/domain/referralForm';
+import { stripUnsafe } from '../src/domain/text';
 import { offenceTypesFor, type ReferralIntake } from '../src/app/referralIntake';
 import { displayDate } from '../src/app/clock';
 import type { Logger } from '../src/log';
@@ -46,6 +47,14 @@ function formValues(data: Record<string, unknown>): ReferralFormValues {
     else if (typeof v === 'number' || typeof v === 'boolean') values[field] = String(v);
   }
   return values;
+}
+
+/**
+ * The values kept to show the form again. A refused value may hold characters PostgreSQL cannot
+ * store (NUL), and the dialog state is stored there: they go, and the error beside the field says why.
+ */
+function keepable(values: ReferralFormValues): ReferralFormValues {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? stripUnsafe(v) : v]));
 }
 
 /**
@@ -100,7 +109,7 @@ export class ReferralFormDialog extends Dialog<ReferralFormOptions> {
       values,
     });
     if (!outcome.ok) {
-      state.values = values;
+      state.values = keepable(values);
       replyToCard(dc.context, { kind: 'card', card: this.formCard(dc.context, state, outcome.errors) });
       return Dialog.EndOfTurn;
     }

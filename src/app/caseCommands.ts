@@ -1,6 +1,7 @@
 import { apply, eventData, parseCaseEvent, replay, type CaseEvent, type CaseFacts } from '../domain/caseState';
 import { decide, type CaseCommand } from '../domain/lifecycle';
 import type { Actor as DomainActor } from '../domain/permissions';
+import { CaseNotFoundError } from '../store/assignmentRepository';
 import type { CaseEventRecord } from '../store/caseRepository';
 import type { CommandTx } from '../store/progressRepository';
 import type { JsonObject } from '../store/types';
@@ -12,7 +13,15 @@ export type RunResult<L> =
   | { ok: true; events: readonly CaseEvent[]; facts: CaseFacts; locked: L; history: readonly CaseEventRecord[] }
   | { ok: false; message: string; code: string };
 
+/** The code of a run that `before` ended: the message is the answer to give, not a refusal. */
+export const ANSWERED_BEFORE = 'ANSWERED_BEFORE';
+
 export interface RunOptions<Tx> {
+  /**
+   * Runs first under the lock. An answer ends the run there with nothing written (code
+   * ANSWERED_BEFORE): a repeated form submit is answered with the first one's result.
+   */
+  before?: (tx: Tx) => Promise<string | undefined>;
   /** Runs in the same transaction after the events are appended (projections, notes). */
   extra?: (tx: Tx, events: readonly CaseEvent[], facts: CaseFacts) => Promise<void>;
   /**
@@ -42,7 +51,9 @@ export async function runCaseCommands<Tx extends CommandTx>(
   opts: RunOptions<Tx> = {},
 ): Promise<RunResult<Tx['locked']>> {
   try {
-    return await lock(caseId, async (tx) => {
+    return await lock(caseId, async (tx): Promise<RunResult<Tx['locked']>> => {
+      const answered = opts.before ? await opts.before(tx) : undefined;
+      if (answered !== undefined) return { ok: false, message: answered, code: ANSWERED_BEFORE };
       const history = await tx.listEvents();
       let facts = factsOf(history);
       const all: CaseEvent[] = [];
@@ -70,6 +81,8 @@ export async function runCaseCommands<Tx extends CommandTx>(
     });
   } catch (err) {
     if (err instanceof Refusal) return { ok: false, message: err.message, code: err.code };
+    // A crafted or stale card can name a case that does not exist: an answer, not a failed turn.
+    if (err instanceof CaseNotFoundError) return { ok: false, message: 'That case could not be found.', code: 'NOT_FOUND' };
     throw err;
   }
 }

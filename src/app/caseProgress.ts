@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import type { AdaptiveCard } from '../../cards/adaptive';
+import { plain, type AdaptiveCard } from '../../cards/adaptive';
 import { caseStatusCard } from '../../cards/caseCards';
 import { referrerStatus } from '../../cards/myReferrals';
 import {
@@ -51,6 +51,7 @@ import {
   type FieldErrors,
   type FormValues,
 } from '../domain/progressForms';
+import { stripUnsafe } from '../domain/text';
 import { CASE_STAGES, OFFENCE_TYPES, type CaseStage } from '../domain/vocabulary';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';
@@ -59,7 +60,7 @@ import type { NoteKind, ProgressRepository, ProgressTx } from '../store/progress
 import type { RosterRepository } from '../store/rosterRepository';
 import type { JsonObject } from '../store/types';
 import type { Actor } from './actor';
-import { factsOf, runCaseCommands, type RunOptions } from './caseCommands';
+import { ANSWERED_BEFORE, factsOf, runCaseCommands, type RunOptions } from './caseCommands';
 import type { Messenger, Reply } from './caseWorkflow';
 import { displayDate, LONDON, type Clock } from './clock';
 
@@ -83,6 +84,21 @@ export interface CaseProgressDeps {
 
 export type FormKind = 'contact' | 'consent' | 'risk' | 'conference' | 'indirect' | 'outcome' | 'close' | 'reopen';
 
+/** A submitted form's nonce (generated with the form card) and which form it belongs to. */
+interface FormSubmit {
+  kind: FormKind;
+  nonce: string;
+  /** What was submitted, hashed: a retry sends the same values, a changed stale card does not. */
+  valuesHash: string;
+}
+
+function hashValues(values: Readonly<Record<string, string | undefined>>): string {
+  const entries = Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(entries)).digest('hex');
+}
+
+type CommandOptions = RunOptions<ProgressTx> & { form?: FormSubmit };
+
 export interface ListFilters {
   stage?: string;
   facilitator?: string;
@@ -95,6 +111,9 @@ const NOT_YOURS = 'You can only see cases you referred or that are assigned to y
 const CONTACT_STAGES: readonly CaseStage[] = ['preparation', 'ready', 'conference_scheduled', 'indirect_communication', 'follow_up'];
 const OPEN_STAGES: readonly CaseStage[] = ['accepted', 'assigning', 'preparation', 'ready', 'conference_scheduled', 'indirect_communication', 'follow_up'];
 const TIMELINE_LENGTH = 10;
+const NOTHING_CHANGED = 'Nothing changed: that was already recorded.';
+const NONCE_USED = 'This form was already saved (it cannot be saved again with other values). Open the case again to see where it stands.';
+const FORM_OUTDATED = 'This form is out of date. Check the values below and save again.';
 const DEFAULT_PAGE_SIZE = 15;
 
 function dateTime(at: Date | string): string {
@@ -184,7 +203,11 @@ export class CaseProgressService {
       p.risk?.signedOffBy,
       p.closed?.by,
     ]);
-    const name = (id: string | null | undefined) => (id ? names.get(id) : undefined);
+    // Staff names are shown inside the bot's own sentences: escaped as any other typed value.
+    const name = (id: string | null | undefined) => {
+      const n = id ? names.get(id) : undefined;
+      return n ? plain(n) : undefined;
+    };
     const conference = currentConference(p);
     const notes = await this.d.progress.notes(c.id, [
       ...PARTIES.map((x) => latest(x)?.noteId),
@@ -228,7 +251,7 @@ export class CaseProgressService {
 
     const plan: string[] = [];
     for (const conf of p.conferences) {
-      const what = `Conference ${dateTime(conf.startsAt)} at ${conf.venue}`;
+      const what = `Conference ${dateTime(conf.startsAt)} at ${plain(conf.venue)}`;
       if (conf.cancelled) plan.push(`${what}: ${conf.cancelled.reason === 'rescheduled' ? 'rescheduled' : 'cancelled'}`);
       else if (conf.held) plan.push(`${what}: held${conf.held.agreement ? ', outcome agreement made' : ''}`);
       else plan.push(`**${what}**`);
@@ -320,8 +343,14 @@ export class CaseProgressService {
     return localDateOf(this.d.clock());
   }
 
-  private formView(c: CaseRecord, values: FormValues, errors: FieldErrors = {}, message?: string): FormView {
-    return { caseId: c.id, reference: c.reference, values, errors, today: this.today(), ...(message ? { message } : {}) };
+  /**
+   * A form card's view. Each card carries a nonce, kept while the form is shown again with errors,
+   * so a double click or a retry of its submit records the change once. Values are shown as
+   * typed, less characters that could not be stored anyway (their field's error says why).
+   */
+  private formView(c: CaseRecord, values: FormValues, errors: FieldErrors = {}, message?: string, nonce: string = randomUUID()): FormView {
+    const shown = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v === undefined ? v : stripUnsafe(v)]));
+    return { caseId: c.id, reference: c.reference, values: shown, errors, today: this.today(), nonce, ...(message ? { message } : {}) };
   }
 
   /** The empty (or preset) form for one action, if this person may take it now. */
@@ -371,8 +400,8 @@ export class CaseProgressService {
     }
   }
 
-  private formCard(c: CaseRecord, p: CaseProgress, kind: FormKind, values: FormValues, errors: FieldErrors = {}, message?: string): AdaptiveCard {
-    const v = this.formView(c, values, errors, message);
+  private formCard(c: CaseRecord, p: CaseProgress, kind: FormKind, values: FormValues, errors: FieldErrors = {}, message?: string, nonce?: string): AdaptiveCard {
+    const v = this.formView(c, values, errors, message, nonce);
     switch (kind) {
       case 'contact':
         return contactFormCard(v);
@@ -447,13 +476,31 @@ export class CaseProgressService {
     caseId: string,
     commands: readonly CaseCommand[],
     done: string,
-    opts: RunOptions<ProgressTx> = {},
+    opts: CommandOptions = {},
     after?: (c: CaseRecord, events: readonly CaseEvent[]) => Promise<void>,
   ): Promise<Reply> {
     const loaded = await this.loadFull(actor, caseId);
     if ('kind' in loaded) return loaded;
     const { c, who } = loaded;
-    const r = await runCaseCommands<ProgressTx>((id, fn) => this.d.progress.withCaseLocked(id, fn), c.id, who, this.role(who), commands, opts);
+    const { form, ...runOpts } = opts;
+    const guarded: RunOptions<ProgressTx> = form
+      ? {
+          ...runOpts,
+          before: (tx) => this.repeatedSubmit(tx, form, who),
+          extra: async (tx, events, facts) => {
+            if (runOpts.extra) await runOpts.extra(tx, events, facts);
+            await this.recordSubmit(tx, form, who, events.length > 0 ? done : NOTHING_CHANGED);
+          },
+        }
+      : runOpts;
+    let r: Awaited<ReturnType<typeof runCaseCommands<ProgressTx>>>;
+    try {
+      r = await runCaseCommands<ProgressTx>((id, fn) => this.d.progress.withCaseLocked(id, fn), c.id, who, this.role(who), commands, guarded);
+    } catch (err) {
+      if (err instanceof Refused) return this.openCase(actor, c.id, { text: err.message, kind: 'attention' });
+      throw err;
+    }
+    if (!r.ok && r.code === ANSWERED_BEFORE) return this.openCase(actor, c.id, { text: r.message, kind: 'good' });
     if (!r.ok) {
       // In preparation the lifecycle can only say "wrong stage"; say what is still missing instead.
       const first = commands[0]?.kind;
@@ -468,10 +515,30 @@ export class CaseProgressService {
       if (after) await after(c, r.events);
       await this.changed(c.id);
     }
-    return this.openCase(actor, c.id, { text: r.events.length > 0 ? done : 'Nothing changed: that was already recorded.', kind: 'good' });
+    return this.openCase(actor, c.id, { text: r.events.length > 0 ? done : NOTHING_CHANGED, kind: 'good' });
   }
 
-  async logContact(actor: Actor, caseId: string, values: ContactFormValues & { correctsContactId?: string }): Promise<Reply> {
+  /**
+   * The first submit's answer when this form's nonce was already used (a double click, a Teams
+   * retry); read under the case's lock, so a concurrent repeat waits for the first to commit.
+   */
+  private async repeatedSubmit(tx: ProgressTx, form: FormSubmit, who: DomainActor): Promise<string | undefined> {
+    const used = await tx.usedFormNonce(form.nonce);
+    if (!used) return undefined;
+    // A nonce from someone else's card, another case or another form is not a repeat of this one.
+    if (used.caseId !== tx.locked.id || used.actorAadId !== who.aadObjectId || used.form !== form.kind || used.valuesHash !== form.valuesHash) {
+      throw new Refused(NONCE_USED);
+    }
+    this.d.log.info({ caseId: tx.locked.id, form: form.kind }, 'repeated form submit answered with the first result');
+    return used.result;
+  }
+
+  /** Records the nonce with the answer, in the change's transaction. */
+  private async recordSubmit(tx: ProgressTx, form: FormSubmit, who: DomainActor, result: string): Promise<void> {
+    if (!(await tx.recordFormNonce({ nonce: form.nonce, form: form.kind, actorAadId: who.aadObjectId, valuesHash: form.valuesHash, result }))) throw new Refused(NONCE_USED);
+  }
+
+  async logContact(actor: Actor, caseId: string, values: ContactFormValues & { correctsContactId?: string }, nonce?: string): Promise<Reply> {
     const loaded = await this.loadFull(actor, caseId);
     if ('kind' in loaded) return loaded;
     const { c, p, who } = loaded;
@@ -479,15 +546,22 @@ export class CaseProgressService {
     if (problem) return { kind: 'card', card: await this.renderCase(c, p, who, { text: problem, kind: 'attention' }) };
     const corrects = values.correctsContactId || undefined;
     const v = validateContactForm(values, { now: this.d.clock(), earliest: c.createdAt });
-    if (!v.ok) {
-      const form = this.formView(c, values, v.errors);
+    if (!v.ok || !nonce) {
+      const form = v.ok ? this.formView(c, values, {}, FORM_OUTDATED) : this.formView(c, values, v.errors, undefined, nonce);
       return { kind: 'card', card: contactFormCard(corrects ? { ...form, actionData: { correctsContactId: corrects } } : form) };
     }
     const entry = v.value;
     const contactId = randomUUID();
     const noteId = entry.note ? randomUUID() : undefined;
+    const hint = entry.outcome === 'declined' || entry.outcome === 'withdrew' ? ' If they no longer wish to take part, record it under Record consent.' : '';
+    const saved = `${corrects ? 'Corrected contact' : 'Contact'} with ${PARTY_LABELS[entry.party]} saved.${hint}`;
+    const submit: FormSubmit = { kind: 'contact', nonce, valuesHash: hashValues(values) };
+    let repeated: string | undefined;
     try {
-      await this.d.progress.withCaseLocked(c.id, async (tx) => {
+      repeated = await this.d.progress.withCaseLocked(c.id, async (tx) => {
+        // First: a repeat of a submit that committed changes nothing, whatever happened since.
+        const first = await this.repeatedSubmit(tx, submit, who);
+        if (first !== undefined) return first;
         // Checked again under the lock: the pair or the stage may have changed since the form opened.
         const facts = factsOf(await tx.listEvents());
         if (!can(who, 'updateCase', assignmentView(facts)).allowed || !CONTACT_STAGES.includes(facts.stage)) throw new Refused('This case can no longer be updated by you.');
@@ -508,31 +582,35 @@ export class CaseProgressService {
           ...(corrects ? { correctsContactId: corrects } : {}),
         };
         await tx.appendEvent({ actorAadId: who.aadObjectId, actorRole: this.role(who), type: CONTACT_LOGGED, data: data as unknown as JsonObject });
+        await this.recordSubmit(tx, submit, who, saved);
+        return undefined;
       });
     } catch (err) {
       if (err instanceof Refused) return this.openCase(actor, c.id, { text: err.message, kind: 'attention' });
       throw err;
     }
+    if (repeated !== undefined) return this.openCase(actor, c.id, { text: repeated, kind: 'good' });
     this.d.log.info({ caseId: c.id, contactId, correctsContactId: corrects, party: entry.party, outcome: entry.outcome }, 'contact logged');
     await this.changed(c.id);
-    const hint = entry.outcome === 'declined' || entry.outcome === 'withdrew' ? ' If they no longer wish to take part, record it under Record consent.' : '';
-    return this.openCase(actor, c.id, { text: `${corrects ? 'Corrected contact' : 'Contact'} with ${PARTY_LABELS[entry.party]} saved.${hint}`, kind: 'good' });
+    return this.openCase(actor, c.id, { text: saved, kind: 'good' });
   }
 
-  async recordConsent(actor: Actor, caseId: string, values: FormValues): Promise<Reply> {
-    return this.withForm(actor, caseId, 'consent', values, (fv) => validateConsentForm(fv, { now: this.d.clock() }), (entry) => {
+  async recordConsent(actor: Actor, caseId: string, values: FormValues, nonce?: string): Promise<Reply> {
+    return this.withForm(actor, caseId, 'consent', values, nonce, (fv) => validateConsentForm(fv, { now: this.d.clock() }), (entry, form) => {
       const command: CaseCommand = entry.status === 'withdrawn' ? { kind: 'withdraw', party: entry.party } : { kind: 'recordConsent', party: entry.party, status: entry.status };
       const said = entry.status === 'given' ? 'consent saved' : entry.status === 'declined' ? 'refusal saved; a coordinator confirms the closing' : 'withdrawal saved; a coordinator confirms the closing';
       return this.command(actor, caseId, [command], `${capital(PARTY_LABELS[entry.party])}: ${said}.`, {
+        form,
         annotate: (e) => (e.type === 'consent_recorded' || e.type === 'consent_withdrawn' ? { on: entry.on } : undefined),
       });
     });
   }
 
-  async recordRisk(actor: Actor, caseId: string, values: FormValues): Promise<Reply> {
-    return this.withForm(actor, caseId, 'risk', values, (fv) => validateRiskForm(fv, { now: this.d.clock() }), (entry) => {
+  async recordRisk(actor: Actor, caseId: string, values: FormValues, nonce?: string): Promise<Reply> {
+    return this.withForm(actor, caseId, 'risk', values, nonce, (fv) => validateRiskForm(fv, { now: this.d.clock() }), (entry, form) => {
       const noteId = randomUUID();
       return this.command(actor, caseId, [{ kind: 'recordRisk', level: entry.level }], entry.level === 'high' ? 'Risk assessment saved. A coordinator must sign off the high risk.' : 'Risk assessment saved.', {
+        form,
         annotate: (e) => (e.type === 'risk_assessed' ? { on: entry.on, noteId } : undefined),
         extra: (tx, events, _facts) => this.note(tx, events, 'risk_assessed', noteId, 'risk', entry.summary, actor),
       });
@@ -543,36 +621,38 @@ export class CaseProgressService {
     return this.command(actor, caseId, [{ kind: 'signOffRisk' }], 'High risk assessment signed off.');
   }
 
-  async scheduleConference(actor: Actor, caseId: string, values: FormValues): Promise<Reply> {
-    return this.withForm(actor, caseId, 'conference', values, (fv) => validateConferenceForm(fv, { now: this.d.clock() }), (entry) => {
+  async scheduleConference(actor: Actor, caseId: string, values: FormValues, nonce?: string): Promise<Reply> {
+    return this.withForm(actor, caseId, 'conference', values, nonce, (fv) => validateConferenceForm(fv, { now: this.d.clock() }), (entry, form) => {
       const conferenceId = randomUUID();
       const noteId = entry.attendees ? randomUUID() : undefined;
       return this.command(actor, caseId, [{ kind: 'scheduleConference', conferenceId, startsAt: entry.startsAt, venue: entry.venue }], `Conference scheduled for ${dateTime(entry.startsAt)}.`, {
+        form,
         annotate: (e) => (e.type === 'conference_scheduled' && noteId ? { attendeesNoteId: noteId } : undefined),
         extra: (tx, events) => (noteId && entry.attendees ? this.note(tx, events, 'conference_scheduled', noteId, 'conference_attendees', entry.attendees, actor) : Promise.resolve()),
       });
     });
   }
 
-  async chooseIndirect(actor: Actor, caseId: string, values: FormValues): Promise<Reply> {
-    return this.withForm(actor, caseId, 'indirect', values, (fv) => validateIndirectForm(fv), (entry) =>
-      this.command(actor, caseId, [{ kind: 'chooseIndirect', method: entry.method }], `Indirect communication (${INDIRECT_METHODS[entry.method].toLowerCase()}) recorded.`),
+  async chooseIndirect(actor: Actor, caseId: string, values: FormValues, nonce?: string): Promise<Reply> {
+    return this.withForm(actor, caseId, 'indirect', values, nonce, (fv) => validateIndirectForm(fv), (entry, form) =>
+      this.command(actor, caseId, [{ kind: 'chooseIndirect', method: entry.method }], `Indirect communication (${INDIRECT_METHODS[entry.method].toLowerCase()}) recorded.`, { form }),
     );
   }
 
-  async recordOutcome(actor: Actor, caseId: string, values: FormValues): Promise<Reply> {
+  async recordOutcome(actor: Actor, caseId: string, values: FormValues, nonce?: string): Promise<Reply> {
     const loaded = await this.load(caseId);
     const conference = loaded ? currentConference(loaded.p) : undefined;
     const indirect = loaded?.p.facts.stage === 'indirect_communication';
-    return this.withForm(actor, caseId, 'outcome', values, (fv) => validateOutcomeForm(fv, { now: this.d.clock(), since: !indirect && conference ? new Date(conference.startsAt) : undefined }), (entry) => {
+    return this.withForm(actor, caseId, 'outcome', values, nonce, (fv) => validateOutcomeForm(fv, { now: this.d.clock(), since: !indirect && conference ? new Date(conference.startsAt) : undefined }), (entry, form) => {
       const review = (e: CaseEvent) => ((e.type === 'conference_held' || e.type === 'indirect_completed') && entry.reviewOn ? { reviewOn: entry.reviewOn } : undefined);
       if (indirect) {
         if (!entry.held) return this.openCase(actor, caseId, { text: 'Nothing changed: indirect communication continues until it is completed, or the case is closed.', kind: 'attention' });
-        return this.command(actor, caseId, [{ kind: 'completeIndirect', agreement: entry.agreement }], 'Indirect communication recorded as completed.', { annotate: review });
+        return this.command(actor, caseId, [{ kind: 'completeIndirect', agreement: entry.agreement }], 'Indirect communication recorded as completed.', { form, annotate: review });
       }
-      if (entry.held) return this.command(actor, caseId, [{ kind: 'recordConferenceHeld', agreement: entry.agreement }], entry.agreement ? 'Conference held, with an outcome agreement.' : 'Conference recorded as held.', { annotate: review });
+      if (entry.held) return this.command(actor, caseId, [{ kind: 'recordConferenceHeld', agreement: entry.agreement }], entry.agreement ? 'Conference held, with an outcome agreement.' : 'Conference recorded as held.', { form, annotate: review });
       const noteId = randomUUID();
       return this.command(actor, caseId, [{ kind: 'cancelConference', reason: 'not held' }], 'Conference recorded as not held; schedule a new one when ready.', {
+        form,
         annotate: (e) => (e.type === 'conference_cancelled' ? { noteId } : undefined),
         extra: (tx, events) => this.note(tx, events, 'conference_cancelled', noteId, 'conference_not_held', entry.reason ?? 'not held', actor),
       });
@@ -583,10 +663,11 @@ export class CaseProgressService {
     return this.command(actor, caseId, [{ kind: 'reviewAgreement' }], 'Outcome agreement recorded as reviewed.');
   }
 
-  async close(actor: Actor, caseId: string, values: FormValues): Promise<Reply> {
-    return this.withForm(actor, caseId, 'close', values, (fv) => validateCloseForm(fv), (entry) => {
+  async close(actor: Actor, caseId: string, values: FormValues, nonce?: string): Promise<Reply> {
+    return this.withForm(actor, caseId, 'close', values, nonce, (fv) => validateCloseForm(fv), (entry, form) => {
       const noteId = entry.note ? randomUUID() : undefined;
       return this.command(actor, caseId, [{ kind: 'close', outcome: entry.outcome }], `Case closed: ${CLOSING_OUTCOMES[entry.outcome].toLowerCase()}. The referrer has been told the outcome.`, {
+        form,
         annotate: (e) => (e.type === 'case_closed' && noteId ? { noteId } : undefined),
         extra: (tx, events) => (noteId && entry.note ? this.note(tx, events, 'case_closed', noteId, 'closing', entry.note, actor) : Promise.resolve()),
       }, (c, events) => this.tellReferrerClosed(c, events));
@@ -599,11 +680,12 @@ export class CaseProgressService {
     return this.command(actor, caseId, [{ kind: 'confirmWithdrawal', party: p }], 'Withdrawal confirmed and the case closed. The referrer has been told the outcome.', {}, (c, events) => this.tellReferrerClosed(c, events));
   }
 
-  async reopen(actor: Actor, caseId: string, values: FormValues): Promise<Reply> {
-    return this.withForm(actor, caseId, 'reopen', values, (fv) => validateReasonForm(fv, 'reopenReason', 'Give a reason for reopening the case.'), (entry) => {
+  async reopen(actor: Actor, caseId: string, values: FormValues, nonce?: string): Promise<Reply> {
+    return this.withForm(actor, caseId, 'reopen', values, nonce, (fv) => validateReasonForm(fv, 'reopenReason', 'Give a reason for reopening the case.'), (entry, form) => {
       const noteId = randomUUID();
       // The reason is free text: it goes to case_notes, and the event keeps a pointer to it.
       return this.command(actor, caseId, [{ kind: 'reopen', reason: 'reason in case notes' }], 'Case reopened.', {
+        form,
         annotate: (e) => (e.type === 'case_reopened' ? { noteId } : undefined),
         extra: (tx, events) => this.note(tx, events, 'case_reopened', noteId, 'reopening', entry.reason, actor),
       });
@@ -611,19 +693,31 @@ export class CaseProgressService {
   }
 
   /** Validates a submitted form: errors re-show it with the values kept; otherwise `then` runs. */
+  /**
+   * Validates a submitted form: errors re-show it with the values (and its nonce) kept; a form
+   * without a nonce (a card from before nonces, or a crafted one) is shown again with a fresh one;
+   * otherwise `then` runs with the submit to record in the change's transaction.
+   */
   private async withForm<T>(
     actor: Actor,
     caseId: string,
     kind: FormKind,
     values: FormValues,
+    nonce: string | undefined,
     validate: (v: FormValues) => { ok: true; value: T } | { ok: false; errors: FieldErrors },
-    then: (value: T) => Promise<Reply>,
+    then: (value: T, form: FormSubmit) => Promise<Reply>,
   ): Promise<Reply> {
     const loaded = await this.loadFull(actor, caseId);
     if ('kind' in loaded) return loaded;
     const v = validate(values);
-    if (!v.ok) return { kind: 'card', card: this.formCard(loaded.c, loaded.p, kind, values, v.errors) };
-    return then(v.value);
+    if (!v.ok) return { kind: 'card', card: this.formCard(loaded.c, loaded.p, kind, values, v.errors, undefined, nonce) };
+    if (!nonce) {
+      // Only a form that may be used now is shown again; otherwise the case says why not.
+      const problem = this.formProblem(loaded.p, loaded.who, kind);
+      if (problem) return { kind: 'card', card: await this.renderCase(loaded.c, loaded.p, loaded.who, { text: problem, kind: 'attention' }) };
+      return { kind: 'card', card: this.formCard(loaded.c, loaded.p, kind, values, {}, FORM_OUTDATED) };
+    }
+    return then(v.value, { kind, nonce, valuesHash: hashValues(values) });
   }
 
   /** Writes a note only when the event that refers to it was written (not on a no-op repeat). */

@@ -1,4 +1,4 @@
-import type { AdaptiveCard } from '../../cards/adaptive';
+import { plain, type AdaptiveCard } from '../../cards/adaptive';
 import {
   assignCard,
   caseDetailsCard,
@@ -18,6 +18,7 @@ import { can, offerVisibility, type Actor as DomainActor } from '../domain/permi
 import { suggestPairs, suggestReplacement, type Facilitator } from '../domain/pairing';
 import { REASON_EXPLANATIONS, type ReasonCode } from '../domain/eligibility';
 import { CASE_STAGES, SENTENCE_TYPES } from '../domain/vocabulary';
+import { optionalTextField } from '../domain/text';
 import type { Logger } from '../log';
 import type { CaseRecord, CaseRepository } from '../store/caseRepository';
 import type { AssignmentRepository, CaseTx, LockedCase, Offer } from '../store/assignmentRepository';
@@ -59,6 +60,8 @@ const channelSetting = z.object({ conversationId: z.string().min(1) });
 
 export type Reply = { kind: 'card'; card: AdaptiveCard } | { kind: 'refused'; message: string } | { kind: 'message'; text: string };
 
+/** The coordinator's note on a declined referral (the card allows 500 characters). */
+const DECLINE_NOTE = optionalTextField({ label: 'the note', max: 500, multiline: true });
 const refused = (message: string): Reply => ({ kind: 'refused', message });
 
 const codesOf = <T extends Record<string, string>>(o: T) => Object.keys(o) as [keyof T & string, ...(keyof T & string)[]];
@@ -191,7 +194,7 @@ export class CaseWorkflow {
     const triage = c.triagedAt && c.triagedBy
       ? { by: names.get(c.triagedBy) ?? 'a coordinator', on: displayDate(c.triagedAt), declined: c.stage === 'declined' ? declineCategory(c.declineReason) : undefined }
       : undefined;
-    const sendAlerts = offers.filter((o) => o.status === 'offered' && o.sendError).map((o) => `${names.get(o.facilitatorAadId) ?? 'A facilitator'} could not be reached in Teams: they must install or reopen the RJ Referrals app. ${o.sendError}`);
+    const sendAlerts = offers.filter((o) => o.status === 'offered' && o.sendError).map((o) => `${plain(names.get(o.facilitatorAadId) ?? 'A facilitator')} could not be reached in Teams: they must install or reopen the RJ Referrals app. ${o.sendError}`);
     return {
       caseId: c.id,
       reference: c.reference,
@@ -259,13 +262,19 @@ export class CaseWorkflow {
       if (!view) return refused('That case could not be found.');
       return { kind: 'card', card: channelCaseCard({ ...view, alerts: [reasonCode ? 'That is not one of the listed reasons: choose a reason from the list before declining.' : 'Choose a reason before declining.'] }) };
     }
+    const checkedNote = decision === 'decline' ? DECLINE_NOTE.safeParse(note) : undefined;
+    if (checkedNote && !checkedNote.success) {
+      const view = await this.channelView(caseId);
+      if (!view) return refused('That case could not be found.');
+      return { kind: 'card', card: channelCaseCard({ ...view, alerts: [checkedNote.error.issues[0]?.message ?? 'Check the note.'] }) };
+    }
     const label = code.success ? DECLINE_REASONS[code.data] : undefined;
     // The event log keeps the reason's code; the case record keeps the category and the note.
     const command: CaseCommand = decision === 'accept' ? { kind: 'accept' } : { kind: 'decline', reason: code.success ? code.data : 'other' };
     const now = this.d.clock();
     const r = await this.run(caseId, who, 'coordinator', [command], async (tx, events) => {
       if (events.length === 0) return;
-      await tx.setTriage({ by: who.aadObjectId, at: now, declineReason: decision === 'decline' ? [label, note?.trim()].filter(Boolean).join(': ') : undefined });
+      await tx.setTriage({ by: who.aadObjectId, at: now, declineReason: decision === 'decline' ? [label, checkedNote?.data].filter(Boolean).join(': ') : undefined });
     });
     if (!r.ok) return refused(r.message);
     this.d.log.info({ caseId, decision, changed: r.events.length > 0 }, 'referral triaged');

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { plain } from '../../cards/adaptive';
 import { rosterCard, rosterHistoryCard, type RosterView } from '../../cards/roster';
 import type { Logger } from '../log';
+import { cleanDisplayName } from '../domain/text';
 import { MAX_CASES_RANGE, type RosterEventRecord, type RosterRepository, type RosterRole, type RosterTx } from '../store/rosterRepository';
 import { can, canChangeRoster, canRemoveRole, type Actor as DomainActor } from '../domain/permissions';
 import type { Actor } from './actor';
@@ -56,7 +57,7 @@ export class RosterService {
     if (person.tenantId && person.tenantId.toLowerCase() !== this.staffTenantId) {
       return { error: 'Only people in the service\'s own organisation can join the roster.' };
     }
-    const name = person.name.slice(0, 100) || 'Unnamed';
+    const name = cleanDisplayName(person.name) ?? 'Unnamed';
     return this.inTx(async (tx) => {
       this.mayChange(who, tx);
       const granted = await tx.add(who.aadObjectId, { aadObjectId: person.aadObjectId, tenantId: this.staffTenantId, displayName: name }, role);

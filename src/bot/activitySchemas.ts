@@ -28,8 +28,12 @@ export const executeValueSchema = z.object({
   trigger: z.string().optional(),
 });
 
-/** The Action.Submit fallback: a message whose value is the action's data, carrying the verb. */
-export const submitValueSchema = dataSchema.and(z.object({ verb: verbSchema }));
+/**
+ * The Action.Submit fallback: a message whose value is the action's data, carrying the verb. One
+ * object schema, not an intersection: zod throws (rather than failing) when the two halves of an
+ * intersection disagree, which a padded verb (" referral.start") made them do.
+ */
+export const submitValueSchema = z.object({ verb: verbSchema }).catchall(z.unknown());
 
 export function readExecuteAction(value: unknown): CardActionInput | { error: string } {
   const parsed = executeValueSchema.safeParse(value);

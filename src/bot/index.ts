@@ -35,6 +35,7 @@ import { RjBot } from './rjBot';
 import { verb, type CommandHandler, type Routes } from './router';
 import { TenantGuard } from './tenantGuard';
 import { InboundGate } from './inboundGate';
+import { checkActivityEnvelope } from './activityEnvelope';
 import { botAuthenticationArgs, type BotFrameworkEndpoints } from '../teams/botAuthentication';
 import { actorOf, cardActionOf, isPersonalChat, replyToCard } from './turn';
 
@@ -262,5 +263,16 @@ export function createBot(s: BotServices): Bot {
     },
     firstWelcome: (conversationId) => s.refs.claimWelcome(conversationId),
   });
-  return { adapter, bot, process: (req, res) => gate.process(req, res, () => adapter.process(req, res, (ctx) => bot.run(ctx))) };
+  // The gate first (401/403 before anything about the request is looked at), then the envelope
+  // (a malformed activity is the sender's fault, 400, not a failure inside botbuilder), then the adapter.
+  const checked = async (req: Request, res: Response): Promise<void> => {
+    const envelope = checkActivityEnvelope(req.body);
+    if (!envelope.ok) {
+      log.warn({ field: envelope.field }, 'malformed activity refused');
+      res.send(400, { error: 'BadRequest', message: envelope.reason });
+      return;
+    }
+    await adapter.process(req, res, (ctx) => bot.run(ctx));
+  };
+  return { adapter, bot, process: (req, res) => gate.process(req, res, () => checked(req, res)) };
 }

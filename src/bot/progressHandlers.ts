@@ -19,8 +19,12 @@ export interface ProgressHandlerDeps {
 const PRIVATE_ONLY = 'Case details are only shown in your 1:1 chat with RJ Referrals: type the same there.';
 
 const id = z.string().trim().min(1).max(64);
-/** Card inputs arrive beside the action's own data; only strings are form values. */
-const formData = z.object({ caseId: id }).catchall(z.unknown());
+/**
+ * Card inputs arrive beside the action's own data; only strings are form values. `formNonce` is the
+ * form card's own (see FormView.nonce); a submit without one gets the form back with a fresh one.
+ */
+const formData = z.object({ caseId: id, formNonce: z.uuid().optional() }).catchall(z.unknown());
+const NOT_VALUES: ReadonlySet<string> = new Set(['verb', 'caseId', 'formNonce']);
 const caseData = z.object({ caseId: id }).passthrough();
 const openFormData = z.object({ caseId: id, party: z.enum(PARTIES).optional() }).passthrough();
 const partyData = z.object({ caseId: id, party: z.enum(PARTIES) }).passthrough();
@@ -36,7 +40,7 @@ const listData = z
 
 function values(data: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(data)) if (typeof v === 'string' && k !== 'verb' && k !== 'caseId') out[k] = v;
+  for (const [k, v] of Object.entries(data)) if (typeof v === 'string' && !NOT_VALUES.has(k)) out[k] = v;
   return out;
 }
 
@@ -93,31 +97,31 @@ export function progressVerbs(d: ProgressHandlerDeps): [string, AnyVerbRoute][] 
     reply(ctx, { kind: 'message', text: sent ? 'The case is in your 1:1 chat with RJ Referrals.' : 'Open a 1:1 chat with RJ Referrals first, then try again.' });
   };
   const form = (kind: FormKind) => verb(openFormData, inPrivate<z.infer<typeof openFormData>>((ctx, data) => d.progress.form(actorOf(ctx), data.caseId, kind, data.party ? { party: data.party } : {})));
-  const save = (fn: (ctx: TurnContext, caseId: string, v: Record<string, string>) => Promise<Reply>) =>
-    verb(formData, inPrivate<z.infer<typeof formData>>((ctx, data) => fn(ctx, data.caseId, values(data))));
+  const save = (fn: (ctx: TurnContext, caseId: string, v: Record<string, string>, nonce: string | undefined) => Promise<Reply>) =>
+    verb(formData, inPrivate<z.infer<typeof formData>>((ctx, data) => fn(ctx, data.caseId, values(data), data.formNonce)));
   const p = d.progress;
   return [
     [PROGRESS_VERBS.openCase, verb(caseData, inPrivate<z.infer<typeof caseData>>((ctx, data) => p.openCase(actorOf(ctx), data.caseId)))],
     [PROGRESS_VERBS.contactForm, form('contact')],
-    [PROGRESS_VERBS.contactSave, save((ctx, caseId, v) => p.logContact(actorOf(ctx), caseId, v))],
+    [PROGRESS_VERBS.contactSave, save((ctx, caseId, v, nonce) => p.logContact(actorOf(ctx), caseId, v, nonce))],
     [PROGRESS_VERBS.contactCorrect, verb(partyData, inPrivate<z.infer<typeof partyData>>((ctx, data) => p.correctionForm(actorOf(ctx), data.caseId, data.party)))],
     [PROGRESS_VERBS.consentForm, form('consent')],
-    [PROGRESS_VERBS.consentSave, save((ctx, caseId, v) => p.recordConsent(actorOf(ctx), caseId, v))],
+    [PROGRESS_VERBS.consentSave, save((ctx, caseId, v, nonce) => p.recordConsent(actorOf(ctx), caseId, v, nonce))],
     [PROGRESS_VERBS.riskForm, form('risk')],
-    [PROGRESS_VERBS.riskSave, save((ctx, caseId, v) => p.recordRisk(actorOf(ctx), caseId, v))],
+    [PROGRESS_VERBS.riskSave, save((ctx, caseId, v, nonce) => p.recordRisk(actorOf(ctx), caseId, v, nonce))],
     [PROGRESS_VERBS.riskSignOff, verb(caseData, inPrivate<z.infer<typeof caseData>>((ctx, data) => p.signOffRisk(actorOf(ctx), data.caseId)))],
     [PROGRESS_VERBS.conferenceForm, form('conference')],
-    [PROGRESS_VERBS.conferenceSave, save((ctx, caseId, v) => p.scheduleConference(actorOf(ctx), caseId, v))],
+    [PROGRESS_VERBS.conferenceSave, save((ctx, caseId, v, nonce) => p.scheduleConference(actorOf(ctx), caseId, v, nonce))],
     [PROGRESS_VERBS.indirectForm, form('indirect')],
-    [PROGRESS_VERBS.indirectSave, save((ctx, caseId, v) => p.chooseIndirect(actorOf(ctx), caseId, v))],
+    [PROGRESS_VERBS.indirectSave, save((ctx, caseId, v, nonce) => p.chooseIndirect(actorOf(ctx), caseId, v, nonce))],
     [PROGRESS_VERBS.outcomeForm, form('outcome')],
-    [PROGRESS_VERBS.outcomeSave, save((ctx, caseId, v) => p.recordOutcome(actorOf(ctx), caseId, v))],
+    [PROGRESS_VERBS.outcomeSave, save((ctx, caseId, v, nonce) => p.recordOutcome(actorOf(ctx), caseId, v, nonce))],
     [PROGRESS_VERBS.agreementReviewed, verb(caseData, inPrivate<z.infer<typeof caseData>>((ctx, data) => p.reviewAgreement(actorOf(ctx), data.caseId)))],
     [PROGRESS_VERBS.closeForm, form('close')],
-    [PROGRESS_VERBS.closeSave, save((ctx, caseId, v) => p.close(actorOf(ctx), caseId, v))],
+    [PROGRESS_VERBS.closeSave, save((ctx, caseId, v, nonce) => p.close(actorOf(ctx), caseId, v, nonce))],
     [PROGRESS_VERBS.confirmWithdrawal, verb(partyData, inPrivate<z.infer<typeof partyData>>((ctx, data) => p.confirmWithdrawal(actorOf(ctx), data.caseId, data.party)))],
     [PROGRESS_VERBS.reopenForm, form('reopen')],
-    [PROGRESS_VERBS.reopenSave, save((ctx, caseId, v) => p.reopen(actorOf(ctx), caseId, v))],
+    [PROGRESS_VERBS.reopenSave, save((ctx, caseId, v, nonce) => p.reopen(actorOf(ctx), caseId, v, nonce))],
     [PROGRESS_VERBS.list, verb(listData, inPrivate<z.infer<typeof listData>>((ctx, data) =>
       p.list(actorOf(ctx), data.list, { page: data.page, stage: data.stage || undefined, facilitator: data.facilitator || undefined, overdue: data.overdue || undefined })))],
   ];

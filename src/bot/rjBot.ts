@@ -5,6 +5,7 @@ import {
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   type ConversationState,
+  type InvokeResponse,
 } from 'botbuilder';
 import { attachment } from '../../cards/adaptive';
 import type { Logger } from '../log';
@@ -60,6 +61,18 @@ export class RjBot extends TeamsActivityHandler {
       }
       throw err;
     }
+  }
+
+  /**
+   * botbuilder reads `value.action.type` of an `adaptiveCard/action` invoke without checking that
+   * `action` exists (a TypeError, a failed turn); such an invoke is answered 400 here instead.
+   */
+  protected override async onInvokeActivity(ctx: TurnContext): Promise<InvokeResponse> {
+    if (ctx.activity.name === 'adaptiveCard/action') {
+      const action = readExecuteAction(ctx.activity.value);
+      if ('error' in action) return { status: 200, body: { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message: action.error } } };
+    }
+    return super.onInvokeActivity(ctx);
   }
 
   protected override async onAdaptiveCardInvoke(ctx: TurnContext, value: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {

@@ -2,6 +2,7 @@ import { ActivityTypes, TurnContext, type Middleware } from 'botbuilder';
 import type { Logger } from '../log';
 import type { ConversationRefRepository } from '../store/conversationRefRepository';
 import type { JsonObject } from '../store/types';
+import { cleanDisplayName } from '../domain/text';
 import { identitySchema } from './activitySchemas';
 import { setActor } from './turn';
 
@@ -69,7 +70,7 @@ export class TenantGuard implements Middleware {
       tenantId,
       staffTenant,
       organisation,
-      displayName: identity.from.name?.trim() || undefined,
+      displayName: cleanDisplayName(identity.from.name),
     });
     await this.captureReference(ctx, tenantId, aadObjectId, identity.conversation.conversationType ?? 'personal');
     this.o.log.debug({ activityId: a.id, activityType: a.type, invoke: a.name, conversationId: a.conversation.id, tenantId, aadObjectId }, 'activity');

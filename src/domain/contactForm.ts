@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { PARTIES, type Party } from './caseState';
+import { optionalTextField } from './text';
 
 /**
  * The "Log contact" form's rules. Pure: the current instant and the case's start come in through the
@@ -112,7 +113,7 @@ const schema = z.object({
     }),
   method: z.enum(keys(CONTACT_METHODS), { error: () => 'Choose how the contact was made.' }),
   outcome: z.enum(keys(CONTACT_OUTCOMES), { error: () => 'Choose the outcome of the contact.' }),
-  note: z.preprocess(blankToUndefined, z.string().trim().max(NOTE_MAX, `Keep the note under ${NOTE_MAX} characters.`).optional()),
+  note: optionalTextField({ label: 'the note', max: NOTE_MAX, multiline: true }),
   nextFollowUpOn: z.preprocess(
     blankToUndefined,
     z.string().trim().refine(isRealDate, 'Enter the follow-up date as a real date (yyyy-mm-dd).').optional(),

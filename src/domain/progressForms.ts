@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CLOSING_OUTCOMES, INDIRECT_METHODS, PARTIES, RISK_LEVELS, type ClosingOutcome, type IndirectMethod, type Party, type RiskLevel } from './caseState';
+import { optionalTextField, textField } from './text';
 import { addDays, isRealDate, localDateOf, LONDON_ZONE, normaliseTime, NOTE_MAX, zonedInstant } from './contactForm';
 
 /**
@@ -24,10 +25,10 @@ export const REASON_MAX = 500;
 
 const keys = <T extends Record<string, unknown>>(o: T) => Object.keys(o) as [keyof T & string, ...(keyof T & string)[]];
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
-const optionalText = (max: number, what: string) =>
-  z.preprocess(blank, z.string().trim().max(max, `Keep ${what} under ${max} characters.`).optional());
-const requiredText = (max: number, missing: string, what: string) =>
-  z.preprocess(blank, z.string({ error: () => missing }).trim().min(1, missing).max(max, `Keep ${what} under ${max} characters.`));
+/** Free text is cleaned and bounded by src/domain/text.ts; messages name the field (`what`). */
+const optionalText = (max: number, what: string, multiline = true) => optionalTextField({ label: what, max, multiline });
+const requiredText = (max: number, missing: string, what: string, multiline = true) =>
+  z.preprocess(blank, textField({ label: what, max, missing, multiline }));
 const date = (missing: string) =>
   z.preprocess(blank, z.string({ error: () => missing }).trim().refine(isRealDate, `${missing.replace(/\.$/, '')} as a real date (yyyy-mm-dd).`));
 const yesNo = (missing: string) => z.enum(['yes', 'no'], { error: () => missing }).transform((v) => v === 'yes');
@@ -110,7 +111,7 @@ export interface ConferenceEntry {
 const conferenceSchema = z.object({
   conferenceDate: date('Enter the date of the conference.'),
   conferenceTime: z.preprocess(blank, z.string({ error: () => 'Enter the time of the conference (hh:mm).' })),
-  venue: requiredText(VENUE_MAX, 'Enter the venue, e.g. the prison or community centre.', 'the venue'),
+  venue: requiredText(VENUE_MAX, 'Enter the venue, e.g. the prison or community centre.', 'the venue', false),
   attendees: optionalText(ATTENDEES_MAX, 'the attendees'),
 });
 

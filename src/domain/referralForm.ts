@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ScreeningAnswers } from './eligibility';
+import { optionalTextField, textField, type TextFieldOptions } from './text';
 import {
   LONDON_BOROUGHS,
   OFFENCE_TYPES,
@@ -94,9 +95,12 @@ export function normalisePhone(raw: string): string | undefined {
 
 const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[A-Za-z]{2,}$/;
 
-const text = (max: number) => z.string().trim().max(max, `Keep this under ${max} characters.`);
 const optional = <T extends z.ZodTypeAny>(schema: T) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+/** Free text: cleaned and bounded (src/domain/text.ts); the message names the field. */
+const text = (label: string, max: number, extra: Partial<TextFieldOptions> = {}) =>
+  optionalTextField({ label, max, tooLong: `Keep this under ${max} characters.`, ...extra });
+const phone = (label: string) => text(label, 30, { tooLong: 'Enter a UK phone number, e.g. 020 7946 0000.' });
 
 const date = (label: string) =>
   z
@@ -112,29 +116,45 @@ const keys = <T extends Record<string, unknown>>(o: T) => Object.keys(o) as [key
 const baseSchema = z.object({
   referralSource: optional(z.enum(keys(REFERRAL_SOURCES), { error: () => 'Choose where this referral comes from.' })),
   offenceType: z.enum(keys(OFFENCE_TYPES), { error: () => 'Choose the type of offence.' }),
-  offenceDescription: optional(text(FIELD_LIMITS.offenceDescription)),
+  offenceDescription: text('the description of what happened', FIELD_LIMITS.offenceDescription, { multiline: true }),
   offenceDate: date('offence date'),
-  crimeReference: optional(
-    text(FIELD_LIMITS.crimeReference).regex(/^[A-Za-z0-9/\- ]+$/, 'Use letters, digits, "/" and "-" only.'),
+  crimeReference: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    textField({ label: 'the crime reference', max: FIELD_LIMITS.crimeReference, tooLong: `Keep this under ${FIELD_LIMITS.crimeReference} characters.` })
+      .pipe(z.string().regex(/^[A-Za-z0-9/\- ]+$/, 'Use letters, digits, "/" and "-" only.'))
+      .optional(),
   ),
   sentenceDate: optional(date('sentencing date')),
   sentenceType: optional(z.enum(keys(SENTENCE_TYPES), { error: () => 'Choose a sentence type from the list.' })),
-  prison: optional(text(FIELD_LIMITS.prison)),
-  offenderName: text(FIELD_LIMITS.name).min(1, 'Enter the name of the person who caused the harm.'),
+  prison: text('the prison', FIELD_LIMITS.prison),
+  offenderName: textField({
+    label: 'the name of the person who caused the harm',
+    max: FIELD_LIMITS.name,
+    tooLong: `Keep this under ${FIELD_LIMITS.name} characters.`,
+    missing: 'Enter the name of the person who caused the harm.',
+  }),
   offenderDateOfBirth: optional(date('date of birth')),
   offenderBorough: optional(z.enum(LONDON_BOROUGHS, { error: () => 'Choose a London borough from the list.' })),
   offenderAware: yesNo('Say whether the person who caused the harm knows about this referral.'),
-  harmedPersonName: text(FIELD_LIMITS.name).min(1, 'Enter the name of the harmed person.'),
+  harmedPersonName: textField({
+    label: "the harmed person's name",
+    max: FIELD_LIMITS.name,
+    tooLong: `Keep this under ${FIELD_LIMITS.name} characters.`,
+    missing: 'Enter the name of the harmed person.',
+  }),
   harmedPersonBorough: optional(z.enum(LONDON_BOROUGHS, { error: () => 'Choose a London borough from the list.' })),
-  harmedPersonPhone: optional(z.string().trim().max(30, 'Enter a UK phone number, e.g. 020 7946 0000.')),
-  harmedPersonEmail: optional(
-    z.string().trim().max(FIELD_LIMITS.email, 'That email address is too long.').regex(EMAIL, 'Enter an email address like name@example.org.'),
+  harmedPersonPhone: phone("the harmed person's phone number"),
+  harmedPersonEmail: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    textField({ label: "the harmed person's email address", max: FIELD_LIMITS.email, tooLong: 'That email address is too long.' })
+      .pipe(z.string().regex(EMAIL, 'Enter an email address like name@example.org.'))
+      .optional(),
   ),
   harmedPersonAware: yesNo('Say whether the harmed person knows about this referral.'),
-  relationship: optional(text(FIELD_LIMITS.relationship)),
-  riskNotes: optional(text(FIELD_LIMITS.riskNotes)),
-  accessNeeds: optional(text(FIELD_LIMITS.accessNeeds)),
-  referrerPhone: optional(z.string().trim().max(30, 'Enter a UK phone number, e.g. 020 7946 0000.')),
+  relationship: text('the relationship', FIELD_LIMITS.relationship),
+  riskNotes: text('the risk notes', FIELD_LIMITS.riskNotes, { multiline: true }),
+  accessNeeds: text('the access needs', FIELD_LIMITS.accessNeeds, { multiline: true }),
+  referrerPhone: phone('your phone number'),
 });
 
 /** Validates a submitted form; returns every error at once, keyed by input id. */

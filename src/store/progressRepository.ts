@@ -36,10 +36,29 @@ export interface CommandTx {
   setStage(stage: CaseStage): Promise<void>;
 }
 
+/** A form submit already recorded under its nonce (migration 008). */
+export interface UsedFormNonce {
+  caseId: string;
+  form: string;
+  actorAadId: string;
+  /** sha256 (hex) of the values submitted. */
+  valuesHash: string;
+  /** The answer the first submit got. */
+  result: string;
+}
+
 export interface ProgressTx extends CommandTx {
   readonly locked: ProgressCase;
   /** The note commits or rolls back with the event that refers to it. */
   insertNote(note: { id: string; kind: NoteKind; text: string; authorAadId: string }): Promise<void>;
+  /** The submit that used this form nonce, if one committed (read under the case's lock, so a repeat of the same case waits for the first). */
+  usedFormNonce(nonce: string): Promise<UsedFormNonce | undefined>;
+  /**
+   * Records the nonce with the answer given, committing or rolling back with the change. False when
+   * another transaction recorded it first (only possible across two cases: one case's submits
+   * serialise on its lock); the caller must then roll back.
+   */
+  recordFormNonce(used: { nonce: string; form: string; actorAadId: string; valuesHash: string; result: string }): Promise<boolean>;
 }
 
 export interface OpenCaseRow {
@@ -163,5 +182,24 @@ class Tx implements ProgressTx {
       'INSERT INTO case_notes (id, case_id, kind, text, author_aad_id) VALUES ($1, $2, $3, $4, $5)',
       [note.id, this.locked.id, note.kind, note.text, note.authorAadId],
     );
+  }
+
+  async usedFormNonce(nonce: string): Promise<UsedFormNonce | undefined> {
+    if (!isUuid(nonce)) return undefined;
+    const { rows } = await this.client.query<{ case_id: string; form: string; actor_aad_id: string; values_hash: string; result: string }>(
+      'SELECT case_id, form, actor_aad_id, values_hash, result FROM form_nonces WHERE nonce = $1',
+      [nonce],
+    );
+    const r = rows[0];
+    return r ? { caseId: r.case_id, form: r.form, actorAadId: r.actor_aad_id, valuesHash: r.values_hash, result: r.result } : undefined;
+  }
+
+  async recordFormNonce(used: { nonce: string; form: string; actorAadId: string; valuesHash: string; result: string }): Promise<boolean> {
+    // ON CONFLICT waits for a concurrent insert of the same nonce to commit or roll back.
+    const { rowCount } = await this.client.query(
+      'INSERT INTO form_nonces (nonce, case_id, form, actor_aad_id, values_hash, result) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (nonce) DO NOTHING',
+      [used.nonce, this.locked.id, used.form, used.actorAadId, used.valuesHash, used.result],
+    );
+    return rowCount === 1;
   }
 }

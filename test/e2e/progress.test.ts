@@ -167,10 +167,11 @@ describe('a full case, from the confirmed pair to closing', () => {
     expect(cardText(screen.card)).toContain('Prison visit · Reached');
 
     // A correction is a new contact that names the one it replaces; the log keeps both.
+    // The same correction opened twice (two cards, each with its own nonce): the second comes too late.
+    const stale = (await click(await openCase(f1, reference), 'Correct last contact: harmed person')).screen;
     ({ screen } = await click(screen, 'Correct last contact: harmed person'));
     expect(cardText(screen.card)).toContain(`Correct contact: ${reference}`);
     expect(JSON.stringify(screen.card)).toContain('"value":"home_visit"');
-    const stale = screen;
     ({ screen } = await click(screen, 'Save correction', { ...shownValues(screen.card), method: 'video' }));
     expect(cardText(screen.card)).toContain('Corrected contact with the harmed person saved.');
     expect(cardText(screen.card)).toContain('Video call · Reached');

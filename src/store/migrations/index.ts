@@ -3,6 +3,7 @@ import { sql as assignment } from './002_assignment';
 import { sql as reminders } from './003_reminders';
 import { sql as progress } from './004_progress';
 import { sql as rosterEvents } from './005_roster_events';
+import { sql as formNonces } from './008_form_nonces';
 
 export interface Migration {
   /** Recorded in schema_migrations; applied in ascending order of this string. */
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '003_reminders', sql: reminders },
   { version: '004_progress', sql: progress },
   { version: '005_roster_events', sql: rosterEvents },
+  { version: '008_form_nonces', sql: formNonces },
 ];
