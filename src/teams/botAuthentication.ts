@@ -53,7 +53,9 @@ export function botAuthenticationArgs(creds: BotAppCredentials, endpoints?: BotF
   const base: ConfigurationBotFrameworkAuthenticationOptions = {
     MicrosoftAppId: creds.MicrosoftAppId,
     MicrosoftAppPassword: creds.MicrosoftAppPassword,
-    MicrosoftAppType: creds.MicrosoftAppType,
+    // Without an app id (local mode only) botbuilder runs unauthenticated only as MultiTenant: its
+    // SingleTenant and MSI credential factories insist on an app id.
+    MicrosoftAppType: creds.MicrosoftAppId ? creds.MicrosoftAppType : 'MultiTenant',
     MicrosoftAppTenantId: creds.MicrosoftAppTenantId,
   };
   if (!endpoints) return [base];
