@@ -69,6 +69,10 @@ export const configSchema = z
     REMINDER_POLICY_FILE: z.string().default(''),
     REMINDER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
     REMINDER_LEASE_MS: z.coerce.number().int().min(10_000).max(3_600_000).default(300_000),
+    // A reconcile that failed (Redis down) is retried after this, doubling up to the max, until it succeeds.
+    RECONCILE_RETRY_BASE_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+    RECONCILE_RETRY_MAX_MS: z.coerce.number().int().min(100).max(3_600_000).default(300_000),
+    REDIS_RECONNECT_MAX_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   })
   .superRefine((c, ctx) => {
     if (c.MicrosoftAppId && !c.MicrosoftAppPassword && c.MicrosoftAppType !== 'UserAssignedMSI') {
@@ -76,6 +80,9 @@ export const configSchema = z
     }
     if (c.MicrosoftAppType === 'SingleTenant' && !c.MicrosoftAppTenantId) {
       ctx.addIssue({ code: 'custom', path: ['MicrosoftAppTenantId'], message: 'is required for a SingleTenant app' });
+    }
+    if (c.RECONCILE_RETRY_MAX_MS < c.RECONCILE_RETRY_BASE_MS) {
+      ctx.addIssue({ code: 'custom', path: ['RECONCILE_RETRY_MAX_MS'], message: 'must not be less than RECONCILE_RETRY_BASE_MS' });
     }
     if (c.WORKER_ONLY && c.WEB_ONLY) {
       ctx.addIssue({ code: 'custom', path: ['WORKER_ONLY'], message: 'cannot be set together with WEB_ONLY' });
