@@ -122,8 +122,11 @@ export class CaseChangeListener {
           if (kind === 'case') await this.o.scheduler.reconcileCases(ids);
           else await this.o.scheduler.reconcileScreenings(ids);
         } catch (err) {
-          this.o.log.error({ err: message(err), kind, owners: ids.length }, 'reconciling changed cases failed');
-          await this.o.onFailure?.(kind, ids, err).catch((recordErr: unknown) => this.o.log.error({ err: message(recordErr) }, 'recording a failed reconcile failed'));
+          if (!this.o.onFailure) {
+            this.o.log.error({ err: message(err), kind, owners: ids.length }, 'reconciling changed cases failed');
+            continue;
+          }
+          await this.o.onFailure(kind, ids, err).catch((recordErr: unknown) => this.o.log.error({ err: message(recordErr) }, 'recording a failed reconcile failed'));
         }
       }
     }

@@ -29,6 +29,8 @@ let connector: ConnectorEmulator;
 let app: App;
 let s: CaseSetup;
 let probe: ScheduleProbe;
+const unhandled: unknown[] = [];
+const onUnhandled = (err: unknown) => unhandled.push(err);
 
 // A Tuesday at 10:00 London that moves with real time: the schedule must not depend on when CI runs.
 const BASE = Date.parse('2026-11-24T10:00:00Z');
@@ -36,6 +38,8 @@ const started = Date.now();
 const clock = () => new Date(BASE + (Date.now() - started));
 
 beforeAll(async () => {
+  // The app in production exits on one (installFaultHandlers): an outage must not cause any.
+  process.on('unhandledRejection', onUnhandled);
   db = await createTestDatabase('e2e_redis_outage');
   redis = await startDedicatedRedis();
   pool = createPool(db.url, { max: 2 });
@@ -61,6 +65,7 @@ afterAll(async () => {
   await pool?.end();
   await redis?.stop();
   await db?.drop();
+  process.off('unhandledRejection', onUnhandled);
 });
 
 async function readiness(): Promise<{ status: number; checks: Record<string, string> }> {
@@ -153,6 +158,7 @@ test('Redis SIGKILLed and started again empty: every reminder is back with the s
   // The safety-net job scheduler is registered again, and nothing is owed any more.
   await eventually(async () => (await probe.schedulers()).includes(DAILY_RECONCILE_SCHEDULER), 10_000, 100);
   await eventually(async () => (await pending()).length === 0, 10_000, 100);
+  expect(unhandled).toEqual([]);
 }, 120_000);
 
 /** The due instant at the end of a reminder id, `yyyyMMddTHHmmZ`, as ISO. */

@@ -76,7 +76,8 @@ describe('a Redis outage', () => {
     const fx = caseFixtures(pool);
     const kept = await fx.createCase({ createdAt: '2026-03-03T09:30:00Z' });
     const closed = await fx.createCase({ createdAt: '2026-03-03T09:40:00Z' });
-    const messenger = { sendToUser: jest.fn(), sendToConversation: jest.fn() };
+    const unreachable = { ok: false as const, permanent: true, kind: 'unreachable', status: 403, reason: 'stub' };
+    const messenger = { sendToUser: jest.fn(async () => unreachable), sendToConversation: jest.fn(async () => unreachable) };
     reminders = createReminders(
       { redisUrl: redis.url, databaseUrl: db.url, keyPrefix: PREFIX, staffTenantId: STAFF_TENANT, runWorker: true, retryBaseMs: 200, retryMaxMs: 800, redisReconnectMaxMs: 100 },
       { pool, log, clock: t.clock, calendar: await loadWorkingCalendar(''), policy: DEFAULT_REMINDER_POLICY, messenger, coordinatorIds: async () => [], referralsChannel: async () => undefined },
@@ -103,7 +104,17 @@ describe('a Redis outage', () => {
     expect(owners).toContain(kept.caseId);
     expect(owners).not.toContain(closed.caseId);
     expect(await scheduler.reminderIdsOf(kept.caseId)).toEqual(keptJobs);
+
+    // The BullMQ worker came through the outage: a reminder that falls due (promoted, as BullMQ's
+    // delays run on the wall clock) is taken and decided.
+    t.set('2026-03-10T10:00:00Z');
+    const due = (await reminders.queue!.getJobs(['delayed'])).filter((j) => parseJobId(j.id ?? '')?.ownerId === kept.caseId);
+    expect(due.length).toBeGreaterThan(0);
+    await Promise.all(due.map((j) => j.promote()));
+    await eventually(async () => {
+      const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM reminder_deliveries WHERE case_id = $1', [kept.caseId]);
+      return rows[0]!.n > 0;
+    }, 15_000, 50);
     expect(unhandled).toEqual([]);
-    expect(messenger.sendToUser).not.toHaveBeenCalled();
   }, 60_000);
 });
