@@ -80,6 +80,10 @@ export const configSchema = z
     REMINDER_POLICY_FILE: z.string().default(''),
     REMINDER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
     REMINDER_LEASE_MS: z.coerce.number().int().min(10_000).max(3_600_000).default(300_000),
+    // A reconcile that failed (Redis down) is retried after this, doubling up to the max, until it succeeds.
+    RECONCILE_RETRY_BASE_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+    RECONCILE_RETRY_MAX_MS: z.coerce.number().int().min(100).max(3_600_000).default(300_000),
+    REDIS_RECONNECT_MAX_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   })
   .superRefine((c, ctx) => {
     // Fail closed: without an app id nothing authenticates /api/messages, so anyone who can reach it
@@ -105,6 +109,9 @@ export const configSchema = z
     }
     if (c.MicrosoftAppId && c.MicrosoftAppType !== 'MultiTenant' && !c.MicrosoftAppTenantId) {
       ctx.addIssue({ code: 'custom', path: ['MicrosoftAppTenantId'], message: `is required for a ${c.MicrosoftAppType} app (the service's Entra tenant id)` });
+    }
+    if (c.RECONCILE_RETRY_MAX_MS < c.RECONCILE_RETRY_BASE_MS) {
+      ctx.addIssue({ code: 'custom', path: ['RECONCILE_RETRY_MAX_MS'], message: 'must not be less than RECONCILE_RETRY_BASE_MS' });
     }
     if (c.WORKER_ONLY && c.WEB_ONLY) {
       ctx.addIssue({ code: 'custom', path: ['WORKER_ONLY'], message: 'cannot be set together with WEB_ONLY' });

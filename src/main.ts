@@ -26,6 +26,7 @@ import { ProgressRepository } from './store/progressRepository';
 import { DateTime } from 'luxon';
 import { loadWorkingCalendar } from './calendarFile';
 import { createReminders, loadReminderPolicy } from './reminders';
+import { reconnectForever } from './reminders/redis';
 import { LONDON } from './app/clock';
 
 export interface AppOptions {
@@ -58,7 +59,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     log.warn({ host: config.HOST }, 'authentication is OFF (ALLOW_UNAUTHENTICATED=1, no MicrosoftAppId): any local process can act as any user; local development only');
   }
   const pool = createPool(config.DATABASE_URL, { onIdleClientError: (err) => log.error({ err: err.message }, 'idle PostgreSQL client error') });
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
+  // Only /readyz uses this one: it fails fast while Redis is down and reconnects for ever, so readiness comes back without a restart.
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, retryStrategy: reconnectForever(config.REDIS_RECONNECT_MAX_MS) });
   redis.on('error', (err) => log.warn({ err: err.message }, 'Redis connection error'));
   try {
     await migrate(pool, log);
@@ -119,6 +121,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       runWorker: !config.WEB_ONLY,
       concurrency: config.REMINDER_CONCURRENCY,
       leaseMs: config.REMINDER_LEASE_MS,
+      retryBaseMs: config.RECONCILE_RETRY_BASE_MS,
+      retryMaxMs: config.RECONCILE_RETRY_MAX_MS,
+      redisReconnectMaxMs: config.REDIS_RECONNECT_MAX_MS,
     },
     {
       pool,

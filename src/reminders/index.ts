@@ -5,10 +5,12 @@ import type { Clock } from '../app/clock';
 import type { ReminderPolicy } from '../domain/reminderPolicy';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';
+import { ReconcilePendingRepository } from '../store/reconcilePendingRepository';
 import { ReminderRepository } from '../store/reminderRepository';
 import { ReminderDelivery, type ReminderMessenger } from './delivery';
 import { CaseChangeListener } from './listener';
-import { checkRedisForQueues, producerConnection, reminderQueueOptions, REMINDERS_QUEUE, ReminderKeys, workerConnection } from './redis';
+import { ReconcileRecovery } from './recovery';
+import { checkRedisForQueues, producerConnection, reconnectForever, reminderQueueOptions, REMINDERS_QUEUE, ReminderKeys, workerConnection } from './redis';
 import { ReminderActions } from './reminderActions';
 import { ReminderScheduler, type ReminderJobData } from './scheduler';
 import { createReminderWorker, RECONCILE_JOB } from './worker';
@@ -17,6 +19,7 @@ export { ReminderActions, type ReminderActionResult } from './reminderActions';
 export { ReminderScheduler, type ReconcileStats } from './scheduler';
 export { ReminderDelivery, type ReminderMessenger, type ReminderSendResult } from './delivery';
 export { CaseChangeListener } from './listener';
+export { ReconcileRecovery } from './recovery';
 export { DEFAULT_KEY_PREFIX, REMINDERS_QUEUE } from './redis';
 export { loadReminderPolicy } from './policyFile';
 
@@ -41,6 +44,11 @@ export interface RemindersConfig {
   leaseMs?: number;
   /** Cron and zone of the safety-net reconcile; default 06:00 Europe/London. */
   dailyReconcile?: { pattern: string; tz: string };
+  /** Backoff of reconciles owed after a failure (RECONCILE_RETRY_BASE_MS/_MAX_MS); default 5 s doubling to 5 min. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Longest wait between Redis reconnect attempts (REDIS_RECONNECT_MAX_MS); default 2 s. */
+  redisReconnectMaxMs?: number;
 }
 
 export interface RemindersDeps {
@@ -65,6 +73,7 @@ export interface Reminders {
   readonly queue?: Queue<ReminderJobData>;
   readonly worker?: Worker<ReminderJobData>;
   readonly listener?: CaseChangeListener;
+  readonly recovery?: ReconcileRecovery;
   /** Checks Redis, registers the daily reconcile, listens for changes, reconciles everything, then starts the worker. */
   start(): Promise<void>;
   /** Stops listening, lets the worker finish the jobs in hand (SIGTERM), closes connections. */
@@ -79,13 +88,25 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     return { repo, actions, start: async () => undefined, close: async () => undefined };
   }
 
-  const producer: Redis = producerConnection(config.redisUrl);
-  const consumer: Redis = workerConnection(config.redisUrl);
+  const retryStrategy = reconnectForever(config.redisReconnectMaxMs);
+  const producer: Redis = producerConnection(config.redisUrl, { retryStrategy });
+  const consumer: Redis = workerConnection(config.redisUrl, { retryStrategy });
+  // While Redis is away every reconnect attempt fails on every connection: one line when it goes, one when it is back.
+  const down = { producer: false, worker: false };
   for (const [name, client] of [['producer', producer], ['worker', consumer]] as const) {
-    client.on('error', (err: Error) => deps.log.warn({ connection: name, err: err.message }, 'reminders Redis connection error'));
+    client.on('error', (err: Error) => {
+      if (!down[name]) deps.log.warn({ connection: name, err: err.message }, 'reminders Redis connection lost; reconnecting');
+      else deps.log.debug({ connection: name, err: err.message }, 'reminders Redis still unreachable');
+      down[name] = true;
+    });
+    client.on('ready', () => {
+      if (down[name]) deps.log.info({ connection: name }, 'reminders Redis connection back');
+      down[name] = false;
+    });
   }
+  const redisDown = () => down.producer || producer.status !== 'ready';
   const queue = new Queue<ReminderJobData>(REMINDERS_QUEUE, reminderQueueOptions(producer, config.keyPrefix));
-  queue.on('error', (err) => deps.log.warn({ err: err.message }, 'reminders queue error'));
+  queue.on('error', (err) => (redisDown() ? deps.log.debug({ err: err.message }, 'reminders queue error') : deps.log.warn({ err: err.message }, 'reminders queue error')));
   const scheduler = new ReminderScheduler({
     queue,
     redis: producer,
@@ -116,8 +137,30 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
     ...(config.lockDurationMs !== undefined ? { lockDurationMs: config.lockDurationMs } : {}),
     ...(config.stalledIntervalMs !== undefined ? { stalledIntervalMs: config.stalledIntervalMs } : {}),
+    quietWhile: redisDown,
   });
-  const listener = new CaseChangeListener({ databaseUrl: config.databaseUrl, scheduler, log: deps.log });
+  const daily = config.dailyReconcile ?? { pattern: '0 6 * * *', tz: 'Europe/London' };
+  // Job schedulers live in Redis: registered at start-up and again whenever Redis may have lost them.
+  const registerSchedulers = async () => {
+    await queue.upsertJobScheduler(DAILY_RECONCILE_SCHEDULER, daily, { name: RECONCILE_JOB, data: {}, opts: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 } } });
+  };
+  const recovery = new ReconcileRecovery({
+    scheduler,
+    resync: async () => {
+      await registerSchedulers();
+      await scheduler.reconcileAll();
+    },
+    pending: new ReconcilePendingRepository(deps.pool),
+    redisUp: () => !redisDown(),
+    log: deps.log,
+    backoff: { baseMs: config.retryBaseMs ?? 5_000, capMs: config.retryMaxMs ?? 5 * 60_000 },
+  });
+  const listener = new CaseChangeListener({
+    databaseUrl: config.databaseUrl,
+    scheduler,
+    log: deps.log,
+    onFailure: (kind, ids, err) => recovery.failed(kind, ids, err),
+  });
   const actions = new ReminderActions({
     repo,
     calendar: deps.calendar,
@@ -128,6 +171,12 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
 
   let running: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
+  let started = false;
+  // Every `ready` after start-up follows an outage: the Redis that answers may be a new, empty one.
+  producer.on('ready', () => {
+    if (!started || closing) return;
+    recovery.redisReady().catch((err: unknown) => deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'recovery after Redis came back failed'));
+  });
   return {
     repo,
     actions,
@@ -135,19 +184,24 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     queue,
     worker,
     listener,
+    recovery,
     async start() {
       await queue.waitUntilReady();
       await checkRedisForQueues(producer, deps.log, config.keyPrefix);
-      const daily = config.dailyReconcile ?? { pattern: '0 6 * * *', tz: 'Europe/London' };
-      await queue.upsertJobScheduler(DAILY_RECONCILE_SCHEDULER, daily, { name: RECONCILE_JOB, data: {}, opts: { attempts: 3, backoff: { type: 'reminder' } } });
+      await registerSchedulers();
       // Listening first, so a change made while everything is reconciled is not missed.
       await listener.start();
       await scheduler.reconcileAll();
       running = worker.run().catch((err: unknown) => deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'reminder worker stopped'));
+      recovery.start();
+      started = true;
+      // Owed from before a restart: tried now rather than after the first poll.
+      void recovery.retryDue();
     },
     close() {
       closing ??= (async () => {
         await listener.stop();
+        await recovery.stop();
         await worker.close();
         await running;
         await queue.close();

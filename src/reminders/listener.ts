@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import type { Logger } from '../log';
+import { ALL_OWNERS } from '../store/reconcilePendingRepository';
 import type { ReminderScheduler } from './scheduler';
 
 /** Channels raised by migration 003's triggers on case_events and screenings. */
@@ -14,6 +15,11 @@ export interface ChangeListenerOptions {
   batchSize?: number;
   /** Wait before reconnecting after the listening connection drops. */
   reconnectMs?: number;
+  /**
+   * Told about every reconcile that failed (ReconcileRecovery.failed records it for retry). Without
+   * it a failure is only logged, and left for the next change or the daily reconcile.
+   */
+  onFailure?: (kind: 'case' | 'screening' | 'all', ids: readonly string[], err: unknown) => Promise<void>;
 }
 
 /**
@@ -55,7 +61,11 @@ export class CaseChangeListener {
     await client.query(`LISTEN ${SCREENING_CHANGED_CHANNEL}`);
     this.client = client;
     if (reconcileAfterConnect) {
-      this.o.scheduler.reconcileAll().catch((err: unknown) => this.o.log.error({ err: message(err) }, 'reconcile after reconnect failed'));
+      this.o.log.info('reminder change listener reconnected; reconciling everything');
+      this.o.scheduler.reconcileAll().catch(async (err: unknown) => {
+        this.o.log.error({ err: message(err) }, 'reconcile after reconnect failed');
+        await this.o.onFailure?.('all', [ALL_OWNERS], err);
+      }).catch((err: unknown) => this.o.log.error({ err: message(err) }, 'recording a failed reconcile failed'));
     }
   }
 
@@ -105,12 +115,19 @@ export class CaseChangeListener {
     while (this.cases.size > 0 || this.screenings.size > 0) {
       const cases = take(this.cases, this.batchSize);
       const screenings = take(this.screenings, this.batchSize);
-      try {
-        if (cases.length > 0) await this.o.scheduler.reconcileCases(cases);
-        if (screenings.length > 0) await this.o.scheduler.reconcileScreenings(screenings);
-      } catch (err) {
-        // Left for the next notification or the daily reconcile rather than retried in a tight loop.
-        this.o.log.error({ err: message(err), cases: cases.length, screenings: screenings.length }, 'reconciling changed cases failed');
+      // Never retried here in a tight loop: onFailure records them for a retry with backoff.
+      for (const [kind, ids] of [['case', cases], ['screening', screenings]] as const) {
+        if (ids.length === 0) continue;
+        try {
+          if (kind === 'case') await this.o.scheduler.reconcileCases(ids);
+          else await this.o.scheduler.reconcileScreenings(ids);
+        } catch (err) {
+          if (!this.o.onFailure) {
+            this.o.log.error({ err: message(err), kind, owners: ids.length }, 'reconciling changed cases failed');
+            continue;
+          }
+          await this.o.onFailure(kind, ids, err).catch((recordErr: unknown) => this.o.log.error({ err: message(recordErr) }, 'recording a failed reconcile failed'));
+        }
       }
     }
   }

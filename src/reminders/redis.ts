@@ -6,20 +6,42 @@ export const REMINDERS_QUEUE = 'reminders';
 /** Hash-tagged, so every key of the queue and its indexes lands in one Redis Cluster slot (Lua needs that). */
 export const DEFAULT_KEY_PREFIX = '{rj}';
 
+/** Longest wait between two attempts to reconnect to Redis (REDIS_RECONNECT_MAX_MS); ioredis' own default. */
+export const DEFAULT_RECONNECT_MAX_MS = 2_000;
+/** A Redis that accepts the connection but does not answer (frozen, partitioned) fails a command after this. */
+const PRODUCER_COMMAND_TIMEOUT_MS = 5_000;
+
+/**
+ * Reconnect for ever, sooner at first: an outage must end with every connection back without a
+ * restart (the worker resyncs on `ready`), and a client that gave up would leave the process half dead.
+ */
+export function reconnectForever(maxMs: number = DEFAULT_RECONNECT_MAX_MS): (times: number) => number {
+  return (times) => Math.min(times * 50, maxMs);
+}
+
 /**
  * For the scheduler and anything that adds or removes jobs: fail fast. A web request or a reconcile
- * must get an error it can report while Redis is down, not hang in ioredis' offline queue.
+ * must get an error it can report (and record for retry) while Redis is down, not hang in ioredis'
+ * offline queue or on a Redis that stopped answering.
  */
 export function producerConnection(url: string, extra: RedisOptions = {}): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: 'rj-reminders-producer', ...extra });
+  return new Redis(url, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS,
+    retryStrategy: reconnectForever(),
+    connectionName: 'rj-reminders-producer',
+    ...extra,
+  });
 }
 
 /**
  * For the worker: BullMQ's blocking commands must wait through a Redis restart rather than throw,
- * so requests are retried for ever (BullMQ requires `maxRetriesPerRequest: null` here).
+ * so requests are retried for ever (BullMQ requires `maxRetriesPerRequest: null` here). BullMQ's
+ * blocking connection is a duplicate of this one and inherits the reconnect strategy.
  */
 export function workerConnection(url: string, extra: RedisOptions = {}): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, connectionName: 'rj-reminders-worker', ...extra });
+  return new Redis(url, { maxRetriesPerRequest: null, retryStrategy: reconnectForever(), connectionName: 'rj-reminders-worker', ...extra });
 }
 
 /**

@@ -23,6 +23,8 @@ export interface ReminderWorkerOptions {
   backoffCapMs?: number;
   random?: () => number;
   autorun?: boolean;
+  /** While this says Redis is known to be down, the worker's connection errors are logged at debug only. */
+  quietWhile?: () => boolean;
 }
 
 /** The wait before retry `attempt` + 1: Teams' Retry-After when it gave one, else exponential with full jitter. */
@@ -92,6 +94,6 @@ export function createReminderWorker(
   worker.on('failed', (job, err) => {
     log.warn({ jobId: job?.id ?? null, err: err.name }, 'reminder job failed');
   });
-  worker.on('error', (err) => log.error({ err: err.message }, 'reminder worker error'));
+  worker.on('error', (err) => (o.quietWhile?.() ? log.debug({ err: err.message }, 'reminder worker error') : log.error({ err: err.message }, 'reminder worker error')));
   return worker;
 }

@@ -293,7 +293,15 @@ async function stopChild(proc: Spawned, signal: NodeJS.Signals): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // PostgreSQL
 
-async function startPostgres(binDir: string, dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+interface PgLayout {
+  binDir: string;
+  data: string;
+  sock: string;
+  log: string;
+  user: OsUser | undefined;
+}
+
+function initPostgres(binDir: string, dir: string): PgLayout {
   const user = postgresOsUser();
   const data = join(dir, 'data');
   const sock = join(dir, 'run');
@@ -308,34 +316,42 @@ async function startPostgres(binDir: string, dir: string): Promise<{ url: string
     { encoding: 'utf8', env: { ...serverEnv(), LC_ALL: 'C' }, ...(user ? { uid: user.uid, gid: user.gid, cwd: dir } : {}) },
   );
   if (init.status !== 0) throw new Error(`initdb failed (${init.status ?? init.error?.message}):\n${init.stdout}\n${init.stderr}`);
+  return { binDir, data, sock, log, user };
+}
 
+function launchPostgres(pg: PgLayout, port: number): Spawned {
+  return spawnLogged(
+    join(pg.binDir, 'postgres'),
+    [
+      '-D', pg.data,
+      '-p', String(port),
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', `unix_socket_directories=${pg.sock}`,
+      '-c', 'fsync=off',
+      '-c', 'synchronous_commit=off',
+      '-c', 'full_page_writes=off',
+      // Each test file opens its own pool against its own database, in parallel.
+      '-c', 'max_connections=300',
+      '-c', 'shared_buffers=64MB',
+      '-c', 'log_min_messages=warning',
+    ],
+    pg.log,
+    pg.user,
+  );
+}
+
+async function startPostgres(binDir: string, dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const pg = initPostgres(binDir, dir);
   // A free port can be taken between probing and binding; retry a couple of times rather than flake.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const proc = spawnLogged(
-      join(binDir, 'postgres'),
-      [
-        '-D', data,
-        '-p', String(port),
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', `unix_socket_directories=${sock}`,
-        '-c', 'fsync=off',
-        '-c', 'synchronous_commit=off',
-        '-c', 'full_page_writes=off',
-        // Each test file opens its own pool against its own database, in parallel.
-        '-c', 'max_connections=300',
-        '-c', 'shared_buffers=64MB',
-        '-c', 'log_min_messages=warning',
-      ],
-      log,
-      user,
-    );
+    const proc = launchPostgres(pg, port);
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
     try {
-      await waitUntil('postgres', () => canQueryPg(url), proc, log);
+      await waitUntil('postgres', () => canQueryPg(url), proc, pg.log);
     } catch (e) {
       await stopChild(proc, 'SIGQUIT');
-      if (attempt < 3 && /could not bind|Address already in use/i.test(tail(log, 50))) continue;
+      if (attempt < 3 && /could not bind|Address already in use/i.test(tail(pg.log, 50))) continue;
       throw e;
     }
     // SIGINT is PostgreSQL's "fast" shutdown: it disconnects clients a test may have leaked.
@@ -360,27 +376,32 @@ async function canQueryPg(url: string): Promise<boolean> {
 // ---------------------------------------------------------------------------------------------------
 // Redis
 
+function launchRedis(bin: string, dir: string, port: number, persist: boolean): Spawned {
+  return spawnLogged(
+    bin,
+    [
+      '--port', String(port),
+      '--bind', '127.0.0.1',
+      '--save', '',
+      // A dedicated server that must survive SIGKILL with its data keeps an fsync'd append-only file.
+      ...(persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+      // BullMQ requires noeviction: an evicted job key corrupts a queue silently.
+      '--maxmemory-policy', 'noeviction',
+      '--dir', dir,
+      '--daemonize', 'no',
+      '--pidfile', join(dir, 'redis.pid'),
+      '--protected-mode', 'yes',
+    ],
+    join(dir, 'redis.log'),
+  );
+}
+
 async function startRedis(bin: string, dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
   mkdirSync(dir, { recursive: true });
   const log = join(dir, 'redis.log');
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const proc = spawnLogged(
-      bin,
-      [
-        '--port', String(port),
-        '--bind', '127.0.0.1',
-        '--save', '',
-        '--appendonly', 'no',
-        // BullMQ requires noeviction: an evicted job key corrupts a queue silently.
-        '--maxmemory-policy', 'noeviction',
-        '--dir', dir,
-        '--daemonize', 'no',
-        '--pidfile', join(dir, 'redis.pid'),
-        '--protected-mode', 'yes',
-      ],
-      log,
-    );
+    const proc = launchRedis(bin, dir, port, false);
     try {
       await waitUntil('redis-server', () => redisPing(port), proc, log);
     } catch (e) {
@@ -390,6 +411,132 @@ async function startRedis(bin: string, dir: string): Promise<{ url: string; stop
     }
     return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(proc, 'SIGTERM') };
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Dedicated servers a test may kill and start again
+
+/**
+ * A server of one test file's own, for tests that kill or restart it: the global ones are shared by
+ * every file running in parallel. It keeps its port (and, for PostgreSQL, its data) across restarts,
+ * as a production server restarted by its supervisor does.
+ */
+export interface RestartableServer {
+  /** For PostgreSQL: the superuser URL of the `postgres` database. */
+  url: string;
+  port: number;
+  running(): boolean;
+  /** Sends `signal` and waits for the process to exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port and waits until it answers. */
+  start(): Promise<void>;
+  /** Stops it for good and removes its directory. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+function dedicatedDir(): string {
+  sweepAbandoned();
+  const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
+  writeFileSync(join(dir, OWNER_FILE), String(process.pid));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+function restartable(o: {
+  url: string;
+  port: number;
+  dir: string;
+  launch: () => Spawned;
+  ready: () => Promise<boolean>;
+  what: string;
+  log: string;
+  stopSignal: NodeJS.Signals;
+}): RestartableServer {
+  let proc: Spawned | undefined;
+  const alive = () => proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null;
+  const start = async () => {
+    if (alive()) throw new Error(`${o.what} is already running`);
+    // The port was ours a moment ago; binding it again can race the kernel releasing it, so retry briefly.
+    for (let attempt = 1; ; attempt++) {
+      const p = o.launch();
+      proc = p;
+      try {
+        await waitUntil(o.what, o.ready, p, o.log);
+        return;
+      } catch (e) {
+        await stopChild(p, 'SIGKILL');
+        if (attempt < 20 && /Address already in use|could not bind/i.test(tail(o.log, 20))) {
+          await new Promise((r) => setTimeout(r, 250));
+          continue;
+        }
+        throw e;
+      }
+    }
+  };
+  let stopped = false;
+  return {
+    url: o.url,
+    port: o.port,
+    running: alive,
+    async kill(signal) {
+      if (proc) await stopChild(proc, signal);
+    },
+    start,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (proc) await stopChild(proc, o.stopSignal);
+      rmSync(o.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A Redis of the test's own. Without `persist` (the default) a killed one starts again empty, like a
+ * failed-over or flushed Redis; with it, it comes back with its data.
+ */
+export async function startDedicatedRedis(opts: { persist?: boolean } = {}): Promise<RestartableServer> {
+  const bin = findRedisServer();
+  const dir = dedicatedDir();
+  const redisDir = join(dir, 'redis');
+  mkdirSync(redisDir, { recursive: true });
+  const port = await freePort();
+  const server = restartable({
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    launch: () => launchRedis(bin, redisDir, port, opts.persist ?? false),
+    ready: () => redisPing(port),
+    what: 'redis-server',
+    log: join(redisDir, 'redis.log'),
+    stopSignal: 'SIGTERM',
+  });
+  try {
+    await server.start();
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  return server;
+}
+
+/** A PostgreSQL of the test's own; `kill('SIGINT')` then `start()` is a restart that keeps the data. */
+export async function startDedicatedPostgres(): Promise<RestartableServer> {
+  const binDir = findPostgresBinDir();
+  const dir = dedicatedDir();
+  const pgDir = join(dir, 'pg');
+  mkdirSync(pgDir, { recursive: true });
+  const pg = initPostgres(binDir, pgDir);
+  const port = await freePort();
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const server = restartable({ url, port, dir, launch: () => launchPostgres(pg, port), ready: () => canQueryPg(url), what: 'postgres', log: pg.log, stopSignal: 'SIGINT' });
+  try {
+    await server.start();
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  return server;
 }
 
 /** Raw RESP so start-up does not depend on a client library's reconnect behaviour. */
