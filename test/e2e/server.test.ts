@@ -31,7 +31,7 @@ describe('with MicrosoftAppId set', () => {
     app = await startTestApp({
       databaseUrl: db.url,
       redisUrl: testRedisUrl(),
-      env: { MicrosoftAppId: '0f0f0f0f-0000-4000-8000-000000000abc', MicrosoftAppPassword: 'not-a-real-secret' },
+      env: { MicrosoftAppId: '0f0f0f0f-0000-4000-8000-000000000abc', MicrosoftAppPassword: 'not-a-real-secret', MicrosoftAppTenantId: STAFF_TENANT },
     });
   });
   afterAll(async () => app?.close());
