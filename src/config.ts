@@ -69,6 +69,9 @@ export const configSchema = z
     REMINDER_POLICY_FILE: z.string().default(''),
     REMINDER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
     REMINDER_LEASE_MS: z.coerce.number().int().min(10_000).max(3_600_000).default(300_000),
+    // The outbox of messages owed after a change: rows in hand at once, and how long a claim outlives a dead dispatcher.
+    OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
+    OUTBOX_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   })
   .superRefine((c, ctx) => {
     if (c.MicrosoftAppId && !c.MicrosoftAppPassword && c.MicrosoftAppType !== 'UserAssignedMSI') {

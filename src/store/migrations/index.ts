@@ -2,6 +2,7 @@ import { sql as initial } from './001_initial';
 import { sql as assignment } from './002_assignment';
 import { sql as reminders } from './003_reminders';
 import { sql as progress } from './004_progress';
+import { sql as outbox } from './006_outbox';
 
 export interface Migration {
   /** Recorded in schema_migrations; applied in ascending order of this string. */
@@ -15,4 +16,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '002_assignment', sql: assignment },
   { version: '003_reminders', sql: reminders },
   { version: '004_progress', sql: progress },
+  { version: '006_outbox', sql: outbox },
 ];
