@@ -84,6 +84,9 @@ export const configSchema = z
     RECONCILE_RETRY_BASE_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
     RECONCILE_RETRY_MAX_MS: z.coerce.number().int().min(100).max(3_600_000).default(300_000),
     REDIS_RECONNECT_MAX_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+    // The outbox of messages owed after a change: rows in hand at once, and how long a claim outlives a dead dispatcher.
+    OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
+    OUTBOX_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   })
   .superRefine((c, ctx) => {
     // Fail closed: without an app id nothing authenticates /api/messages, so anyone who can reach it

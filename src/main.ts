@@ -20,7 +20,10 @@ import { RosterService } from './app/rosterService';
 import { createProactiveAdapter } from './teams/proactiveAdapter';
 import type { BotFrameworkEndpoints } from './teams/botAuthentication';
 import { ProactiveSender } from './teams/proactiveSender';
-import { BackgroundTasks } from './app/background';
+import { owe } from './app/owed';
+import { OutboxRepository } from './store/outboxRepository';
+import { OutboxDispatcher } from './outbox/dispatcher';
+import { OwedDeliveries } from './outbox/deliveries';
 import { CaseProgressService } from './app/caseProgress';
 import { ProgressRepository } from './store/progressRepository';
 import { DateTime } from 'luxon';
@@ -42,7 +45,10 @@ export interface AppOptions {
 export interface App {
   url: string;
   port: number;
-  /** Resolves when announcements that follow a change (offers, notices) have all been sent. */
+  /**
+   * Resolves when the messages owed so far (offers, notices, card updates) are all dealt with: none
+   * in hand and none due, retries waiting for their time aside.
+   */
   idle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -84,8 +90,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     log.warn('the bank holiday list ends before next year: set BANK_HOLIDAYS_FILE so reminders skip them');
   }
 
-  // Late-bound: the sender reports unreachable people to the workflow, which sends through the sender.
-  const late: { workflow?: CaseWorkflow } = {};
+  const outbox = new OutboxRepository(pool);
   const sender = new ProactiveSender({
     adapter: createProactiveAdapter(config, log, opts.botFrameworkEndpoints),
     botAppId: config.MicrosoftAppId,
@@ -93,13 +98,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     log,
     clock,
     serviceUrlForTenant: (tenantId) => refs.serviceUrlForTenant(tenantId),
-    onPermanentFailure: (failure) => late.workflow?.reportUnreachable(failure),
+    // Coordinators are told through the outbox, once per person (a reference already stale was reported).
+    onPermanentFailure: async (failure) => {
+      if (!failure.alreadyStale) await outbox.owe([owe.unreachable(failure)]);
+    },
   });
-  const background = new BackgroundTasks(log);
+  const assignments = new AssignmentRepository(pool);
   const workflow = new CaseWorkflow({
-    background,
     cases,
-    assignments: new AssignmentRepository(pool),
+    assignments,
     roster: rosterRepo,
     settings,
     refs,
@@ -108,7 +115,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     clock,
     log,
   });
-  late.workflow = workflow;
+  // Every process sends what the outbox holds (web, worker, or both); claims keep them from sending a row twice.
+  const dispatcher = new OutboxDispatcher({
+    repo: outbox,
+    deliverer: new OwedDeliveries({ workflow, cases, assignments, roster: rosterRepo, messenger: sender, staffTenantId: config.STAFF_TENANT_ID, log }),
+    log,
+    databaseUrl: config.DATABASE_URL,
+    leaseMs: config.OUTBOX_LEASE_MS,
+    concurrency: config.OUTBOX_CONCURRENCY,
+  });
 
   // Reminders follow case state through PostgreSQL: every case event notifies the worker (migration
   // 003's trigger), in this process or another, and start-up and 06:00 daily reconcile everything.
@@ -138,7 +153,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   );
   try {
     await reminders.start();
+    await dispatcher.start();
   } catch (err) {
+    await dispatcher.stop();
     await reminders.close();
     redis.disconnect();
     await pool.end();
@@ -153,9 +170,6 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       screenings: new ScreeningRepository(pool),
       clock,
       log,
-      onReferralCreated: async (caseId) => {
-        background.run('announce referral', { caseId }, () => workflow.announceReferral(caseId));
-      },
     });
     const progress = new CaseProgressService({
       cases,
@@ -166,8 +180,6 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       calendar,
       clock,
       log,
-      // The reminder schedule follows through the database; the coordinators' card follows here.
-      onCaseChanged: (caseId) => workflow.coordinatorCardChanged(caseId),
     });
     const inbound = createBot({
       config,
@@ -204,11 +216,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   return {
     port,
     url: `http://127.0.0.1:${port}`,
-    idle: () => background.idle(),
+    idle: () => dispatcher.idle(),
     close: () => {
       closing ??= (async () => {
         await http?.close(config.SHUTDOWN_GRACE_MS);
-        await background.idle();
+        // The dispatcher sends and records the rows in hand; the rest stay owed for the next start.
+        await dispatcher.stop();
         // The worker finishes the reminder in hand before its connections close.
         await reminders.close();
         redis.disconnect();

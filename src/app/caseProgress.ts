@@ -56,7 +56,9 @@ import { CASE_STAGES, OFFENCE_TYPES, type CaseStage } from '../domain/vocabulary
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';
 import type { CaseRecord, CaseRepository } from '../store/caseRepository';
-import type { NoteKind, ProgressRepository, ProgressTx } from '../store/progressRepository';
+import type { NoteKind, ProgressCase, ProgressRepository, ProgressTx } from '../store/progressRepository';
+import type { OwedMessage } from '../store/outboxRepository';
+import { owe } from './owed';
 import type { RosterRepository } from '../store/rosterRepository';
 import type { JsonObject } from '../store/types';
 import type { Actor } from './actor';
@@ -74,8 +76,6 @@ export interface CaseProgressDeps {
   calendar: WorkingCalendar;
   clock: Clock;
   log: Logger;
-  /** Called after every committed change to a case: the reminder scheduler reconciles it there. */
-  onCaseChanged: (caseId: string) => Promise<void> | void;
   /** Defaults follow DEFAULT_REMINDER_POLICY. */
   firstContactWorkingDays?: number;
   followUpAt?: string;
@@ -134,8 +134,9 @@ class Refused extends Error {}
 /**
  * Participant contact and case progress: the case card and its forms, the lifecycle commands behind
  * them, and the case lists. Every change is decided by the pure lifecycle (or, for contacts, checked
- * against the same permissions), written under the case's row lock with its note in the same
- * transaction, and then reported through `onCaseChanged`.
+ * against the same permissions), written under the case's row lock with its note and the messages
+ * it owes (the coordinators' card, the referrer's notice) in the same transaction. The reminder
+ * schedule follows through the database (every event notifies the reminder worker).
  */
 export class CaseProgressService {
   constructor(private readonly d: CaseProgressDeps) {}
@@ -457,15 +458,6 @@ export class CaseProgressService {
 
   // ---- writing ------------------------------------------------------------------------------------
 
-  private async changed(caseId: string): Promise<void> {
-    try {
-      await this.d.onCaseChanged(caseId);
-    } catch (err) {
-      // The change is committed; the reconcile at start-up (or the next change) catches up.
-      this.d.log.error({ caseId, err: err instanceof Error ? err.message : String(err) }, 'onCaseChanged failed');
-    }
-  }
-
   private role(who: DomainActor): 'coordinator' | 'facilitator' {
     return who.coordinator ? 'coordinator' : 'facilitator';
   }
@@ -477,22 +469,21 @@ export class CaseProgressService {
     commands: readonly CaseCommand[],
     done: string,
     opts: CommandOptions = {},
-    after?: (c: CaseRecord, events: readonly CaseEvent[]) => Promise<void>,
   ): Promise<Reply> {
     const loaded = await this.loadFull(actor, caseId);
     if ('kind' in loaded) return loaded;
     const { c, who } = loaded;
     const { form, ...runOpts } = opts;
-    const guarded: RunOptions<ProgressTx> = form
-      ? {
-          ...runOpts,
-          before: (tx) => this.repeatedSubmit(tx, form, who),
-          extra: async (tx, events, facts) => {
-            if (runOpts.extra) await runOpts.extra(tx, events, facts);
-            await this.recordSubmit(tx, form, who, events.length > 0 ? done : NOTHING_CHANGED);
-          },
-        }
-      : runOpts;
+    const guarded: RunOptions<ProgressTx> = {
+      ...runOpts,
+      ...(form ? { before: (tx: ProgressTx) => this.repeatedSubmit(tx, form, who) } : {}),
+      extra: async (tx, events, facts) => {
+        if (runOpts.extra) await runOpts.extra(tx, events, facts);
+        // Messages owed by the change commit with it (the outbox), and so does the form's nonce.
+        if (events.length > 0) await tx.owe(owedAfter(tx.locked, events));
+        if (form) await this.recordSubmit(tx, form, who, events.length > 0 ? done : NOTHING_CHANGED);
+      },
+    };
     let r: Awaited<ReturnType<typeof runCaseCommands<ProgressTx>>>;
     try {
       r = await runCaseCommands<ProgressTx>((id, fn) => this.d.progress.withCaseLocked(id, fn), c.id, who, this.role(who), commands, guarded);
@@ -512,8 +503,6 @@ export class CaseProgressService {
     }
     if (r.events.length > 0) {
       this.d.log.info({ caseId: c.id, command: commands.map((x) => x.kind).join(','), stage: r.facts.stage }, 'case updated');
-      if (after) await after(c, r.events);
-      await this.changed(c.id);
     }
     return this.openCase(actor, c.id, { text: r.events.length > 0 ? done : NOTHING_CHANGED, kind: 'good' });
   }
@@ -591,7 +580,6 @@ export class CaseProgressService {
     }
     if (repeated !== undefined) return this.openCase(actor, c.id, { text: repeated, kind: 'good' });
     this.d.log.info({ caseId: c.id, contactId, correctsContactId: corrects, party: entry.party, outcome: entry.outcome }, 'contact logged');
-    await this.changed(c.id);
     return this.openCase(actor, c.id, { text: saved, kind: 'good' });
   }
 
@@ -670,14 +658,14 @@ export class CaseProgressService {
         form,
         annotate: (e) => (e.type === 'case_closed' && noteId ? { noteId } : undefined),
         extra: (tx, events) => (noteId && entry.note ? this.note(tx, events, 'case_closed', noteId, 'closing', entry.note, actor) : Promise.resolve()),
-      }, (c, events) => this.tellReferrerClosed(c, events));
+      });
     });
   }
 
   async confirmWithdrawal(actor: Actor, caseId: string, party: string): Promise<Reply> {
     const p = PARTIES.find((x) => x === party);
     if (!p) return refused('Say who has withdrawn.');
-    return this.command(actor, caseId, [{ kind: 'confirmWithdrawal', party: p }], 'Withdrawal confirmed and the case closed. The referrer has been told the outcome.', {}, (c, events) => this.tellReferrerClosed(c, events));
+    return this.command(actor, caseId, [{ kind: 'confirmWithdrawal', party: p }], 'Withdrawal confirmed and the case closed. The referrer has been told the outcome.');
   }
 
   async reopen(actor: Actor, caseId: string, values: FormValues, nonce?: string): Promise<Reply> {
@@ -723,16 +711,6 @@ export class CaseProgressService {
   /** Writes a note only when the event that refers to it was written (not on a no-op repeat). */
   private async note(tx: ProgressTx, events: readonly CaseEvent[], type: CaseEvent['type'], id: string, kind: NoteKind, text: string, actor: Actor): Promise<void> {
     if (events.some((e) => e.type === type)) await tx.insertNote({ id, kind, text, authorAadId: actor.aadObjectId });
-  }
-
-  private async tellReferrerClosed(c: CaseRecord, events: readonly CaseEvent[]): Promise<void> {
-    const closed = events.find((e): e is Extract<CaseEvent, { type: 'case_closed' }> => e.type === 'case_closed');
-    if (!closed) return;
-    const sent = await this.d.messenger.sendToUser(c.referrerTenantId, c.referrerAadId, {
-      type: 'message',
-      text: `Referral ${c.reference}: the case is now closed. Outcome: ${CLOSING_OUTCOMES[closed.outcome]}.`,
-    });
-    if (!sent.ok) this.d.log.warn({ caseId: c.id, reason: sent.reason }, 'referrer could not be told the case closed');
   }
 
   // ---- lists --------------------------------------------------------------------------------------
@@ -851,3 +829,8 @@ function decideMessage(facts: CaseFacts, command: CaseCommand, who: DomainActor)
   return d.ok ? undefined : d.message;
 }
 
+/** What a committed lifecycle change owes: the coordinators' card shows the new stage; a closing tells the referrer the outcome. */
+function owedAfter(c: ProgressCase, events: readonly CaseEvent[]): OwedMessage[] {
+  const closed = events.find((e): e is Extract<CaseEvent, { type: 'case_closed' }> => e.type === 'case_closed');
+  return [owe.channelCard(c.id), ...(closed ? [owe.referrerNotice(c, 'closed', closed.outcome)] : [])];
+}

@@ -3,7 +3,6 @@ import {
   assignCard,
   caseDetailsCard,
   channelCaseCard,
-  replacementNeededCard,
   DECLINE_REASONS,
   offerCard,
   offerCardForOthers,
@@ -29,7 +28,8 @@ import { z } from 'zod';
 import type { Actor } from './actor';
 import { runCaseCommands } from './caseCommands';
 import { displayDate, type Clock } from './clock';
-import type { BackgroundTasks } from './background';
+import { owe } from './owed';
+import type { OwedMessage } from '../store/outboxRepository';
 
 /** What the app needs from the proactive sender (src/teams), without depending on botbuilder. */
 export interface Messenger {
@@ -40,7 +40,7 @@ export interface Messenger {
 
 export type SendOutcome =
   | { ok: true; conversationId: string; activityId: string }
-  | { ok: false; permanent?: boolean; reason?: string; kind?: string; status?: number | null };
+  | { ok: false; permanent?: boolean; reason?: string; kind?: string; status?: number | null; retryAfterMs?: number };
 
 export interface WorkflowDeps {
   cases: CaseRepository;
@@ -52,7 +52,6 @@ export interface WorkflowDeps {
   staffTenantId: string;
   clock: Clock;
   log: Logger;
-  background: BackgroundTasks;
 }
 
 export const REFERRALS_CHANNEL_KEY = 'referrals_channel';
@@ -74,13 +73,12 @@ export const offerDeclineReasonSchema = z.enum(codesOf(OFFER_DECLINE_REASONS));
 
 
 /**
- * Triage and facilitator pairs: every change is decided by the pure lifecycle, written in one
+ * Triage and facilitator pairs: every change is decided by the pure lifecycle and written in one
  * transaction that holds the case's row lock (so double clicks and simultaneous answers serialise),
- * and only then announced; a failed announcement never undoes the change.
+ * together with the messages it owes (outbox rows, sent by the dispatcher after the commit); a
+ * failed message never undoes the change.
  */
 export class CaseWorkflow {
-  private readonly refreshing = new Map<string, { dirty: boolean }>();
-
   constructor(private readonly d: WorkflowDeps) {}
 
   /**
@@ -122,67 +120,6 @@ export class CaseWorkflow {
   private async channelId(): Promise<string | undefined> {
     const v = await this.d.settings.get(REFERRALS_CHANNEL_KEY, channelSetting);
     return v?.conversationId;
-  }
-
-  /** Posts a new referral's card to the coordinators' channel (or, without one, to each coordinator). */
-  async announceReferral(caseId: string): Promise<void> {
-    const view = await this.channelView(caseId);
-    if (!view) return;
-    const channel = await this.channelId();
-    const cardJson = channelCaseCard(view);
-    if (channel) {
-      const sent = await this.d.messenger.sendToConversation(channel, cardJson);
-      if (sent.ok) {
-        await this.d.assignments.setChannelCard(caseId, sent.conversationId, sent.activityId);
-        return;
-      }
-      this.d.log.warn({ caseId, reason: sent.reason }, 'could not post the referral to the coordinators channel');
-    }
-    for (const id of await this.d.roster.coordinatorIds()) {
-      const sent = await this.d.messenger.sendToUser(this.d.staffTenantId, id, cardJson);
-      if (!sent.ok) this.d.log.warn({ caseId, coordinator: id, reason: sent.reason }, 'could not tell a coordinator about a referral');
-    }
-  }
-
-  /** After a change made elsewhere (case progress): the coordinators' card shows the new stage. */
-  coordinatorCardChanged(caseId: string): void {
-    this.scheduleChannelRefresh(caseId);
-  }
-
-  /**
-   * One refresh of a case's coordinators' card at a time, re-reading the case when it runs and once
-   * more if anything changed meanwhile: a throttled update can then never land after a newer one
-   * and leave the channel showing an old stage.
-   */
-  private scheduleChannelRefresh(caseId: string): void {
-    const running = this.refreshing.get(caseId);
-    if (running) {
-      running.dirty = true;
-      return;
-    }
-    const state = { dirty: false };
-    this.refreshing.set(caseId, state);
-    this.d.background.run('coordinators card', { caseId }, async () => {
-      try {
-        do {
-          state.dirty = false;
-          await this.refreshChannelCard(caseId);
-        } while (state.dirty);
-      } finally {
-        this.refreshing.delete(caseId);
-      }
-    });
-  }
-
-  /** Re-renders the coordinators' card for a case wherever it was posted. */
-  private async refreshChannelCard(caseId: string): Promise<void> {
-    const c = await this.d.cases.getCase(caseId);
-    const posted = c?.channelCard;
-    if (!c || !posted) return;
-    const view = await this.channelView(caseId, [], c);
-    if (!view) return;
-    const r = await this.d.messenger.updateActivity(posted.conversationId, posted.activityId, channelCaseCard(view));
-    if (!r.ok) this.d.log.warn({ caseId, reason: r.reason }, 'could not update the coordinators card');
   }
 
   /** `known`: the case when the caller has just read it. */
@@ -238,12 +175,12 @@ export class CaseWorkflow {
     actor: DomainActor,
     actorRole: 'coordinator' | 'facilitator',
     commands: readonly CaseCommand[],
-    extra?: (tx: CaseTx, events: readonly CaseEvent[], c: LockedCase) => Promise<void>,
+    extra?: (tx: CaseTx, events: readonly CaseEvent[], c: LockedCase, facts: CaseFacts) => Promise<void>,
   ): Promise<{ ok: true; events: readonly CaseEvent[]; facts: CaseFacts; locked: LockedCase } | { ok: false; message: string }> {
     const lock = <T>(id: string, fn: (tx: CaseTx) => Promise<T>) => this.d.assignments.withCaseLocked(id, fn);
     const r = await runCaseCommands(lock, caseId, actor, actorRole, commands, {
-      extra: async (tx, events) => {
-        if (extra) await extra(tx, events, tx.locked);
+      extra: async (tx, events, facts) => {
+        if (extra) await extra(tx, events, tx.locked, facts);
       },
     });
     if (!r.ok) return { ok: false, message: r.message };
@@ -272,22 +209,15 @@ export class CaseWorkflow {
     // The event log keeps the reason's code; the case record keeps the category and the note.
     const command: CaseCommand = decision === 'accept' ? { kind: 'accept' } : { kind: 'decline', reason: code.success ? code.data : 'other' };
     const now = this.d.clock();
-    const r = await this.run(caseId, who, 'coordinator', [command], async (tx, events) => {
+    const r = await this.run(caseId, who, 'coordinator', [command], async (tx, events, c) => {
       if (events.length === 0) return;
       await tx.setTriage({ by: who.aadObjectId, at: now, declineReason: decision === 'decline' ? [label, checkedNote?.data].filter(Boolean).join(': ') : undefined });
+      await tx.owe([owe.channelCard(caseId), ...(decision === 'decline' ? [owe.referrerNotice(c, 'declined')] : [])]);
     });
     if (!r.ok) return refused(r.message);
     this.d.log.info({ caseId, decision, changed: r.events.length > 0 }, 'referral triaged');
     const view = await this.channelView(caseId);
     if (!view) return refused('That case could not be found.');
-    if (r.events.length > 0) {
-      this.scheduleChannelRefresh(caseId);
-      this.d.background.run('triage notices', { caseId }, async () => {
-        if (decision === 'decline') {
-          await this.tellReferrer(r.locked, 'The restorative justice service has reviewed this referral and cannot take it on. Contact the service if you would like to discuss it.');
-        }
-      });
-    }
     return { kind: 'card', card: channelCaseCard(view) };
   }
 
@@ -347,8 +277,8 @@ export class CaseWorkflow {
   }
 
   /**
-   * Offers the case to a pair (or one replacement). The offers are written first; the 1:1 cards go
-   * out after the commit, and a delivery failure is recorded on the offer for coordinators to see.
+   * Offers the case to a pair (or one replacement). The offers and their 1:1 cards (owed) are written
+   * together; a delivery failure is recorded on the offer for coordinators to see.
    */
   async offer(actor: Actor, caseId: string, a: string, b: string | undefined): Promise<Reply> {
     const who = await this.domainActor(actor);
@@ -400,20 +330,21 @@ export class CaseWorkflow {
         }
         if (e.type === 'facilitator_offered') created.push(await tx.insertOffer({ facilitatorAadId: e.facilitatorAadId, offeredBy: who.aadObjectId }));
       }
+      // Sent after the commit by the outbox: a throttled send must not time the coordinator's card out.
+      await tx.owe([
+        ...removed.map((o) => owe.offerWithdrawn(caseId, o.id, this.d.staffTenantId, o.facilitatorAadId)),
+        ...created.map((o) => owe.offer(caseId, o.id, this.d.staffTenantId, o.facilitatorAadId)),
+        ...(events.length > 0 ? [owe.channelCard(caseId)] : []),
+      ]);
     });
     if (!r.ok) return this.assignView(actor, caseId, r.message);
     this.d.log.info({ caseId, offered: created.length, removed: removed.length }, 'facilitators offered');
-    // Offers go out after the answer to the click: a throttled send must not time the card out.
-    this.d.background.run('offer sends', { caseId }, async () => {
-      for (const o of removed) await this.tellRemoved(o);
-      for (const o of created) await this.sendOffer(o.id);
-      this.scheduleChannelRefresh(caseId);
-    });
     const view = await this.channelView(caseId);
     return view ? { kind: 'card', card: channelCaseCard(view) } : refused('That case could not be found.');
   }
 
-  private async offerView(offer: Offer): Promise<OfferView | undefined> {
+  /** The offer card's content, read now (also what the outbox sends). */
+  async offerView(offer: Offer): Promise<OfferView | undefined> {
     const c = await this.d.cases.getCase(offer.caseId);
     if (!c) return undefined;
     const others = (await this.d.assignments.listOffers(offer.caseId)).filter((o) => o.id !== offer.id && (o.status === 'offered' || o.status === 'accepted'));
@@ -432,33 +363,6 @@ export class CaseWorkflow {
       answeredOn: offer.answeredAt ? displayDate(offer.answeredAt) : undefined,
       refreshUserIds: teamsUserId ? [teamsUserId] : [],
     };
-  }
-
-  private async sendOffer(offerId: string): Promise<void> {
-    const offer = await this.d.assignments.getOffer(offerId);
-    if (!offer) return;
-    const view = await this.offerView(offer);
-    if (!view) return;
-    const sent = await this.d.messenger.sendToUser(this.d.staffTenantId, offer.facilitatorAadId, offerCard(view));
-    if (sent.ok) {
-      await this.d.assignments.setOfferCard(offer.id, sent.conversationId, sent.activityId);
-      await this.d.assignments.setOfferSendError(offer.id, null);
-    } else {
-      this.d.log.warn({ offerId, caseId: offer.caseId, reason: sent.reason }, 'offer could not be delivered');
-      await this.d.assignments.setOfferSendError(offer.id, sent.reason ?? 'delivery failed');
-    }
-  }
-
-  private async tellRemoved(o: Offer): Promise<void> {
-    const c = await this.d.cases.getCase(o.caseId);
-    if (o.cardConversationId && o.cardActivityId) {
-      const view = await this.offerView({ ...o, status: 'withdrawn' });
-      if (view) await this.d.messenger.updateActivity(o.cardConversationId, o.cardActivityId, offerCard(view));
-    }
-    await this.d.messenger.sendToUser(this.d.staffTenantId, o.facilitatorAadId, {
-      type: 'message',
-      text: `You are no longer assigned to case ${c?.reference ?? ''}. A coordinator has passed it to someone else; nothing more is needed from you.`,
-    });
   }
 
   /** The offered facilitator's answer. Everything else (a stale card, someone else) gets a clear answer. */
@@ -483,51 +387,45 @@ export class CaseWorkflow {
       command = { kind: 'declineOffer', reason: OFFER_DECLINE_REASONS[code.data] };
     }
     const now = this.d.clock();
-    const r = await this.run(offer.caseId, who, 'facilitator', [command], async (tx, events) => {
+    const r = await this.run(offer.caseId, who, 'facilitator', [command], async (tx, events, c, facts) => {
       for (const e of events) {
         if (e.type === 'offer_accepted') await tx.setOfferStatus(offer.id, 'accepted', { at: now });
         if (e.type === 'offer_declined') await tx.setOfferStatus(offer.id, 'declined', { at: now, reason: e.reason });
         if (e.type === 'pair_confirmed') await tx.setPairConfirmed(now);
       }
+      if (events.length > 0) await tx.owe(this.answerOwes(c, offer, events, facts));
     });
     if (!r.ok) {
       const view = await this.offerView(offer);
       return view ? { kind: 'card', card: offerCard({ ...view, message: r.message }) } : refused(r.message);
     }
     const fresh = (await this.d.assignments.getOffer(offer.id)) ?? offer;
-    if (r.events.length > 0) {
-      this.d.background.run('offer answer notices', { caseId: offer.caseId, offerId }, async () => {
-        if (r.events.some((e) => e.type === 'pair_confirmed')) await this.pairConfirmed(offer.caseId);
-        else if (r.events.some((e) => e.type === 'offer_accepted') && r.facts.pairConfirmed) await this.sendDetails(offer.caseId, [offer.facilitatorAadId]);
-        this.scheduleChannelRefresh(offer.caseId);
-        if (r.events.some((e) => e.type === 'offer_declined')) {
-          const channel = await this.channelId();
-          if (channel) await this.d.messenger.sendToConversation(channel, replacementNeededCard(r.locked.id, r.locked.reference));
-        }
-      });
-    }
     this.d.log.info({ offerId, caseId: offer.caseId, answer, changed: r.events.length > 0 }, 'offer answered');
     const view = await this.offerView(fresh);
     return view ? { kind: 'card', card: offerCard(view) } : refused('That offer could not be found.');
   }
 
-  private async pairConfirmed(caseId: string): Promise<void> {
-    const offers = (await this.d.assignments.listOffers(caseId)).filter((o) => o.status === 'accepted');
-    await this.sendDetails(caseId, offers.map((o) => o.facilitatorAadId));
-    const c = await this.d.cases.getCase(caseId);
-    if (c) await this.tellReferrer({ referrerAadId: c.referrerAadId, referrerTenantId: c.referrerTenantId, reference: c.reference } as LockedCase, 'Accepted by the service; facilitators have been assigned.');
-  }
-
-  private async sendDetails(caseId: string, to: string[]): Promise<void> {
-    const card = await this.detailsCard(caseId);
-    if (!card) return;
-    for (const id of to) {
-      const sent = await this.d.messenger.sendToUser(this.d.staffTenantId, id, card);
-      if (!sent.ok) this.d.log.warn({ caseId, facilitator: id, reason: sent.reason }, 'case details could not be delivered');
+  /**
+   * What an answer owes: on a confirmed pair, the details to both and the news to the referrer (a
+   * replacement joining a confirmed pair gets the details alone); on a decline, a call for a
+   * replacement; and the coordinators' card either way.
+   */
+  private answerOwes(c: LockedCase, offer: Offer, events: readonly CaseEvent[], facts: CaseFacts): OwedMessage[] {
+    const out: OwedMessage[] = [];
+    if (events.some((e) => e.type === 'pair_confirmed')) {
+      const pair = new Set([...c.offers.filter((o) => o.status === 'accepted').map((o) => o.facilitatorAadId), offer.facilitatorAadId]);
+      for (const id of pair) out.push(owe.caseDetails(c.id, this.d.staffTenantId, id));
+      out.push(owe.referrerNotice(c, 'pair_confirmed'));
+    } else if (events.some((e) => e.type === 'offer_accepted') && facts.pairConfirmed) {
+      out.push(owe.caseDetails(c.id, this.d.staffTenantId, offer.facilitatorAadId));
     }
+    out.push(owe.channelCard(c.id));
+    if (events.some((e) => e.type === 'offer_declined')) out.push(owe.replacementNeeded(c.id));
+    return out;
   }
 
-  private async detailsCard(caseId: string): Promise<AdaptiveCard | undefined> {
+  /** The case details for the confirmed pair, read now (also what the outbox sends). */
+  async detailsCard(caseId: string): Promise<AdaptiveCard | undefined> {
     const c = await this.d.cases.getCase(caseId);
     if (!c) return undefined;
     const accepted = (await this.d.assignments.listOffers(caseId)).filter((o) => o.status === 'accepted');
@@ -550,26 +448,6 @@ export class CaseWorkflow {
       facilitators: accepted.map((o) => names.get(o.facilitatorAadId) ?? 'Unknown'),
       source: c.source,
     });
-  }
-
-  private async tellReferrer(c: Pick<LockedCase, 'referrerAadId' | 'referrerTenantId' | 'reference'>, status: string): Promise<void> {
-    const sent = await this.d.messenger.sendToUser(c.referrerTenantId, c.referrerAadId, { type: 'message', text: `Referral ${c.reference}: ${status}` });
-    if (!sent.ok) this.d.log.warn({ reference: c.reference, reason: sent.reason }, 'referrer could not be told of a status change');
-  }
-
-  /**
-   * The proactive sender could not reach someone (they blocked or removed the app, or never opened
-   * it): coordinators are told once, in their channel, by ids and role only.
-   */
-  async reportUnreachable(f: { tenantId: string | null; aadObjectId: string | null; conversationId: string | null; reason: string; alreadyStale: boolean }): Promise<void> {
-    if (f.alreadyStale) return;
-    const channel = await this.channelId();
-    if (!channel || f.conversationId === channel) return;
-    const who = f.aadObjectId ? (await this.d.roster.get(f.aadObjectId))?.displayName : undefined;
-    const text = `RJ Referrals could not reach ${who ?? (f.aadObjectId ? 'a user' : 'a conversation')} in Teams (${f.reason}). ` +
-      'They must install or reopen the RJ Referrals app before the bot can message them.';
-    const sent = await this.d.messenger.sendToConversation(channel, { type: 'message', text });
-    if (!sent.ok) this.d.log.warn({ reason: sent.reason }, 'coordinators could not be told about an unreachable person');
   }
 
   /** `offer.refresh`: the offered facilitator and coordinators see the offer; anyone else that it exists. */

@@ -14,14 +14,13 @@ import type { JsonObject } from '../store/types';
 import { canSetReReferDate } from '../domain/permissions';
 import type { Actor } from './actor';
 import { londonDate, type Clock } from './clock';
+import { owe } from './owed';
 
 export interface IntakeDeps {
   cases: CaseRepository;
   screenings: ScreeningRepository;
   clock: Clock;
   log: Logger;
-  /** After a new case is saved: tell the coordinators. Its failure is logged, never the referrer's problem. */
-  onReferralCreated?: (caseId: string) => Promise<void>;
 }
 
 export type SubmitResult =
@@ -179,18 +178,13 @@ export class ReferralIntake {
         email: null,
         aware: d.offenderAware,
       },
+      // The coordinators' card is owed in the case's own transaction: a crash after the commit delays it, never loses it.
+      owe: (caseId) => [owe.channelPost(caseId)],
     });
     this.deps.log.info(
       { caseId: created.caseId, reference: created.reference, created: created.created, outcome: eligibility.outcome },
       created.created ? 'referral created' : 'referral resubmitted',
     );
-    if (created.created && this.deps.onReferralCreated) {
-      try {
-        await this.deps.onReferralCreated(created.caseId);
-      } catch (err) {
-        this.deps.log.error({ caseId: created.caseId, err: err instanceof Error ? err.message : String(err) }, 'coordinators could not be told of a new referral');
-      }
-    }
     return { ok: true, reference: created.reference, caseId: created.caseId, created: created.created, eligibility, details: d };
   }
 

@@ -4,6 +4,7 @@ import { CaseRepository, readCaseEvents, type ActorRole, type CaseEventRecord } 
 import { isUniqueViolation, sqlState, withTransaction, type Queryable } from './db';
 import { normaliseAadId, OPEN_CASE_COUNTS_SQL } from './rosterRepository';
 import { isUuid, type JsonObject } from './types';
+import { oweMessages, type OwedMessage } from './outboxRepository';
 
 export type OfferStatus = 'offered' | 'accepted' | 'declined' | 'withdrawn';
 /** Statuses that hold a facilitator's place on a case (and count towards their caseload). */
@@ -90,6 +91,8 @@ export interface CaseTx {
   /** Appends to case_events; a non-system event also counts as activity for the stale-case reminder. */
   appendEvent(event: CaseTxEvent): Promise<CaseEventRecord>;
   setChannelCard(conversationId: string, activityId: string): Promise<void>;
+  /** Messages this change owes, written to the outbox: they are sent if and only if it commits. */
+  owe(messages: readonly OwedMessage[]): Promise<void>;
 }
 
 /** The caseload view of a case: one a facilitator has accepted and that is still open. */
@@ -415,6 +418,10 @@ class LockedCaseTx implements CaseTx {
       'UPDATE cases SET channel_conversation_id = $2, channel_activity_id = $3 WHERE id = $1',
       [this.caseId, conversationId, activityId],
     );
+  }
+
+  async owe(messages: readonly OwedMessage[]): Promise<void> {
+    await oweMessages(this.client, messages);
   }
 }
 

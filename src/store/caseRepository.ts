@@ -4,6 +4,7 @@ import type { CaseStage, OffenceType, SentenceType } from '../domain/vocabulary'
 import { isUniqueViolation, withTransaction, type Queryable } from './db';
 import { insertScreening, type NewScreening } from './screeningRepository';
 import { isUuid, toJsonParam, type IsoDate, type JsonObject } from './types';
+import { oweMessages, type OwedMessage } from './outboxRepository';
 
 export type { IsoDate };
 
@@ -58,6 +59,8 @@ export interface NewReferral extends ReferralFields {
   screening?: NewScreening;
   harmedPerson: NewParticipant;
   offender: NewParticipant;
+  /** Messages the new case owes (its card for the coordinators), written in the same transaction. */
+  owe?: (caseId: string) => readonly OwedMessage[];
 }
 
 export interface CreatedReferral {
@@ -285,6 +288,7 @@ export class CaseRepository {
           }
         }
 
+        if (input.owe) await oweMessages(client, input.owe(caseId));
         return { caseId, reference, created: true };
       });
     } catch (err) {

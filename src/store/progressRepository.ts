@@ -5,6 +5,7 @@ import { CaseRepository, readCaseEvents, readCasesEvents, type CaseEventRecord }
 import { withTransaction, type Queryable } from './db';
 import { normaliseAadId } from './rosterRepository';
 import { isUuid } from './types';
+import { oweMessages, type OwedMessage } from './outboxRepository';
 
 export const NOTE_KINDS = ['contact', 'risk', 'conference_attendees', 'conference_not_held', 'closing', 'reopening'] as const;
 export type NoteKind = (typeof NOTE_KINDS)[number];
@@ -34,6 +35,8 @@ export interface CommandTx {
   listEvents(): Promise<CaseEventRecord[]>;
   appendEvent(event: CaseTxEvent): Promise<CaseEventRecord>;
   setStage(stage: CaseStage): Promise<void>;
+  /** Messages this change owes, written to the outbox: they are sent if and only if it commits. */
+  owe(messages: readonly OwedMessage[]): Promise<void>;
 }
 
 /** A form submit already recorded under its nonce (migration 008). */
@@ -175,6 +178,10 @@ class Tx implements ProgressTx {
 
   async setStage(stage: CaseStage): Promise<void> {
     await this.client.query('UPDATE cases SET stage = $2 WHERE id = $1', [this.locked.id, stage]);
+  }
+
+  async owe(messages: readonly OwedMessage[]): Promise<void> {
+    await oweMessages(this.client, messages);
   }
 
   async insertNote(note: { id: string; kind: NoteKind; text: string; authorAadId: string }): Promise<void> {

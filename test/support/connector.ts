@@ -3,7 +3,7 @@
  *
  * The bot under test sends, replies, updates, deletes, creates 1:1 conversations and looks up members
  * here exactly as it would against smba.trafficmanager.net; the emulator records every request and can
- * answer with the errors Teams really returns (429 with Retry-After, 403, 404, 412, 502, 504).
+ * answer with the errors Teams really returns (429 with Retry-After, 403, 404, 412, 500, 502, 503, 504).
  *
  * Note for retry tests: botbuilder's ConnectorClient (via @azure/core-rest-pipeline) already retries
  * 429/5xx up to 3 times itself, honouring Retry-After. `requests()` shows every attempt, including the
@@ -70,7 +70,7 @@ export interface RecordedUpdate {
   time: Date;
 }
 
-export type FailStatus = 429 | 403 | 404 | 412 | 502 | 504;
+export type FailStatus = 429 | 403 | 404 | 412 | 500 | 502 | 503 | 504;
 
 export interface FailRule {
   /** Which requests to fail: a predicate, or a filter (all given fields must match). Omitted: any request. */
@@ -103,7 +103,9 @@ const ERROR_CODES: Record<FailStatus, { code: string; message: string }> = {
   403: { code: 'BotNotInConversationRoster', message: 'The bot is not part of the conversation roster.' },
   404: { code: 'ConversationNotFound', message: 'Conversation not found.' },
   412: { code: 'PreconditionFailed', message: 'Precondition failed, please try again.' },
+  500: { code: 'InternalServerError', message: 'Internal server error' },
   502: { code: 'ServiceError', message: 'Bad gateway' },
+  503: { code: 'ServiceUnavailable', message: 'Service unavailable' },
   504: { code: 'GatewayTimeout', message: 'Gateway timeout' },
 };
 

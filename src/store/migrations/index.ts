@@ -3,6 +3,7 @@ import { sql as assignment } from './002_assignment';
 import { sql as reminders } from './003_reminders';
 import { sql as progress } from './004_progress';
 import { sql as rosterEvents } from './005_roster_events';
+import { sql as outbox } from './006_outbox';
 import { sql as reconcilePending } from './007_reconcile_pending';
 import { sql as formNonces } from './008_form_nonces';
 
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '003_reminders', sql: reminders },
   { version: '004_progress', sql: progress },
   { version: '005_roster_events', sql: rosterEvents },
+  { version: '006_outbox', sql: outbox },
   { version: '007_reconcile_pending', sql: reconcilePending },
   { version: '008_form_nonces', sql: formNonces },
 ];

@@ -1,0 +1,194 @@
+import { channelCaseCard, offerCard, replacementNeededCard } from '../../cards/caseCards';
+import type { AdaptiveCard } from '../../cards/adaptive';
+import { CLOSING_OUTCOMES } from '../domain/caseState';
+import type { Logger } from '../log';
+import { owe, parseOwed, type OwedData } from '../app/owed';
+import type { CaseWorkflow, Messenger, SendOutcome } from '../app/caseWorkflow';
+import type { AssignmentRepository } from '../store/assignmentRepository';
+import type { CaseRepository } from '../store/caseRepository';
+import type { ClaimedMessage, OutboxEffect } from '../store/outboxRepository';
+import type { RosterRepository } from '../store/rosterRepository';
+import type { Deliverer, Delivery } from './dispatcher';
+
+export interface OwedDeliveriesDeps {
+  workflow: Pick<CaseWorkflow, 'channelView' | 'offerView' | 'detailsCard' | 'referralsChannel'>;
+  cases: Pick<CaseRepository, 'getCase'>;
+  assignments: Pick<AssignmentRepository, 'getOffer' | 'listOffers'>;
+  roster: Pick<RosterRepository, 'get' | 'coordinatorIds'>;
+  messenger: Messenger;
+  staffTenantId: string;
+  log: Logger;
+}
+
+const REFERRER_TEXT = {
+  declined: 'The restorative justice service has reviewed this referral and cannot take it on. Contact the service if you would like to discuss it.',
+  pair_confirmed: 'Accepted by the service; facilitators have been assigned.',
+} as const;
+
+/**
+ * What each owed message means: read the case as it is now, render, send through the proactive
+ * sender (which keeps Teams' limits and retries throttling within one attempt), and say what to
+ * record. Nothing here writes to the database: the dispatcher records the outcome and its effects in
+ * one transaction under the claim.
+ */
+export class OwedDeliveries implements Deliverer {
+  constructor(private readonly d: OwedDeliveriesDeps) {}
+
+  async deliver(m: ClaimedMessage): Promise<Delivery> {
+    const msg = parseOwed(m.kind, m.caseId, m.data);
+    if (!msg) return { status: 'failed', reason: `unknown message kind or data: ${m.kind}` };
+    if (msg.kind === 'unreachable') return this.unreachable(msg.data);
+    const caseId = msg.caseId;
+    if (caseId === null) return { status: 'failed', reason: `${msg.kind} without a case` };
+    switch (msg.kind) {
+      case 'channel_post':
+        return this.channelPost(caseId);
+      case 'referral_dm':
+        return this.referralDm(caseId, msg.data);
+      case 'channel_card':
+        return this.channelCard(caseId);
+      case 'replacement_needed':
+        return this.replacementNeeded(caseId);
+      case 'offer':
+        return this.offer(caseId, msg.data);
+      case 'offer_withdrawn':
+        return this.offerWithdrawn(msg.data);
+      case 'case_details':
+        return this.caseDetails(caseId, msg.data);
+      case 'referrer_notice':
+        return this.referrerNotice(caseId, msg.data);
+    }
+  }
+
+  /** The new referral's card in the coordinators' channel; without a usable channel, to each coordinator. */
+  private async channelPost(caseId: string): Promise<Delivery> {
+    const c = await this.d.cases.getCase(caseId);
+    if (!c) return { status: 'skipped', reason: 'case not found' };
+    if (c.channelCard) return { status: 'skipped', reason: 'card already posted' };
+    const view = await this.d.workflow.channelView(caseId, [], c);
+    if (!view) return { status: 'skipped', reason: 'case not found' };
+    const channel = await this.d.workflow.referralsChannel();
+    if (!channel) return { status: 'skipped', reason: 'no referrals channel: sent to each coordinator', effects: [await this.toCoordinators(caseId)] };
+    const sent = await this.d.messenger.sendToConversation(channel, channelCaseCard(view));
+    if (sent.ok) return { status: 'sent', conversationId: sent.conversationId, activityId: sent.activityId, effects: [{ type: 'channelCard', caseId, conversationId: sent.conversationId, activityId: sent.activityId }] };
+    this.d.log.warn({ caseId, reason: sent.reason }, 'could not post the referral to the coordinators channel');
+    if (!sent.permanent) return retry(sent);
+    return { status: 'failed', reason: `${sent.reason ?? 'delivery failed'}; sent to each coordinator instead`, effects: [await this.toCoordinators(caseId)] };
+  }
+
+  private async toCoordinators(caseId: string): Promise<OutboxEffect> {
+    const ids = await this.d.roster.coordinatorIds();
+    return { type: 'owe', messages: ids.map((id) => owe.referralDm(caseId, this.d.staffTenantId, id)) };
+  }
+
+  private async referralDm(caseId: string, data: OwedData<'referral_dm'>): Promise<Delivery> {
+    const view = await this.d.workflow.channelView(caseId);
+    if (!view) return { status: 'skipped', reason: 'case not found' };
+    return outcome(await this.d.messenger.sendToUser(this.d.staffTenantId, data.aadObjectId, channelCaseCard(view)));
+  }
+
+  /** The coordinators' card, re-rendered from the case as it is now. */
+  private async channelCard(caseId: string): Promise<Delivery> {
+    const c = await this.d.cases.getCase(caseId);
+    const posted = c?.channelCard;
+    if (!c || !posted) return { status: 'skipped', reason: 'card not posted' };
+    const view = await this.d.workflow.channelView(caseId, [], c);
+    if (!view) return { status: 'skipped', reason: 'case not found' };
+    const r = await this.d.messenger.updateActivity(posted.conversationId, posted.activityId, channelCaseCard(view));
+    if (!r.ok) this.d.log.warn({ caseId, reason: r.reason }, 'could not update the coordinators card');
+    return outcome(r);
+  }
+
+  private async replacementNeeded(caseId: string): Promise<Delivery> {
+    const c = await this.d.cases.getCase(caseId);
+    if (!c) return { status: 'skipped', reason: 'case not found' };
+    const channel = await this.d.workflow.referralsChannel();
+    if (!channel) return { status: 'skipped', reason: 'no referrals channel' };
+    return outcome(await this.d.messenger.sendToConversation(channel, replacementNeededCard(c.id, c.reference)));
+  }
+
+  /** The 1:1 offer; a failure is recorded on the offer, which the coordinators' card shows. */
+  private async offer(caseId: string, data: OwedData<'offer'>): Promise<Delivery> {
+    const offer = await this.d.assignments.getOffer(data.offerId);
+    if (!offer) return { status: 'skipped', reason: 'offer not found' };
+    if (offer.status !== 'offered') return { status: 'skipped', reason: `offer is ${offer.status}` };
+    const view = await this.d.workflow.offerView(offer);
+    if (!view) return { status: 'skipped', reason: 'case not found' };
+    const sent = await this.d.messenger.sendToUser(this.d.staffTenantId, offer.facilitatorAadId, offerCard(view));
+    if (sent.ok) {
+      return { status: 'sent', conversationId: sent.conversationId, activityId: sent.activityId, effects: [{ type: 'offerCard', offerId: offer.id, conversationId: sent.conversationId, activityId: sent.activityId }] };
+    }
+    this.d.log.warn({ offerId: offer.id, caseId, reason: sent.reason }, 'offer could not be delivered');
+    const shown: OutboxEffect[] = [{ type: 'offerSendError', offerId: offer.id, error: sent.reason ?? 'delivery failed' }, { type: 'owe', messages: [owe.channelCard(caseId)] }];
+    if (!sent.permanent) return { ...retry(sent), giveUpEffects: shown };
+    return { status: 'failed', reason: sent.reason ?? 'delivery failed', effects: shown };
+  }
+
+  private async offerWithdrawn(data: OwedData<'offer_withdrawn'>): Promise<Delivery> {
+    const o = await this.d.assignments.getOffer(data.offerId);
+    if (!o) return { status: 'skipped', reason: 'offer not found' };
+    const c = await this.d.cases.getCase(o.caseId);
+    if (o.cardConversationId && o.cardActivityId) {
+      const view = await this.d.workflow.offerView(o);
+      if (view) {
+        const r = await this.d.messenger.updateActivity(o.cardConversationId, o.cardActivityId, offerCard(view));
+        if (!r.ok && !r.permanent) return retry(r);
+      }
+    }
+    return outcome(
+      await this.d.messenger.sendToUser(this.d.staffTenantId, o.facilitatorAadId, {
+        type: 'message',
+        text: `You are no longer assigned to case ${c?.reference ?? ''}. A coordinator has passed it to someone else; nothing more is needed from you.`,
+      }),
+    );
+  }
+
+  /** Case details go only to a facilitator still on the case when they are sent. */
+  private async caseDetails(caseId: string, data: OwedData<'case_details'>): Promise<Delivery> {
+    const onCase = (await this.d.assignments.listOffers(caseId)).some((o) => o.status === 'accepted' && o.facilitatorAadId === data.aadObjectId.toLowerCase());
+    if (!onCase) return { status: 'skipped', reason: 'no longer on the case' };
+    const card: AdaptiveCard | undefined = await this.d.workflow.detailsCard(caseId);
+    if (!card) return { status: 'skipped', reason: 'case not found' };
+    const sent = await this.d.messenger.sendToUser(this.d.staffTenantId, data.aadObjectId, card);
+    if (!sent.ok) this.d.log.warn({ caseId, facilitator: data.aadObjectId, reason: sent.reason }, 'case details could not be delivered');
+    return outcome(sent);
+  }
+
+  private async referrerNotice(caseId: string, data: OwedData<'referrer_notice'>): Promise<Delivery> {
+    const c = await this.d.cases.getCase(caseId);
+    if (!c) return { status: 'skipped', reason: 'case not found' };
+    let status: string;
+    if (data.notice === 'closed') {
+      if (!data.outcome) return { status: 'failed', reason: 'closed notice without an outcome' };
+      status = `the case is now closed. Outcome: ${CLOSING_OUTCOMES[data.outcome]}.`;
+    } else {
+      status = REFERRER_TEXT[data.notice];
+    }
+    const sent = await this.d.messenger.sendToUser(c.referrerTenantId, c.referrerAadId, { type: 'message', text: `Referral ${c.reference}: ${status}` });
+    if (!sent.ok) this.d.log.warn({ caseId, notice: data.notice, reason: sent.reason }, 'referrer could not be told of a status change');
+    return outcome(sent);
+  }
+
+  /** Coordinators told, in their channel, by name (read now) or role, that someone cannot be reached. */
+  private async unreachable(f: OwedData<'unreachable'>): Promise<Delivery> {
+    const channel = await this.d.workflow.referralsChannel();
+    if (!channel) return { status: 'skipped', reason: 'no referrals channel' };
+    if (f.conversationId === channel) return { status: 'skipped', reason: 'the channel itself is unreachable' };
+    const who = f.aadObjectId ? (await this.d.roster.get(f.aadObjectId))?.displayName : undefined;
+    const text = `RJ Referrals could not reach ${who ?? (f.aadObjectId ? 'a user' : 'a conversation')} in Teams (${f.reason}). ` +
+      'They must install or reopen the RJ Referrals app before the bot can message them.';
+    const sent = await this.d.messenger.sendToConversation(channel, { type: 'message', text });
+    if (!sent.ok) this.d.log.warn({ reason: sent.reason }, 'coordinators could not be told about an unreachable person');
+    return outcome(sent);
+  }
+}
+
+function retry(r: Extract<SendOutcome, { ok: false }>): Extract<Delivery, { status: 'retry' }> {
+  return { status: 'retry', reason: r.reason ?? 'delivery failed', ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}) };
+}
+
+function outcome(r: SendOutcome): Delivery {
+  if (r.ok) return { status: 'sent', conversationId: r.conversationId, activityId: r.activityId };
+  if (!r.permanent) return retry(r);
+  return { status: 'failed', reason: r.reason ?? 'delivery failed' };
+}
