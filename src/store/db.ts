@@ -20,7 +20,7 @@ export interface PoolOptions {
   /** Shown in pg_stat_activity, so an operator can tell the web process from the worker. */
   applicationName?: string;
   /**
-   * Called when an idle pooled connection fails (server restart, network drop). pg emits this as an
+   * Called when a pooled connection fails (idle or checked out) (server restart, network drop). pg emits this as an
    * 'error' event, which would crash the process if nobody listened.
    */
   onIdleClientError?: (err: Error) => void;
@@ -38,6 +38,13 @@ export function createPool(databaseUrl: string, opts: PoolOptions = {}): Pool {
   });
   const onError = opts.onIdleClientError ?? (() => undefined);
   pool.on('error', onError);
+  // pg-pool listens for errors only on idle clients. A client checked out between two queries (a
+  // transaction awaiting other work, a claimed outbox row) emits its connection loss as an 'error'
+  // event with nobody listening, which would end the process on a PostgreSQL restart; the caller's
+  // next query fails with the same error and is handled where it is awaited.
+  pool.on('connect', (client) => {
+    client.on('error', onError);
+  });
   return pool;
 }
 
