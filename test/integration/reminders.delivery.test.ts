@@ -145,8 +145,10 @@ describe('reminder delivery', () => {
     await (await rig.queue.getJob(toJobId(id)))!.promote();
     // Handed back to the queue with Retry-After's delay; the attempt is counted in the ledger.
     const job = await eventually(async () => {
-      const j = await rig.queue.getJob(toJobId(id));
-      return j && (await j.getState()) === 'delayed' && (await rig.repo.deliveries([id])).get(id)?.error ? j : undefined;
+      const state = await rig.queue.getJobState(toJobId(id));
+      if (state !== 'delayed' || !(await rig.repo.deliveries([id])).get(id)?.error) return undefined;
+      // Read after the state: a job read before the worker moved it still carries promote()'s delay of 0.
+      return rig.queue.getJob(toJobId(id));
     });
     expect(job.delay).toBeGreaterThanOrEqual(2000);
     expect((await rig.repo.deliveries([id])).get(id)).toMatchObject({ status: 'sending', attempts: 1, error: expect.stringContaining('429') });
