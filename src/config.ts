@@ -87,6 +87,8 @@ export const configSchema = z
     // The outbox of messages owed after a change: rows in hand at once, and how long a claim outlives a dead dispatcher.
     OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
     OUTBOX_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+    // /metrics (Prometheus) is served only when this is set, and only to a scraper presenting it as a bearer token.
+    METRICS_TOKEN: z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters (a long random string)')]).default(''),
   })
   .superRefine((c, ctx) => {
     // Fail closed: without an app id nothing authenticates /api/messages, so anyone who can reach it

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from './app/clock';
 import { createBot } from './bot';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './log';
+import { createMetrics, noMetrics } from './metrics';
 import { createServer, type HttpServer } from './server';
 import { createPool } from './store/db';
 import { migrate } from './store/migrate';
@@ -64,6 +65,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // loadConfig allowed this only with ALLOW_UNAUTHENTICATED=1 on a loopback HOST; say it once, loudly.
     log.warn({ host: config.HOST }, 'authentication is OFF (ALLOW_UNAUTHENTICATED=1, no MicrosoftAppId): any local process can act as any user; local development only');
   }
+  const metrics = config.METRICS_TOKEN ? createMetrics() : noMetrics;
   const pool = createPool(config.DATABASE_URL, { onIdleClientError: (err) => log.error({ err: err.message }, 'idle PostgreSQL client error') });
   // Only /readyz uses this one: it fails fast while Redis is down and reconnects for ever, so readiness comes back without a restart.
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, retryStrategy: reconnectForever(config.REDIS_RECONNECT_MAX_MS) });
@@ -91,7 +93,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
 
   const outbox = new OutboxRepository(pool);
+  metrics.addSources({
+    pgPool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    outbox: () => outbox.backlog(),
+  });
   const sender = new ProactiveSender({
+    metrics,
     adapter: createProactiveAdapter(config, log, opts.botFrameworkEndpoints),
     botAppId: config.MicrosoftAppId,
     refs,
@@ -149,6 +156,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       messenger: sender,
       coordinatorIds: () => rosterRepo.coordinatorIds(),
       referralsChannel: () => workflow.referralsChannel(),
+      metrics,
     },
   );
   try {
@@ -164,6 +172,19 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   let http: HttpServer | undefined;
   let port = 0;
+  const serverBase = {
+    log,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    ...(config.METRICS_TOKEN ? { metrics: { metrics, token: config.METRICS_TOKEN } } : {}),
+    readiness: {
+      postgres: async () => {
+        await pool.query('SELECT 1');
+      },
+      redis: async () => {
+        await redis.ping();
+      },
+    },
+  };
   if (!config.WORKER_ONLY) {
     const intake = new ReferralIntake({
       cases,
@@ -192,24 +213,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       progress,
       reminders: reminders.actions,
       botFrameworkEndpoints: opts.botFrameworkEndpoints,
+      metrics,
     });
-    http = createServer({
-      log,
-      bodyLimitBytes: config.BODY_LIMIT_BYTES,
-      processMessage: (req, res) => inbound.process(req, res),
-      readiness: {
-        postgres: async () => {
-          await pool.query('SELECT 1');
-        },
-        redis: async () => {
-          await redis.ping();
-        },
-      },
-    });
+    http = createServer({ ...serverBase, processMessage: (req, res) => inbound.process(req, res) });
     port = await http.listen(config.PORT, config.HOST);
     log.info({ port }, 'RJ Referrals listening');
   } else {
-    log.info('RJ Referrals reminder worker running (WORKER_ONLY)');
+    // No /api/messages here, but /healthz, /readyz and /metrics, so the worker is watched like the web.
+    http = createServer(serverBase);
+    port = await http.listen(config.PORT, config.HOST);
+    log.info({ port }, 'RJ Referrals reminder worker running (WORKER_ONLY)');
   }
 
   let closing: Promise<void> | undefined;

@@ -20,11 +20,12 @@ export interface Metrics {
   readonly enabled: boolean;
   turn(kind: string, outcome: TurnOutcome): void;
   cardAction(verb: string, outcome: ActionOutcome): void;
-  /** `status` is the HTTP status of the send, or 'error' when none came back. */
-  proactiveSend(status: number | 'error'): void;
+  /** `status` is '2xx' for a send Teams accepted, the HTTP status of a failed one, or 'error' when none came back. */
+  proactiveSend(status: number | '2xx' | 'error'): void;
   /** Seconds from a reminder's due time to the moment Teams accepted it. */
   reminderLateness(seconds: number): void;
-  reconcileDuration(seconds: number): void;
+  /** `scope`: 'cases' after a change (one or a few cases), 'all' at start-up, daily and after an outage. */
+  reconcileDuration(scope: 'cases' | 'all', seconds: number): void;
   /** Adds sources read at scrape time; later calls add to, never replace, earlier ones. */
   addSources(sources: MetricSources): void;
   /** The exposition text and its content type; undefined when metrics are off. */
@@ -63,7 +64,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   });
   const reconcile = new Histogram({
     name: 'rj_reconcile_duration_seconds',
-    help: 'Time to reconcile reminders against the schedule in Redis',
+    help: 'Time to reconcile reminders against the schedule in Redis, by scope (cases, all)',
+    labelNames: ['scope'],
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
     registers: [registry],
   });
@@ -130,7 +132,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     cardAction: (verb, outcome) => actions.inc({ verb: safeLabel(verb), outcome }),
     proactiveSend: (status) => sends.inc({ status: String(status) }),
     reminderLateness: (seconds) => lateness.observe(Math.max(0, seconds)),
-    reconcileDuration: (seconds) => reconcile.observe(seconds),
+    reconcileDuration: (scope, seconds) => reconcile.observe({ scope }, seconds),
     addSources: (s) => void sources.push(s),
     scrape: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };

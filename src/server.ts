@@ -1,11 +1,14 @@
 import restify, { type Request, type Response } from 'restify';
 import type { Logger } from './log';
+import { bearerMatches, type Metrics } from './metrics';
 
 export interface ServerDeps {
   log: Logger;
   bodyLimitBytes: number;
-  /** Hands one Bot Framework request to the adapter. */
-  processMessage: (req: Request, res: Response) => Promise<void>;
+  /** Hands one Bot Framework request to the adapter; absent in a WORKER_ONLY process (no /api/messages). */
+  processMessage?: (req: Request, res: Response) => Promise<void>;
+  /** /metrics, when metrics are on: Prometheus text for a scraper presenting `Authorization: Bearer <token>`. */
+  metrics?: { metrics: Metrics; token: string };
   /** Each named dependency must answer for the process to be ready. */
   readiness: Record<string, () => Promise<void>>;
 }
@@ -43,7 +46,8 @@ export function createServer(d: ServerDeps): HttpServer {
     cb();
   });
 
-  server.post('/api/messages', async (req: Request, res: Response) => {
+  const processMessage = d.processMessage;
+  if (processMessage) server.post('/api/messages', async (req: Request, res: Response) => {
     if (closing) {
       res.header('Retry-After', '5');
       res.send(503, { error: 'shutting down' });
@@ -51,7 +55,7 @@ export function createServer(d: ServerDeps): HttpServer {
     }
     inFlight += 1;
     try {
-      await d.processMessage(req, res);
+      await processMessage(req, res);
     } catch (err) {
       d.log.error({ err: err instanceof Error ? err.message : String(err) }, 'unhandled error processing an activity');
       if (!res.headersSent) res.send(500, { error: 'internal error' });
@@ -63,6 +67,23 @@ export function createServer(d: ServerDeps): HttpServer {
 
   server.get('/healthz', async (_req: Request, res: Response) => {
     res.send(200, { status: 'ok' });
+  });
+
+  const metrics = d.metrics;
+  // Off (404, like any unknown path) unless METRICS_TOKEN is set; then only for that token.
+  if (metrics) server.get('/metrics', async (req: Request, res: Response) => {
+    if (!bearerMatches(req.header('authorization'), metrics.token)) {
+      res.header('WWW-Authenticate', 'Bearer');
+      res.send(401, { error: 'unauthorized' });
+      return;
+    }
+    const scraped = await metrics.metrics.scrape();
+    if (!scraped) {
+      res.send(404, { error: 'metrics are off' });
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': scraped.contentType });
+    res.end(scraped.body);
   });
 
   server.get('/readyz', async (_req: Request, res: Response) => {

@@ -5,7 +5,7 @@ import { CASE_VERBS } from '../../cards/verbs';
 import type { CaseWorkflow, Reply } from '../app/caseWorkflow';
 import { ROSTER_OPS, type RosterService } from '../app/rosterService';
 import type { Logger } from '../log';
-import { cardChoice, verb, type AnyVerbRoute, type CommandHandler } from './router';
+import { cardChoice, verb, type VerbRoute, type CommandHandler } from './router';
 import { actorOf, isPersonalChat, replyToCard, type CardReply } from './turn';
 
 export interface CaseHandlerDeps {
@@ -36,7 +36,7 @@ const historyData = z.object({ page: z.coerce.number().int().min(1).max(10_000).
 function toCardReply(r: Reply): CardReply {
   if (r.kind === 'card') return { kind: 'card', card: r.card };
   if (r.kind === 'message') return { kind: 'message', text: r.text };
-  return { kind: 'message', text: r.message };
+  return { kind: 'message', text: r.message, refused: true };
 }
 
 /** Typed commands answer in the chat; card actions answer on the card. */
@@ -145,7 +145,7 @@ export function caseCommands(d: CaseHandlerDeps): { commands: [string, CommandHa
   };
 }
 
-export function caseVerbs(d: CaseHandlerDeps): [string, AnyVerbRoute][] {
+export function caseVerbs(d: CaseHandlerDeps): [string, VerbRoute][] {
   const reply = (ctx: TurnContext, r: Reply) => replyToCard(ctx, toCardReply(r));
   return [
     [CASE_VERBS.triageAccept, verb(caseData, async (ctx, data) => reply(ctx, await d.workflow.triage(actorOf(ctx), data.caseId, 'accept')))],

@@ -29,6 +29,7 @@ import { CASE_VERBS } from '../../cards/verbs';
 import { displayDate } from '../app/clock';
 import type { Config } from '../config';
 import type { Logger } from '../log';
+import { noMetrics, type Metrics, type TurnOutcome } from '../metrics';
 import type { ConversationRefRepository } from '../store/conversationRefRepository';
 import type { PgStorage } from '../store/pgStorage';
 import { RjBot } from './rjBot';
@@ -51,6 +52,8 @@ export interface BotServices {
   reminders: ReminderActions;
   /** Test-only token endpoints (see BotFrameworkEndpoints); production uses botbuilder's public-cloud defaults. */
   botFrameworkEndpoints?: BotFrameworkEndpoints;
+  /** Turns by kind and outcome, card actions by verb and outcome (noMetrics when metrics are off). */
+  metrics?: Metrics;
 }
 
 export interface Bot {
@@ -65,6 +68,14 @@ const PRIVATE_ONLY =
   'For privacy, referrals are made in a 1:1 chat with me. Open a chat with RJ Referrals (Apps, then RJ Referrals) and type refer there.';
 
 const noData = z.object({}).passthrough();
+
+/** The activity's type (and an invoke's name) as a metrics label; anything else is 'other'. */
+function activityKind(body: unknown): string {
+  if (typeof body !== 'object' || body === null) return 'other';
+  const type = 'type' in body && typeof body.type === 'string' ? body.type : 'other';
+  const name = 'name' in body && typeof body.name === 'string' ? body.name : undefined;
+  return type === 'invoke' && name ? `invoke/${name}` : type;
+}
 const formIdData = z.object({ formId: z.string().min(1).max(64) }).passthrough();
 const screeningIdData = z.object({ screeningId: z.string().min(1).max(64) }).passthrough();
 const remindData = z.object({ screeningId: z.string().min(1).max(64), sentencingDate: z.string().max(40).optional() }).passthrough();
@@ -262,17 +273,34 @@ export function createBot(s: BotServices): Bot {
       await sendCardMessage(ctx, welcomeCard());
     },
     firstWelcome: (conversationId) => s.refs.claimWelcome(conversationId),
+    metrics: s.metrics,
   });
   // The gate first (401/403 before anything about the request is looked at), then the envelope
   // (a malformed activity is the sender's fault, 400, not a failure inside botbuilder), then the adapter.
-  const checked = async (req: Request, res: Response): Promise<void> => {
+  const checked = async (req: Request, res: Response): Promise<boolean> => {
     const envelope = checkActivityEnvelope(req.body);
     if (!envelope.ok) {
       log.warn({ field: envelope.field }, 'malformed activity refused');
       res.send(400, { error: 'BadRequest', message: envelope.reason });
-      return;
+      return false;
     }
     await adapter.process(req, res, (ctx) => bot.run(ctx));
+    return true;
   };
-  return { adapter, bot, process: (req, res) => gate.process(req, res, () => checked(req, res)) };
+  const metrics = s.metrics ?? noMetrics;
+  const process = async (req: Request, res: Response): Promise<void> => {
+    let admitted = false;
+    let outcome: TurnOutcome = 'error';
+    try {
+      await gate.process(req, res, async () => {
+        admitted = await checked(req, res);
+      });
+      // botbuilder answers a failed turn with a 5xx itself rather than throwing.
+      const status = 'statusCode' in res && typeof res.statusCode === 'number' ? res.statusCode : 200;
+      outcome = !admitted ? 'refused' : status >= 500 ? 'error' : 'ok';
+    } finally {
+      metrics.turn(activityKind(req.body), outcome);
+    }
+  };
+  return { adapter, bot, process };
 }

@@ -8,7 +8,7 @@ import { PARTIES } from '../domain/caseState';
 import { CASE_STAGES, type CaseStage } from '../domain/vocabulary';
 import type { CaseProgressService, FormKind } from '../app/caseProgress';
 import type { Logger } from '../log';
-import { cardChoice, verb, type AnyVerbRoute, type CommandHandler, type PatternRoute } from './router';
+import { cardChoice, verb, type VerbRoute, type CommandHandler, type PatternRoute } from './router';
 import { actorOf, isPersonalChat, replyToCard, type CardReply } from './turn';
 
 export interface ProgressHandlerDeps {
@@ -47,7 +47,7 @@ function values(data: Record<string, unknown>): Record<string, string> {
 
 function toCardReply(r: Reply): CardReply {
   if (r.kind === 'card') return { kind: 'card', card: r.card };
-  return { kind: 'message', text: r.kind === 'message' ? r.text : r.message };
+  return r.kind === 'message' ? { kind: 'message', text: r.text } : { kind: 'message', text: r.message, refused: true };
 }
 
 async function say(ctx: TurnContext, r: Reply): Promise<void> {
@@ -80,7 +80,7 @@ export function progressCommands(d: ProgressHandlerDeps): { commands: [string, C
 }
 
 /** Card verbs of the case card, its forms and the lists; each answers by replacing the clicked card. */
-export function progressVerbs(d: ProgressHandlerDeps): [string, AnyVerbRoute][] {
+export function progressVerbs(d: ProgressHandlerDeps): [string, VerbRoute][] {
   const reply = (ctx: TurnContext, r: Reply) => replyToCard(ctx, toCardReply(r));
   /** Case cards never show in a channel: a click there sends the card to the clicker's 1:1 chat. */
   const inPrivate = <T>(fn: (ctx: TurnContext, data: T) => Promise<Reply>) => async (ctx: TurnContext, data: T) => {
@@ -131,7 +131,7 @@ export function progressVerbs(d: ProgressHandlerDeps): [string, AnyVerbRoute][] 
  * The richer case card for the existing "Open case" verb (CASE_VERBS.openCase on the coordinators'
  * channel card): listed after caseVerbs it replaces the older details card.
  */
-export function progressOpenCase(d: ProgressHandlerDeps): AnyVerbRoute {
+export function progressOpenCase(d: ProgressHandlerDeps): VerbRoute {
   const route = progressVerbs(d).find(([v]) => v === PROGRESS_VERBS.openCase);
   if (!route) throw new Error('progressOpenCase: the open-case route is missing');
   return route[1];

@@ -4,7 +4,7 @@ import { REMINDER_VERBS } from '../../cards/reminders';
 import type { CaseProgressService } from '../app/caseProgress';
 import type { CaseWorkflow, Reply } from '../app/caseWorkflow';
 import type { ReminderActions, ReminderActionResult } from '../reminders';
-import { verb, type AnyVerbRoute } from './router';
+import { verb, type VerbRoute } from './router';
 import { actorOf, isPersonalChat, replyToCard } from './turn';
 
 export interface ReminderHandlerDeps {
@@ -18,7 +18,7 @@ const caseData = z.object({ caseId: id }).passthrough();
 const snoozeData = z.object({ caseId: id, reminderKey: z.string().trim().min(1).max(400) }).passthrough();
 
 /** The buttons on reminder cards: each checked against the case before anything is shown or moved. */
-export function reminderVerbs(d: ReminderHandlerDeps): [string, AnyVerbRoute][] {
+export function reminderVerbs(d: ReminderHandlerDeps): [string, VerbRoute][] {
   /** A reminder may sit in the coordinators' channel: case cards and forms go to the clicker's own chat. */
   const show = async (ctx: TurnContext, r: Reply): Promise<void> => {
     if (r.kind !== 'card') {

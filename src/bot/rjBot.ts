@@ -9,6 +9,7 @@ import {
 } from 'botbuilder';
 import { attachment } from '../../cards/adaptive';
 import type { Logger } from '../log';
+import { noMetrics, type ActionOutcome, type Metrics } from '../metrics';
 import { readExecuteAction, readSubmitAction } from './activitySchemas';
 import { normaliseCommand, type Routes } from './router';
 import { cardReplyOf, replyToCard, setCardAction, type CardActionInput } from './turn';
@@ -21,6 +22,8 @@ export interface RjBotDeps {
   welcome: (ctx: TurnContext) => Promise<void>;
   /** True only for the first welcome of a conversation (install and conversationUpdate both arrive). */
   firstWelcome: (conversationId: string) => Promise<boolean>;
+  /** Card actions by verb and outcome. */
+  metrics?: Metrics;
 }
 
 const CARD_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -121,20 +124,32 @@ export class RjBot extends TeamsActivityHandler {
   }
 
   private async handleCardAction(ctx: TurnContext, action: CardActionInput): Promise<void> {
+    const metrics = this.deps.metrics ?? noMetrics;
+    let outcome: ActionOutcome = 'error';
+    try {
+      outcome = await this.routeCardAction(ctx, action);
+    } finally {
+      metrics.cardAction(this.deps.routes.verbs.has(action.verb) ? action.verb : 'unknown', outcome);
+    }
+  }
+
+  private async routeCardAction(ctx: TurnContext, action: CardActionInput): Promise<ActionOutcome> {
     setCardAction(ctx, action);
     const route = this.deps.routes.verbs.get(action.verb);
     if (!route) {
       this.deps.log.warn({ verb: action.verb, activityId: ctx.activity.id }, 'unknown card verb');
       replyToCard(ctx, { kind: 'error', status: 400, text: 'This button is no longer supported. Type help to see what you can do.' });
-      return;
+      return 'invalid';
     }
-    const parsed = route.schema.safeParse(action.data);
-    if (!parsed.success) {
-      this.deps.log.warn({ verb: action.verb, activityId: ctx.activity.id, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'card action data rejected');
+    const ran = await route.run(ctx, action.data);
+    if (!ran.ok) {
+      this.deps.log.warn({ verb: action.verb, activityId: ctx.activity.id, issues: ran.issues }, 'card action data rejected');
       replyToCard(ctx, { kind: 'error', status: 400, text: 'That card action was not understood. Type help to start again.' });
-      return;
+      return 'invalid';
     }
-    await route.handle(ctx, parsed.data as never);
+    const reply = cardReplyOf(ctx);
+    if (reply?.kind === 'error') return reply.status === 400 ? 'invalid' : 'refused';
+    return reply?.kind === 'message' && reply.refused ? 'refused' : 'ok';
   }
 
   /** The Action.Submit fallback has no invoke response: update the clicked card, or answer in chat. */

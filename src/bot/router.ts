@@ -8,17 +8,23 @@ import { z } from 'zod';
 
 export type CommandHandler = (ctx: TurnContext) => Promise<void>;
 
-export interface VerbRoute<T> {
-  /** Validates the action's data before the handler sees it. */
-  schema: z.ZodType<T>;
-  handle: (ctx: TurnContext, data: T) => Promise<void>;
+/**
+ * One card verb: its data is checked against the verb's own zod schema before its handler runs, so a
+ * handler only ever sees data of its own type.
+ */
+export interface VerbRoute {
+  run(ctx: TurnContext, data: unknown): Promise<{ ok: true } | { ok: false; issues: string[] }>;
 }
 
-// Each verb has its own data type; the table erases it once the schema has been attached.
-export type AnyVerbRoute = VerbRoute<never> & { schema: z.ZodType<unknown> };
-
-export function verb<T>(schema: z.ZodType<T>, handle: (ctx: TurnContext, data: T) => Promise<void>): AnyVerbRoute {
-  return { schema, handle } as unknown as AnyVerbRoute;
+export function verb<T>(schema: z.ZodType<T>, handle: (ctx: TurnContext, data: T) => Promise<void>): VerbRoute {
+  return {
+    async run(ctx, data) {
+      const parsed = schema.safeParse(data);
+      if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => i.path.join('.')) };
+      await handle(ctx, parsed.data);
+      return { ok: true };
+    },
+  };
 }
 
 /**
@@ -40,7 +46,7 @@ export interface Routes {
   commands: ReadonlyMap<string, CommandHandler>;
   /** Commands with an argument, e.g. "case rj-2026-0007"; tried after the exact commands. */
   patterns: readonly PatternRoute[];
-  verbs: ReadonlyMap<string, AnyVerbRoute>;
+  verbs: ReadonlyMap<string, VerbRoute>;
   /** A message that is neither a command nor part of a dialog. */
   fallback: CommandHandler;
 }

@@ -22,7 +22,8 @@ export interface CardActionInput {
 
 export type CardReply =
   | { kind: 'card'; card: AdaptiveCard }
-  | { kind: 'message'; text: string }
+  /** `refused`: the answer says the person may not do this (counted as such in /metrics). */
+  | { kind: 'message'; text: string; refused?: true }
   | { kind: 'error'; status: 400 | 403 | 404; text: string };
 
 export function setActor(ctx: TurnContext, actor: Actor): void {

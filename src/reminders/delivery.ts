@@ -4,6 +4,7 @@ import type { Clock } from '../app/clock';
 import { remindersFor, reReferReminder, type Recipient, type Reminder, type ReminderPolicy } from '../domain/reminderPolicy';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';
+import { noMetrics, type Metrics } from '../metrics';
 import type { DeliveryClaim, ReminderRepository } from '../store/reminderRepository';
 import { parseJobId, type ParsedReminderId } from './ids';
 import type { ReminderScheduler } from './scheduler';
@@ -26,6 +27,8 @@ export interface DeliveryDeps {
   calendar: WorkingCalendar;
   clock: Clock;
   log: Logger;
+  /** Lateness (due → accepted by Teams) of every reminder delivered. */
+  metrics?: Metrics;
   /** Coordinators, for 1:1 reminders when there is no referrals channel (or it is unreachable). */
   coordinatorIds: () => Promise<readonly string[]>;
   /** The coordinators' channel conversation, if one is registered. */
@@ -127,6 +130,8 @@ export class ReminderDelivery {
       if (result.ok) {
         await this.d.repo.markSent(ids, { conversationId: result.conversationId, activityId: result.activityId });
         sent.push(...ids);
+        const deliveredAt = this.d.clock().getTime();
+        for (const x of chunk) (this.d.metrics ?? noMetrics).reminderLateness((deliveredAt - x.r.dueAt.getTime()) / 1000);
         continue;
       }
       if (result.permanent) {

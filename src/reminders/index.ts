@@ -5,6 +5,7 @@ import type { Clock } from '../app/clock';
 import type { ReminderPolicy } from '../domain/reminderPolicy';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import { ReconcilePendingRepository } from '../store/reconcilePendingRepository';
 import { ReminderRepository } from '../store/reminderRepository';
 import { ReminderDelivery, type ReminderMessenger } from './delivery';
@@ -63,6 +64,8 @@ export interface RemindersDeps {
   coordinatorIds: () => Promise<readonly string[]>;
   /** The registered referrals channel (settings `referrals_channel`), if any. */
   referralsChannel: () => Promise<string | undefined>;
+  /** Reconcile time, reminder lateness and queue depth (noMetrics when metrics are off). */
+  metrics?: Metrics;
 }
 
 export interface Reminders {
@@ -116,6 +119,13 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     calendar: deps.calendar,
     clock: deps.clock,
     log: deps.log,
+    metrics: deps.metrics,
+  });
+  deps.metrics?.addSources({
+    queue: async () => {
+      const c = await queue.getJobCounts('waiting', 'delayed', 'failed');
+      return { waiting: c.waiting ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+    },
   });
   const delivery = new ReminderDelivery({
     repo,
@@ -129,6 +139,7 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     referralsChannel: deps.referralsChannel,
     staffTenantId: config.staffTenantId,
     leaseMs: config.leaseMs ?? 5 * 60_000,
+    metrics: deps.metrics,
   });
   const worker = createReminderWorker(delivery, scheduler, deps.log, {
     connection: consumer,

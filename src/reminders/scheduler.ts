@@ -4,6 +4,7 @@ import type { Clock } from '../app/clock';
 import { remindersFor, reReferReminder, type Reminder, type ReminderPolicy } from '../domain/reminderPolicy';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';
+import { noMetrics, type Metrics } from '../metrics';
 import type { ReminderRepository } from '../store/reminderRepository';
 import { fromJobId, parseJobId, type ParsedReminderId } from './ids';
 import type { ReminderKeys } from './redis';
@@ -39,6 +40,8 @@ export interface SchedulerDeps {
   clock: Clock;
   log: Logger;
   jobOptions?: JobsOptions;
+  /** Time taken by each reconcile, a case's or everything's. */
+  metrics?: Metrics;
 }
 
 const EMPTY: ReconcileStats = { owners: 0, wanted: 0, removed: 0 };
@@ -71,6 +74,13 @@ export class ReminderScheduler {
    */
   async reconcileCases(caseIds: readonly string[]): Promise<ReconcileStats> {
     if (caseIds.length === 0) return EMPTY;
+    const started = performance.now();
+    const stats = await this.reconcileCasesLocked(caseIds);
+    (this.d.metrics ?? noMetrics).reconcileDuration('cases', (performance.now() - started) / 1000);
+    return stats;
+  }
+
+  private async reconcileCasesLocked(caseIds: readonly string[]): Promise<ReconcileStats> {
     return this.d.repo.withCasesLocked(caseIds, async (views) => {
       const now = this.d.clock();
       const wanted = new Map<string, Reminder[]>();
@@ -130,6 +140,7 @@ export class ReminderScheduler {
       stats = add(stats, await this.reconcileScreenings(screenings.slice(i, i + batchSize).map((x) => x.id)));
     }
     const ms = Date.now() - started;
+    (this.d.metrics ?? noMetrics).reconcileDuration('all', ms / 1000);
     this.d.log.info({ ...stats, clearedFailed: failed.length, ms }, 'reminders reconciled');
     return { ...stats, ms };
   }

@@ -203,6 +203,15 @@ export class OutboxRepository {
    * Milliseconds until a row not claimable now becomes so (a retry falls due, a dead claim's lease
    * runs out); undefined when nothing waits.
    */
+  /** Messages owed and not yet dealt with, and how long the oldest has waited (for /metrics). */
+  async backlog(): Promise<{ backlog: number; oldestAgeSeconds: number }> {
+    const { rows } = await this.pool.query<{ n: number; age: number | null }>(
+      `SELECT count(*)::int AS n, EXTRACT(EPOCH FROM (now() - min(created_at)))::float8 AS age
+       FROM outbox WHERE status IN ('pending', 'sending')`,
+    );
+    return { backlog: rows[0]?.n ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) };
+  }
+
   async nextWakeMs(): Promise<number | undefined> {
     const { rows } = await this.pool.query<{ ms: number | null }>(
       `SELECT ceil(EXTRACT(EPOCH FROM (min(CASE WHEN status = 'pending' THEN due_at ELSE lease_until END) - now())) * 1000)::float8 AS ms

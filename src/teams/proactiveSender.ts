@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { attachment, type AdaptiveCard } from '../../cards/adaptive';
 import { systemClock, type Clock } from '../app/clock';
 import type { Logger } from '../log';
+import { noMetrics, type Metrics } from '../metrics';
 import type { ConversationRefRecord, ConversationRefRepository } from '../store/conversationRefRepository';
 import { RateLimiter, realSleep, type RateKeys } from './rateLimiter';
 import { backoffMs, classifyError, DEFAULT_RETRY_POLICY, parseRetryAfter, type ConnectorFailure, type RetryPolicy } from './retry';
@@ -85,6 +86,8 @@ export interface ProactiveSenderDeps {
    * tenant (any recent reference from that tenant has it). Without it such users are `no_reference`.
    */
   serviceUrlForTenant?: (tenantId: string) => Promise<string | undefined> | string | undefined;
+  /** Counts every call to Teams by its status (429 and 403 included). */
+  metrics?: Metrics;
 }
 
 /** Teams rejects larger messages; failing here avoids burning retries on a certain 413. */
@@ -131,6 +134,7 @@ export class ProactiveSender {
   private readonly limiter: RateLimiter;
   private readonly onPermanentFailure: ProactiveSenderDeps['onPermanentFailure'];
   private readonly serviceUrlForTenant: ProactiveSenderDeps['serviceUrlForTenant'];
+  private readonly metrics: Metrics;
 
   constructor(d: ProactiveSenderDeps) {
     this.adapter = d.adapter;
@@ -145,6 +149,7 @@ export class ProactiveSender {
     this.limiter = d.limiter ?? new RateLimiter({ now: this.now, sleep: this.sleep });
     this.onPermanentFailure = d.onPermanentFailure;
     this.serviceUrlForTenant = d.serviceUrlForTenant;
+    this.metrics = d.metrics ?? noMetrics;
   }
 
   /** Sends a new message to a conversation the bot already has a reference for. */
@@ -283,9 +288,12 @@ export class ProactiveSender {
       const waited = await this.limiter.acquire(keys);
       if (waited > 0) this.log.debug({ ...ids, waitMs: waited }, 'proactive send held by the rate limiter');
       try {
-        return { ok: true, value: await op(), attempts: attempt };
+        const value = await op();
+        this.metrics.proactiveSend('2xx');
+        return { ok: true, value, attempts: attempt };
       } catch (err) {
         const failure = classifyError(err);
+        this.metrics.proactiveSend(failure.status ?? 'error');
         if (failure.class !== 'transient') return { ok: false, failure, attempts: attempt, exhausted: false };
         const retryAfterMs = parseRetryAfter(failure.retryAfterHeader, this.now());
         if (retryAfterMs !== undefined) {

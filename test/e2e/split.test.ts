@@ -33,13 +33,13 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** `npm start`'s process with WORKER_ONLY=1: no HTTP server, just the reminder worker. */
+/** `npm start`'s process with WORKER_ONLY=1: the reminder worker, with health and metrics but no /api/messages. */
 function startWorkerProcess(prefix: string): Promise<ChildProcess> {
   const root = path.resolve(__dirname, '../..');
   const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'], {
     cwd: root,
     env: {
-      PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ALLOW_UNAUTHENTICATED: '1', DATABASE_URL: db.url, REDIS_URL: space.url, REDIS_KEY_PREFIX: prefix, WORKER_ONLY: '1',
+      PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ALLOW_UNAUTHENTICATED: '1', DATABASE_URL: db.url, REDIS_URL: space.url, REDIS_KEY_PREFIX: prefix, WORKER_ONLY: '1',
       STAFF_TENANT_ID: STAFF_TENANT, PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`, LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

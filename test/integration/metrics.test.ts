@@ -11,7 +11,7 @@ test('counts turns, card actions, sends, lateness and reconciles under their nam
   m.proactiveSend(429);
   m.proactiveSend('error');
   m.reminderLateness(3);
-  m.reconcileDuration(0.2);
+  m.reconcileDuration('all', 0.2);
   const body = (await m.scrape())!.body;
   expect(body).toMatch(/rj_turns_total\{kind="message",outcome="ok",service="rj-referrals"\} 2/);
   expect(body).toMatch(/rj_turns_total\{kind="invoke",outcome="refused",service="rj-referrals"\} 1/);
@@ -21,7 +21,7 @@ test('counts turns, card actions, sends, lateness and reconciles under their nam
   expect(body).toMatch(/rj_proactive_sends_total\{status="429",service="rj-referrals"\} 1/);
   expect(body).toMatch(/rj_proactive_sends_total\{status="error",service="rj-referrals"\} 1/);
   expect(body).toMatch(/rj_reminder_lateness_seconds_bucket\{le="5",service="rj-referrals"\} 1/);
-  expect(body).toMatch(/rj_reconcile_duration_seconds_count\{service="rj-referrals"\} 1/);
+  expect(body).toMatch(/rj_reconcile_duration_seconds_count\{service="rj-referrals",scope="all"\} 1/);
 });
 
 test('reads queue, outbox and pool figures from their owners when scraped, summing several sources', async () => {
