@@ -76,19 +76,43 @@ export class ReminderKeys {
  * BullMQ loses jobs silently if Redis evicts keys under memory pressure; only `noeviction` is safe.
  * Read from INFO, which managed Redis services allow even where CONFIG GET is disabled.
  */
-export async function checkRedisForQueues(client: Pick<Redis, 'info'>, log: Pick<Logger, 'warn'>, prefix: string): Promise<{ maxmemoryPolicy: string | undefined }> {
+/** Redis is set up so that BullMQ would lose reminders: the worker must not start on it. */
+export class UnsafeRedisError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsafeRedisError';
+  }
+}
+
+/**
+ * Checks the Redis the worker is about to use. An eviction policy other than noeviction lets Redis
+ * drop BullMQ's keys under memory pressure, silently corrupting the schedule: that refuses start-up.
+ * AOF off means a Redis restart loses every pending job until the next reconcile rebuilds them (the
+ * schedule is rebuilt from PostgreSQL at start-up and daily, so it warns). A Redis that does not
+ * answer INFO (some managed services restrict it) gets a warning, not a refusal.
+ */
+export async function checkRedisForQueues(client: Pick<Redis, 'info'>, log: Pick<Logger, 'warn'>, prefix: string): Promise<{ maxmemoryPolicy: string | undefined; aofEnabled: boolean | undefined }> {
   let policy: string | undefined;
+  let aof: boolean | undefined;
   try {
-    const info = await client.info('memory');
+    const info = await client.info();
     policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+    const aofFlag = /^aof_enabled:(\d)/m.exec(info)?.[1];
+    aof = aofFlag === undefined ? undefined : aofFlag === '1';
   } catch (err) {
-    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not read Redis maxmemory-policy');
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not read Redis INFO: check maxmemory-policy is noeviction and AOF is on');
   }
   if (policy !== undefined && policy !== 'noeviction') {
-    log.warn({ maxmemoryPolicy: policy }, 'Redis maxmemory-policy is not noeviction: queued reminders may be evicted (reconciliation rebuilds them, but set noeviction)');
+    throw new UnsafeRedisError(
+      `Redis maxmemory-policy is ${policy}: BullMQ needs noeviction, or queued reminders are evicted silently. ` +
+        'Set maxmemory-policy noeviction on the Redis in REDIS_URL (Azure: evictionPolicy NoEviction) and start again.',
+    );
+  }
+  if (aof === false) {
+    log.warn({ aofEnabled: false }, 'Redis AOF persistence is off: a Redis restart loses pending reminders until the next reconcile rebuilds them (set appendonly yes)');
   }
   if (!/\{[^}]+\}/.test(prefix)) {
     log.warn({ prefix }, 'REDIS_KEY_PREFIX has no {hash tag}: the reminder queue will not work on Redis Cluster');
   }
-  return { maxmemoryPolicy: policy };
+  return { maxmemoryPolicy: policy, aofEnabled: aof };
 }

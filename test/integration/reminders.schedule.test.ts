@@ -5,7 +5,7 @@ import { parseJobId, toJobId } from '../../src/reminders/ids';
 import { createReminders } from '../../src/reminders';
 import { CaseChangeListener } from '../../src/reminders/listener';
 import { ReminderActions } from '../../src/reminders/reminderActions';
-import { checkRedisForQueues } from '../../src/reminders/redis';
+import { checkRedisForQueues, UnsafeRedisError } from '../../src/reminders/redis';
 import { createPool } from '../../src/store/db';
 import { migrate } from '../../src/store/migrate';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -283,18 +283,23 @@ describe('reminder scheduling', () => {
     }
   });
 
-  it('keeps participant names out of everything it queues and warns about an unsafe eviction policy', async () => {
+  it('keeps participant names out of everything it queues, refuses an evicting Redis and warns about AOF off', async () => {
     const raw = await rig.producer.keys(`${space.prefix}*`);
     const values = await Promise.all(raw.map(async (k) => ((await rig.producer.type(k)) === 'hash' ? JSON.stringify(await rig.producer.hgetall(k)) : '')));
     expect(values.join('')).not.toContain(PARTICIPANT_NAME_MARK);
     const warnings: string[] = [];
     const spy = { warn: (_o: object, msg: string) => void warnings.push(msg) } as unknown as Pick<typeof log, 'warn'>;
-    const redisSaying = (policy: string) => ({ info: async () => `# Memory\r\nused_memory:1\r\nmaxmemory_policy:${policy}\r\n` });
-    expect(await checkRedisForQueues(redisSaying('noeviction'), spy, '{rj}')).toEqual({ maxmemoryPolicy: 'noeviction' });
+    const redisSaying = (policy: string, aof: 0 | 1) => ({ info: async () => `# Memory\r\nused_memory:1\r\nmaxmemory_policy:${policy}\r\n# Persistence\r\naof_enabled:${aof}\r\n` });
+    expect(await checkRedisForQueues(redisSaying('noeviction', 1), spy, '{rj}')).toEqual({ maxmemoryPolicy: 'noeviction', aofEnabled: true });
     expect(warnings).toEqual([]);
-    await checkRedisForQueues(redisSaying('allkeys-lru'), spy, 'rj');
-    expect(warnings).toEqual([expect.stringContaining('not noeviction'), expect.stringContaining('hash tag')]);
+    await expect(checkRedisForQueues(redisSaying('allkeys-lru', 1), spy, '{rj}')).rejects.toThrow(/maxmemory-policy is allkeys-lru.*noeviction/);
+    await expect(checkRedisForQueues(redisSaying('volatile-lru', 1), spy, '{rj}')).rejects.toThrow(UnsafeRedisError);
+    await checkRedisForQueues(redisSaying('noeviction', 0), spy, 'rj');
+    expect(warnings).toEqual([expect.stringContaining('AOF persistence is off'), expect.stringContaining('hash tag')]);
+    warnings.length = 0;
+    await checkRedisForQueues({ info: async () => Promise.reject(new Error('NOPERM')) }, spy, '{rj}');
+    expect(warnings).toEqual([expect.stringContaining('could not read Redis INFO')]);
     // The test server itself is safe.
-    expect(await checkRedisForQueues(rig.producer, spy, '{rj}')).toEqual({ maxmemoryPolicy: 'noeviction' });
+    expect(await checkRedisForQueues(rig.producer, spy, '{rj}')).toMatchObject({ maxmemoryPolicy: 'noeviction' });
   });
 });
