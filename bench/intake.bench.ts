@@ -331,6 +331,9 @@ function printCosts(title: string, rows: [string, PhaseResult][]): void {
   }
 }
 
+/** Metrics may cost at most this share of throughput (issue: within 5% of the same run with them off). */
+const METRICS_MAX_COST = 0.05;
+
 // --- main -----------------------------------------------------------------------------------------------
 
 async function users(): Promise<TeamsUser[]> {
@@ -380,6 +383,7 @@ async function main(): Promise<void> {
   console.log(`RJ Referrals bench: ${CONCURRENCY} concurrent conversations, ${WARMUP} warm-up + ${TURNS} measured turns per bot`);
   let services: RunningServices | undefined;
   let db: TestDatabase | undefined;
+  let dbMetrics: TestDatabase | undefined;
   let connector: ConnectorEmulator | undefined;
   try {
     services = await startServices({ pgAdminUrl: process.env.TEST_PG_ADMIN_URL, redisUrl: process.env.TEST_REDIS_URL });
@@ -398,10 +402,15 @@ async function main(): Promise<void> {
     });
     const echoMax = summarise(echo.saturated);
     const rj = await measure({ kind: 'rj', databaseUrl: db.url, redisUrl: services.redisUrl }, (u, i) => new ScreeningConversation(serviceUrl, u, i), calls, connector, () => rate);
+    // The same bot with /metrics on (every turn, card action and send counted): its cost, in the same run.
+    // A database of its own, so its conversations start where the first run's did.
+    dbMetrics = await createTestDatabase('bench_metrics');
+    const rjMetrics = await measure({ kind: 'rj', databaseUrl: dbMetrics.url, redisUrl: services.redisUrl, metrics: true }, (u, i) => new ScreeningConversation(serviceUrl, u, i), calls, connector, () => undefined);
 
     printTable(`saturation (closed loop: each conversation sends its next turn as soon as the last is answered)`, [
       ['echo (botbuilder)', echo.saturated],
       ['RJ screening', rj.saturated],
+      ['RJ, metrics on', rjMetrics.saturated],
     ]);
     if (echo.paced && rj.paced) {
       printTable(`paced at ${rate} turns/s offered (${PACED_RATE === undefined ? `${PACED_FRACTION_OF_ECHO * 100}% of the echo's saturation throughput` : 'BENCH_PACED_RATE'})`, [
@@ -424,6 +433,8 @@ async function main(): Promise<void> {
     const ratio = rjMax.perSecond / echoMax.perSecond;
     console.log('');
     console.log(`RJ/echo throughput: ${(ratio * 100).toFixed(0)}%  (aim >= ${AIM_RATIO * 100}%: ${ratio >= AIM_RATIO ? 'met' : 'NOT met'})`);
+    const withMetrics = summarise(rjMetrics.saturated).perSecond / rjMax.perSecond;
+    console.log(`RJ with metrics on / off: ${(withMetrics * 100).toFixed(0)}%  (aim >= ${(100 - METRICS_MAX_COST * 100).toFixed(0)}%: ${withMetrics >= 1 - METRICS_MAX_COST ? 'met' : 'NOT met'})`);
     console.log(`RJ p99 at saturation: ${rjMax.p99.toFixed(1)} ms  (aim < ${AIM_P99_MS} ms: ${rjMax.p99 < AIM_P99_MS ? 'met' : 'NOT met'})`);
     if (rj.paced) {
       const p = summarise(rj.paced);
@@ -434,6 +445,7 @@ async function main(): Promise<void> {
     agent.destroy();
     await connector?.close().catch(() => undefined);
     await db?.drop().catch(() => undefined);
+    await dbMetrics?.drop().catch(() => undefined);
     await services?.stop();
   }
 }

@@ -22,6 +22,8 @@ export interface WorkerInput {
   redisUrl?: string;
   /** Write a V8 CPU profile of this thread to this file, from ready to close. */
   cpuProfilePath?: string;
+  /** rj only: run with /metrics on (METRICS_TOKEN set), so every turn is counted. */
+  metrics?: boolean;
 }
 
 /** Cumulative since the thread started; the benchmark takes differences around each phase. */
@@ -121,7 +123,11 @@ async function run(input: WorkerInput): Promise<void> {
   } else {
     if (!input.databaseUrl || !input.redisUrl) throw new Error('serverWorker: rj needs databaseUrl and redisUrl');
     // The web half, as it runs behind a load balancer (WEB_ONLY): the echo bot has no reminder worker either.
-    server = await startTestApp({ databaseUrl: input.databaseUrl, redisUrl: input.redisUrl, env: { WEB_ONLY: '1' } });
+    server = await startTestApp({
+      databaseUrl: input.databaseUrl,
+      redisUrl: input.redisUrl,
+      env: { WEB_ONLY: '1', ...(input.metrics ? { METRICS_TOKEN: 'bench-metrics-token-0123456789' } : {}) },
+    });
   }
   parentPort?.on('message', (cmd: WorkerCommand) => {
     if (cmd === 'stats') {

@@ -272,7 +272,12 @@ export function installFaultHandlers(proc: Pick<NodeJS.EventEmitter, 'once'>, h:
   proc.once('uncaughtException', fault('uncaughtException'));
 }
 
-async function main(): Promise<void> {
+/**
+ * The process: `node dist/src/main.js` runs this with nothing. The production rehearsal test runs the
+ * same built code through it with the locally served Bot Framework endpoints, which no environment
+ * variable can set (see BotFrameworkEndpoints).
+ */
+export async function runMain(opts: Pick<AppOptions, 'botFrameworkEndpoints'> = {}): Promise<void> {
   // Values already in the environment win over the file (process.loadEnvFile does not overwrite).
   if (existsSync('.env')) process.loadEnvFile('.env');
   let config: Config;
@@ -287,7 +292,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.LOG_LEVEL);
-  const app = await createApp(config, { log });
+  const app = await createApp(config, { log, ...opts });
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
     app.close().then(
@@ -304,7 +309,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((err: unknown) => {
+  runMain().catch((err: unknown) => {
     console.error(`RJ Referrals failed to start: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   });

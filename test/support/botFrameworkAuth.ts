@@ -9,14 +9,11 @@
  *
  * The app is pointed at both through `endpoints` (createApp's botFrameworkEndpoints option).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK, type KeyLike } from 'jose';
+import selfsigned from 'selfsigned';
 import type { BotFrameworkEndpoints } from '../../src/teams/botAuthentication';
 
 export const TEST_APP_ID = '0f0f0f0f-0000-4000-8000-000000000abc';
@@ -31,6 +28,8 @@ export interface ChannelTokenOptions {
   serviceUrl: string;
   /** Seconds from now; negative for a token that has expired. Default 3600. */
   expiresIn?: number;
+  /** "Now" for iat/nbf/exp, when the bot checking the token runs on another clock than the test. */
+  now?: Date;
   /** Sign with this key instead of the published one (same kid): a signature that does not verify. */
   key?: KeyLike;
 }
@@ -82,20 +81,19 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** A self-signed certificate for 127.0.0.1, made fresh for each run (nothing secret is committed). */
-function selfSignedCertificate(): { key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'rj-test-tls-'));
-  try {
-    const res = spawnSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '3650', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
-      { encoding: 'utf8' },
-    );
-    if (res.status !== 0) throw new Error(`openssl could not make a test certificate (apt-get install openssl): ${res.stderr || res.error?.message}`);
-    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/**
+ * A self-signed certificate for 127.0.0.1, made fresh for each run (nothing secret is committed). It is
+ * valid from 2020 to 2040, so a bot running on a pinned clock (the production rehearsal) trusts it too.
+ */
+async function selfSignedCertificate(): Promise<{ key: string; cert: string }> {
+  const pems = await selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+    notBeforeDate: new Date('2020-01-01T00:00:00Z'),
+    notAfterDate: new Date('2040-01-01T00:00:00Z'),
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+  });
+  return { key: pems.private, cert: pems.cert };
 }
 
 export async function startBotFrameworkAuth(): Promise<BotFrameworkAuthServers> {
@@ -114,7 +112,7 @@ export async function startBotFrameworkAuth(): Promise<BotFrameworkAuthServers> 
 
   const requests: TokenRequest[] = [];
   const issued: string[] = [];
-  const tls = selfSignedCertificate();
+  const tls = await selfSignedCertificate();
   const login = createHttpsServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     void (async () => {
       const path = new URL(req.url ?? '/', 'https://127.0.0.1').pathname;
@@ -155,7 +153,7 @@ export async function startBotFrameworkAuth(): Promise<BotFrameworkAuthServers> 
 
   const claims = (o: ChannelTokenOptions) => ({ serviceurl: o.serviceUrl, aud: o.audience ?? TEST_APP_ID, iss: o.issuer ?? issuerUrl });
   const times = (o: ChannelTokenOptions) => {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor((o.now?.getTime() ?? Date.now()) / 1000);
     const exp = now + (o.expiresIn ?? 3600);
     // An expired token was also issued and valid before it expired.
     return { iat: Math.min(now, exp - 3600), nbf: Math.min(now, exp - 3600), exp };

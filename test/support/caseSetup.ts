@@ -39,8 +39,8 @@ export function button(card: Record<string, unknown>, title: string): { verb: st
   return a;
 }
 
-export function caseSetup(appUrl: () => string, connector: ConnectorEmulator): CaseSetup {
-  const chat = (u: TeamsUser) => new Chat(appUrl, connector, u);
+export function caseSetup(appUrl: () => string, connector: ConnectorEmulator, opts: { token?: () => Promise<string> } = {}): CaseSetup {
+  const chat = (u: TeamsUser) => new Chat(appUrl, connector, u, undefined, opts.token);
 
   const inChannel = (a: Partial<Activity>): Partial<Activity> => ({
     ...a,

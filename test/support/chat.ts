@@ -72,6 +72,8 @@ export class Chat {
     readonly user: TeamsUser,
     /** Waits for the app's follow-up sends (offers, notices) so a turn's result includes them. */
     private readonly settle: () => Promise<void> = async () => {},
+    /** A Bot Framework bearer token for each request, when the app checks them. */
+    private readonly token?: () => Promise<string>,
   ) {
     this.teams = teamsChannel({ serviceUrl: connector.url });
   }
@@ -82,7 +84,7 @@ export class Chat {
 
   async post(activity: Partial<Activity>): Promise<TurnResult> {
     const before = this.connector.requests().length;
-    const res: PostResult = await postActivity(this.appUrl(), activity);
+    const res: PostResult = await postActivity(this.appUrl(), activity, this.token ? { token: await this.token() } : {});
     await this.settle();
     const fresh = this.connector.requests().slice(before);
     const sent = this.connector.sent().filter((a) => fresh.some((r) => r.assignedId === a.id));
