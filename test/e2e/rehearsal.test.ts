@@ -142,7 +142,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-test('two web processes and a worker from dist/, authenticated: refer on one, triage on the other, a reminder from the worker, metrics, clean SIGTERM', async () => {
+test('two web processes and a worker from dist/, authenticated: refer on one, triage on the other, a partner-tenant notice and a reminder from the worker, metrics, clean SIGTERM', async () => {
   startedAt = Date.now();
   // The worker first: it migrates, like the first container of a deployment.
   const worker = await startProcess('worker', { WORKER_ONLY: '1' });
@@ -159,6 +159,7 @@ test('two web processes and a worker from dist/, authenticated: refer on one, tr
   await s.prepareService(coord, [f1, f2]);
   const first = await s.refer(officer);
   const second = await s.refer(officer);
+  const third = await s.refer(officer);
 
   // The channel card is owed through the outbox; whichever process sends it, it arrives once.
   const posted = await s.waitForCard(CHANNEL, `Referral ${first}`, 15_000);
@@ -167,6 +168,23 @@ test('two web processes and a worker from dist/, authenticated: refer on one, tr
   const accepted = await s.chat(coord).post(s.inChannel(s.chat(coord).teams.adaptiveCardAction(accept.verb, accept.data, coord, { replyToId: posted.activityId })));
   expect(accepted.status).toBe(200);
   expect(button(invokeCard(accepted), 'Assign facilitators')).toBeDefined();
+
+  // A decline through the other web process: the officer, in the partner's tenant, is told proactively,
+  // with the token the bot got from its own (staff tenant) login authority.
+  const thirdCard = await s.waitForCard(CHANNEL, `Referral ${third}`, 15_000);
+  const decline = button(thirdCard.card, 'Decline');
+  const declined = await s.chat(coord).post(s.inChannel(s.chat(coord).teams.adaptiveCardAction(decline.verb, { ...decline.data, declineReason: 'not_suitable' }, coord, { replyToId: thirdCard.activityId })));
+  expect(declined.status).toBe(200);
+  const officerChat = s.chat(officer).conversationId;
+  const notice = await (async () => {
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      const req = connector.requests().find((r) => r.conversationId === officerChat && JSON.stringify(r.body).includes(`Referral ${third}: The restorative justice service has reviewed`));
+      if (req) return req;
+    }
+    throw new Error(`the officer was not told of the decline: ${JSON.stringify(connector.requests().slice(-6).map((r) => [r.kind, r.conversationId, r.status, JSON.stringify(r.body).slice(0, 200)]))}`);
+  })();
+  expect(auth.issuedTokens()).toContain(notice.authorization?.replace(/^Bearer /, ''));
+  expect(JSON.stringify(notice.body)).toContain(PARTNER_TENANT);
 
   // The second referral waits untriaged for a week (by the processes' clock): the worker pings the channel.
   await pool.query("UPDATE cases SET created_at = timestamptz '2026-11-19 10:00:00+00' WHERE reference = $1", [second]);
