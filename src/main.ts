@@ -1,3 +1,5 @@
+// First: when tracing is on, OpenTelemetry must patch http, pg and ioredis before they are loaded.
+import { tracing } from './instrument';
 import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { ReferralIntake } from './app/referralIntake';
@@ -31,6 +33,7 @@ import { loadWorkingCalendar } from './calendarFile';
 import { createReminders, loadReminderPolicy } from './reminders';
 import { reconnectForever } from './reminders/redis';
 import { LONDON } from './app/clock';
+import type { Tracing } from './traceContext';
 
 export interface AppOptions {
   log?: Logger;
@@ -40,6 +43,8 @@ export interface AppOptions {
    * environment variable so that no deployment can be pointed at another token issuer: main() never passes it.
    */
   botFrameworkEndpoints?: BotFrameworkEndpoints;
+  /** OpenTelemetry when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/instrument.ts); absent, nothing is traced. */
+  tracing?: Tracing;
 }
 
 export interface App {
@@ -149,6 +154,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       messenger: sender,
       coordinatorIds: () => rosterRepo.coordinatorIds(),
       referralsChannel: () => workflow.referralsChannel(),
+      ...(opts.tracing ? { tracing: opts.tracing } : {}),
     },
   );
   try {
@@ -226,6 +232,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await reminders.close();
         redis.disconnect();
         await pool.end();
+        // The spans of the shutdown itself included.
+        await opts.tracing?.shutdown().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'sending the last traces failed'));
         log.info('RJ Referrals stopped');
       })();
       return closing;
@@ -274,7 +282,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.LOG_LEVEL);
-  const app = await createApp(config, { log });
+  const app = await createApp(config, { log, ...(tracing ? { tracing } : {}) });
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
     app.close().then(

@@ -5,6 +5,7 @@ import type { Clock } from '../app/clock';
 import type { ReminderPolicy } from '../domain/reminderPolicy';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';
+import type { Tracing } from '../traceContext';
 import { ReconcilePendingRepository } from '../store/reconcilePendingRepository';
 import { ReminderRepository } from '../store/reminderRepository';
 import { ReminderDelivery, type ReminderMessenger } from './delivery';
@@ -63,6 +64,8 @@ export interface RemindersDeps {
   coordinatorIds: () => Promise<readonly string[]>;
   /** The registered referrals channel (settings `referrals_channel`), if any. */
   referralsChannel: () => Promise<string | undefined>;
+  /** When tracing is on: jobs carry their trace, and reconciles after a change join the change's. */
+  tracing?: Tracing;
 }
 
 export interface Reminders {
@@ -105,7 +108,10 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     });
   }
   const redisDown = () => down.producer || producer.status !== 'ready';
-  const queue = new Queue<ReminderJobData>(REMINDERS_QUEUE, reminderQueueOptions(producer, config.keyPrefix));
+  const queue = new Queue<ReminderJobData>(REMINDERS_QUEUE, {
+    ...reminderQueueOptions(producer, config.keyPrefix),
+    ...(deps.tracing ? { telemetry: deps.tracing.bullmq } : {}),
+  });
   queue.on('error', (err) => (redisDown() ? deps.log.debug({ err: err.message }, 'reminders queue error') : deps.log.warn({ err: err.message }, 'reminders queue error')));
   const scheduler = new ReminderScheduler({
     queue,
@@ -138,6 +144,7 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     ...(config.lockDurationMs !== undefined ? { lockDurationMs: config.lockDurationMs } : {}),
     ...(config.stalledIntervalMs !== undefined ? { stalledIntervalMs: config.stalledIntervalMs } : {}),
     quietWhile: redisDown,
+    ...(deps.tracing ? { telemetry: deps.tracing.bullmq } : {}),
   });
   const daily = config.dailyReconcile ?? { pattern: '0 6 * * *', tz: 'Europe/London' };
   // Job schedulers live in Redis: registered at start-up and again whenever Redis may have lost them.
@@ -160,6 +167,7 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     scheduler,
     log: deps.log,
     onFailure: (kind, ids, err) => recovery.failed(kind, ids, err),
+    ...(deps.tracing ? { tracing: deps.tracing } : {}),
   });
   const actions = new ReminderActions({
     repo,
