@@ -3,6 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { RECONCILE_JOB } from '../../src/reminders/worker';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisSpace, type TestRedisSpace } from '../support/redis';
@@ -185,6 +188,18 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT set, a referral is one trace from the Tea
   expect(reconcile?.attrs['rj.case_id']).toMatch(/^[0-9a-f-]{36}$/);
   expect(producer.traceId).toBe(trace);
   expect(producer.attrs['bullmq.queue.name']).toBe('reminders');
+  // Each job keeps the context it was added in: BullMQ's worker starts the job's processing span in it.
+  const connection = new Redis(space.url, { maxRetriesPerRequest: null });
+  const queue = new Queue('reminders', { connection, prefix: `{${space.prefix}}` });
+  try {
+    // The daily reconcile's job scheduler was registered at start-up, in a trace of its own.
+    const jobs = (await queue.getJobs(['delayed', 'wait', 'prioritized'])).filter((j) => j.name !== RECONCILE_JOB);
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const job of jobs) expect(job.opts.telemetry?.metadata).toContain(`00-${trace}-`);
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
   // The bot's reply to the submit went to the Teams connector inside the same trace.
   expect(inTrace().some((sp) => sp.kind === CLIENT && sp.scope === '@opentelemetry/instrumentation-http' && (sp.attrs['url.full'] ?? '').startsWith(connector.url))).toBe(true);
 
