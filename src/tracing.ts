@@ -31,6 +31,10 @@ export function startTracing(env: NodeJS.ProcessEnv): Tracing {
       new HttpInstrumentation({
         // Probes every few seconds would bury the traces that matter.
         ignoreIncomingRequestHook: (req) => /^\/(healthz|readyz|livez|metrics)\b/.test(req.url ?? ''),
+        // Called when the response is done, by which time restify has parsed the activity onto req.body.
+        applyCustomAttributesOnSpan: (span, request) => {
+          if ('body' in request) span.setAttributes(activityAttributes(request.body));
+        },
       }),
       new PgInstrumentation({
         // Statement text only; its values are parameters ($1, $2), which this would record.
@@ -68,6 +72,25 @@ export function startTracing(env: NodeJS.ProcessEnv): Tracing {
     },
     shutdown: () => sdk.shutdown(),
   };
+}
+
+/** A code of ours or Teams' (activity type, invoke name, card verb): letters, digits and ./_- only. */
+const CODE = /^[A-Za-z0-9._/-]{1,64}$/;
+
+/**
+ * What kind of activity a server span handled, from codes only: never its text, form values or
+ * the sender's name. A value that does not look like a code is left out.
+ */
+export function activityAttributes(body: unknown): Attributes {
+  const out: Attributes = {};
+  const field = (o: unknown, key: string): unknown => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[key] : undefined);
+  const code = (attr: string, v: unknown) => {
+    if (typeof v === 'string' && CODE.test(v)) out[attr] = v;
+  };
+  code('rj.activity.type', field(body, 'type'));
+  code('rj.activity.name', field(body, 'name'));
+  code('rj.card.verb', field(field(field(body, 'value'), 'action'), 'verb'));
+  return out;
 }
 
 /** Attributes that may carry what a caller typed or a credential, whatever instrumentation set them. */

@@ -181,6 +181,7 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT set, a referral is one trace from the Tea
   expect(server?.attrs['http.request.method'] ?? server?.attrs['http.method']).toBe('POST');
   expect(server?.attrs['url.path'] ?? server?.attrs['http.target']).toBe('/api/messages');
   expect(server?.parentSpanId || undefined).toBeUndefined();
+  expect(server?.attrs).toMatchObject({ 'rj.activity.type': 'invoke', 'rj.activity.name': 'adaptiveCard/action', 'rj.card.verb': expect.stringMatching(/^[a-z.]+$/) });
   const pg = inTrace().filter((sp) => sp.kind === CLIENT && sp.attrs['db.system.name'] === 'postgresql' || sp.attrs['db.system'] === 'postgresql');
   expect(pg.map(sql)).toEqual(expect.arrayContaining([expect.stringMatching(/INSERT INTO case_events/)]));
   // The notification crossed PostgreSQL: the reconcile continued the trace, naming the case by id.

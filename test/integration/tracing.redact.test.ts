@@ -1,4 +1,4 @@
-import { redactAttributes } from '../../src/tracing';
+import { activityAttributes, redactAttributes } from '../../src/tracing';
 
 test('spans leave without query strings, headers, client addresses or statement parameters; ids and SQL text stay', () => {
   expect(
@@ -20,4 +20,17 @@ test('spans leave without query strings, headers, client addresses or statement 
     'db.query.text': 'INSERT INTO case_events (case_id) VALUES ($1)',
     'rj.case_id': '0f4c2a52-8d0e-4c55-9d7a-3b1f6a2c9e10',
   });
+});
+
+test('a server span names the activity by its codes only: type, invoke name and card verb, never text or form values', () => {
+  expect(
+    activityAttributes({
+      type: 'invoke',
+      name: 'adaptiveCard/action',
+      from: { name: 'Ava Officer' },
+      value: { action: { verb: 'referral.submit', data: { offenderName: 'Olly Offender' } } },
+    }),
+  ).toEqual({ 'rj.activity.type': 'invoke', 'rj.activity.name': 'adaptiveCard/action', 'rj.card.verb': 'referral.submit' });
+  expect(activityAttributes({ type: 'message', text: 'refer Harriet', value: { action: { verb: 'not a code: Harriet Harmed' } } })).toEqual({ 'rj.activity.type': 'message' });
+  expect(activityAttributes(undefined)).toEqual({});
 });
