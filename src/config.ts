@@ -51,6 +51,15 @@ const idList = z
     return ids;
   });
 
+/**
+ * Where OpenTelemetry traces go (an OTLP/HTTP collector, e.g. http://otel-collector:4318); empty turns
+ * tracing off. src/instrument.ts checks it too, before this schema is read, so it is exported.
+ */
+export const otlpEndpoint = z
+  .string()
+  .default('')
+  .refine((v) => v === '' || (/^https?:\/\//.test(v) && URL.canParse(v)), 'must be an http:// or https:// URL of an OTLP/HTTP collector (e.g. http://otel-collector:4318), or unset to turn tracing off');
+
 export const configSchema = z
   .object({
     // 0 asks the OS for a free port (tests, benchmarks).
@@ -89,6 +98,8 @@ export const configSchema = z
     OUTBOX_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
     // /metrics (Prometheus) is served only when this is set, and only to a scraper presenting it as a bearer token.
     METRICS_TOKEN: z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters (a long random string)')]).default(''),
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+    OTEL_SERVICE_NAME: z.string().default('rj-referrals'),
   })
   .superRefine((c, ctx) => {
     // Fail closed: without an app id nothing authenticates /api/messages, so anyone who can reach it

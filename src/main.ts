@@ -1,3 +1,5 @@
+// First: when tracing is on, OpenTelemetry must patch http, pg and ioredis before they are loaded.
+import { tracing } from './instrument';
 import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { ReferralIntake } from './app/referralIntake';
@@ -32,6 +34,7 @@ import { loadWorkingCalendar } from './calendarFile';
 import { createReminders, loadReminderPolicy } from './reminders';
 import { reconnectForever } from './reminders/redis';
 import { LONDON } from './app/clock';
+import type { Tracing } from './traceContext';
 
 export interface AppOptions {
   log?: Logger;
@@ -41,6 +44,8 @@ export interface AppOptions {
    * environment variable so that no deployment can be pointed at another token issuer: main() never passes it.
    */
   botFrameworkEndpoints?: BotFrameworkEndpoints;
+  /** OpenTelemetry when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/instrument.ts); absent, nothing is traced. */
+  tracing?: Tracing;
 }
 
 export interface App {
@@ -157,6 +162,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       coordinatorIds: () => rosterRepo.coordinatorIds(),
       referralsChannel: () => workflow.referralsChannel(),
       metrics,
+      ...(opts.tracing ? { tracing: opts.tracing } : {}),
     },
   );
   try {
@@ -239,6 +245,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await reminders.close();
         redis.disconnect();
         await pool.end();
+        // The spans of the shutdown itself included.
+        await opts.tracing?.shutdown().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'sending the last traces failed'));
         log.info('RJ Referrals stopped');
       })();
       return closing;
@@ -292,7 +300,7 @@ export async function runMain(opts: Pick<AppOptions, 'botFrameworkEndpoints'> = 
     throw err;
   }
   const log = createLogger(config.LOG_LEVEL);
-  const app = await createApp(config, { log, ...opts });
+  const app = await createApp(config, { log, ...opts, ...(tracing ? { tracing } : {}) });
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
     app.close().then(

@@ -6,6 +6,7 @@ import type { ReminderPolicy } from '../domain/reminderPolicy';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
+import type { Tracing } from '../traceContext';
 import { ReconcilePendingRepository } from '../store/reconcilePendingRepository';
 import { ReminderRepository } from '../store/reminderRepository';
 import { ReminderDelivery, type ReminderMessenger } from './delivery';
@@ -66,6 +67,8 @@ export interface RemindersDeps {
   referralsChannel: () => Promise<string | undefined>;
   /** Reconcile time, reminder lateness and queue depth (noMetrics when metrics are off). */
   metrics?: Metrics;
+  /** When tracing is on: jobs carry their trace, and reconciles after a change join the change's. */
+  tracing?: Tracing;
 }
 
 export interface Reminders {
@@ -108,7 +111,10 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     });
   }
   const redisDown = () => down.producer || producer.status !== 'ready';
-  const queue = new Queue<ReminderJobData>(REMINDERS_QUEUE, reminderQueueOptions(producer, config.keyPrefix));
+  const queue = new Queue<ReminderJobData>(REMINDERS_QUEUE, {
+    ...reminderQueueOptions(producer, config.keyPrefix),
+    ...(deps.tracing ? { telemetry: deps.tracing.bullmq } : {}),
+  });
   queue.on('error', (err) => (redisDown() ? deps.log.debug({ err: err.message }, 'reminders queue error') : deps.log.warn({ err: err.message }, 'reminders queue error')));
   const scheduler = new ReminderScheduler({
     queue,
@@ -149,6 +155,7 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     ...(config.lockDurationMs !== undefined ? { lockDurationMs: config.lockDurationMs } : {}),
     ...(config.stalledIntervalMs !== undefined ? { stalledIntervalMs: config.stalledIntervalMs } : {}),
     quietWhile: redisDown,
+    ...(deps.tracing ? { telemetry: deps.tracing.bullmq } : {}),
   });
   const daily = config.dailyReconcile ?? { pattern: '0 6 * * *', tz: 'Europe/London' };
   // Job schedulers live in Redis: registered at start-up and again whenever Redis may have lost them.
@@ -171,6 +178,7 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     scheduler,
     log: deps.log,
     onFailure: (kind, ids, err) => recovery.failed(kind, ids, err),
+    ...(deps.tracing ? { tracing: deps.tracing } : {}),
   });
   const actions = new ReminderActions({
     repo,

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import type { Logger } from '../log';
+import type { Tracing } from '../traceContext';
 import { ALL_OWNERS } from '../store/reconcilePendingRepository';
 import type { ReminderScheduler } from './scheduler';
 
@@ -20,6 +21,11 @@ export interface ChangeListenerOptions {
    * it a failure is only logged, and left for the next change or the daily reconcile.
    */
   onFailure?: (kind: 'case' | 'screening' | 'all', ids: readonly string[], err: unknown) => Promise<void>;
+  /**
+   * When tracing is on: a case whose notification carried a traceparent (migration 009) is reconciled
+   * inside that trace, so the jobs it adds belong to the Teams activity that changed the case.
+   */
+  tracing?: Pick<Tracing, 'inTrace'>;
 }
 
 /**
@@ -31,7 +37,8 @@ export interface ChangeListenerOptions {
  */
 export class CaseChangeListener {
   private client: Client | undefined;
-  private readonly cases = new Set<string>();
+  /** Case id → the traceparent of its latest change, if it carried one. */
+  private readonly cases = new Map<string, string | undefined>();
   private readonly screenings = new Set<string>();
   private draining: Promise<void> | undefined;
   private stopped = false;
@@ -47,7 +54,10 @@ export class CaseChangeListener {
     const client = new Client({ connectionString: this.o.databaseUrl, application_name: 'rj-reminders-listener' });
     client.on('notification', (msg) => {
       if (!msg.payload) return;
-      if (msg.channel === CASE_CHANGED_CHANNEL) this.cases.add(msg.payload);
+      if (msg.channel === CASE_CHANGED_CHANNEL) {
+        const [caseId = '', traceParent] = msg.payload.split(' ');
+        this.cases.set(caseId, traceParent);
+      }
       else if (msg.channel === SCREENING_CHANGED_CHANNEL) this.screenings.add(msg.payload);
       this.kick();
     });
@@ -113,14 +123,18 @@ export class CaseChangeListener {
 
   private async drain(): Promise<void> {
     while (this.cases.size > 0 || this.screenings.size > 0) {
-      const cases = take(this.cases, this.batchSize);
+      const cases = takeEntries(this.cases, this.batchSize);
       const screenings = take(this.screenings, this.batchSize);
       // Never retried here in a tight loop: onFailure records them for a retry with backoff.
-      for (const [kind, ids] of [['case', cases], ['screening', screenings]] as const) {
+      for (const [kind, ids, traceParent] of [...byTrace(cases, this.o.tracing !== undefined), ['screening', screenings, undefined] as const]) {
         if (ids.length === 0) continue;
         try {
-          if (kind === 'case') await this.o.scheduler.reconcileCases(ids);
-          else await this.o.scheduler.reconcileScreenings(ids);
+          if (kind === 'case') {
+            const tracing = this.o.tracing;
+            const reconcile = () => this.o.scheduler.reconcileCases(ids);
+            if (tracing && traceParent) await tracing.inTrace(traceParent, 'reminders.reconcile', { 'rj.case_count': ids.length, ...(ids.length === 1 ? { 'rj.case_id': ids[0] ?? '' } : {}) }, reconcile);
+            else await reconcile();
+          } else await this.o.scheduler.reconcileScreenings(ids);
         } catch (err) {
           if (!this.o.onFailure) {
             this.o.log.error({ err: message(err), kind, owners: ids.length }, 'reconciling changed cases failed');
@@ -131,6 +145,24 @@ export class CaseChangeListener {
       }
     }
   }
+}
+
+function takeEntries<V>(map: Map<string, V>, n: number): [string, V][] {
+  const out: [string, V][] = [];
+  for (const entry of map) {
+    if (out.length >= n) break;
+    out.push(entry);
+  }
+  for (const [k] of out) map.delete(k);
+  return out;
+}
+
+/** One round per trace when tracing (each reconcile joins its own trace), else the whole batch at once. */
+function byTrace(cases: readonly [string, string | undefined][], tracing: boolean): (readonly ['case', string[], string | undefined])[] {
+  if (!tracing) return [['case', cases.map(([id]) => id), undefined]];
+  const groups = new Map<string | undefined, string[]>();
+  for (const [id, traceParent] of cases) groups.set(traceParent, [...(groups.get(traceParent) ?? []), id]);
+  return [...groups].map(([traceParent, ids]) => ['case', ids, traceParent] as const);
 }
 
 function take(set: Set<string>, n: number): string[] {

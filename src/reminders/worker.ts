@@ -1,4 +1,4 @@
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log';
 import type { DeliveryOutcome, ReminderDelivery } from './delivery';
@@ -25,6 +25,8 @@ export interface ReminderWorkerOptions {
   autorun?: boolean;
   /** While this says Redis is known to be down, the worker's connection errors are logged at debug only. */
   quietWhile?: () => boolean;
+  /** BullMQOtel when tracing is on: each job's processing span joins the trace that added the job. */
+  telemetry?: Telemetry;
 }
 
 /** The wait before retry `attempt` + 1: Teams' Retry-After when it gave one, else exponential with full jitter. */
@@ -89,6 +91,7 @@ export function createReminderWorker(
       removeOnComplete: { count: 0 },
       removeOnFail: { age: 7 * 24 * 3600 },
       autorun: o.autorun ?? true,
+      ...(o.telemetry ? { telemetry: o.telemetry } : {}),
     },
   );
   worker.on('failed', (job, err) => {

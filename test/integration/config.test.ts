@@ -30,3 +30,12 @@ test.each([
 ])('fails closed: %s', (_name, env, message) => {
   expect(() => loadConfig({ ...base, ...env })).toThrow(message);
 });
+
+test('OTEL_EXPORTER_OTLP_ENDPOINT: unset turns tracing off; a malformed one is refused, naming it', () => {
+  const local = { ...base, ALLOW_UNAUTHENTICATED: '1', HOST: '127.0.0.1' };
+  expect(loadConfig(local).OTEL_EXPORTER_OTLP_ENDPOINT).toBe('');
+  expect(loadConfig({ ...local, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' }).OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel-collector:4318');
+  for (const bad of ['otel-collector:4318', 'grpc://otel-collector:4317', 'http://']) {
+    expect(() => loadConfig({ ...local, OTEL_EXPORTER_OTLP_ENDPOINT: bad })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/);
+  }
+});

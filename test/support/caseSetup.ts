@@ -28,7 +28,8 @@ export interface CaseSetup {
   waitForCard(conversationId: string, containing: string, timeoutMs?: number): Promise<{ activityId: string; card: Record<string, unknown> }>;
   /** Registers the channel and puts the facilitators on the roster (once per app). */
   prepareService(coordinator: TeamsUser, facilitators: TeamsUser[]): Promise<void>;
-  refer(referrer: TeamsUser): Promise<string>;
+  /** `fields` adds to (or overrides) REFERRAL_FORM. */
+  refer(referrer: TeamsUser, fields?: Readonly<Record<string, string>>): Promise<string>;
   /** A new case confirmed with the pair: returns its reference. */
   caseInPreparation(referrer: TeamsUser, coordinator: TeamsUser, pair: [TeamsUser, TeamsUser]): Promise<string>;
 }
@@ -85,7 +86,7 @@ export function caseSetup(appUrl: () => string, connector: ConnectorEmulator, op
     for (const f of facilitators) if (!textOf(added).includes(f.name)) throw new Error(`${f.name} not added: ${textOf(added)}`);
   };
 
-  const refer = async (referrer: TeamsUser) => {
+  const refer = async (referrer: TeamsUser, fields: Readonly<Record<string, string>> = {}) => {
     const c = chat(referrer);
     let turn = await c.say('refer');
     for (;;) {
@@ -101,7 +102,7 @@ export function caseSetup(appUrl: () => string, connector: ConnectorEmulator, op
       turn = await c.say(ELIGIBLE[id]);
     }
     const form = cardWithAction(turn, 'Submit referral');
-    const done = await c.click(form.action.verb, { ...form.action.data, ...REFERRAL_FORM }, form.activityId);
+    const done = await c.click(form.action.verb, { ...form.action.data, ...REFERRAL_FORM, ...fields }, form.activityId);
     const m = /RJ-\d{4}-\d{4}/.exec(textOf(done));
     if (!m) throw new Error(`no reference in: ${textOf(done)}`);
     return m[0];

@@ -6,6 +6,7 @@ import { sql as rosterEvents } from './005_roster_events';
 import { sql as outbox } from './006_outbox';
 import { sql as reconcilePending } from './007_reconcile_pending';
 import { sql as formNonces } from './008_form_nonces';
+import { sql as traceParent } from './009_trace_parent';
 
 export interface Migration {
   /** Recorded in schema_migrations; applied in ascending order of this string. */
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '006_outbox', sql: outbox },
   { version: '007_reconcile_pending', sql: reconcilePending },
   { version: '008_form_nonces', sql: formNonces },
+  { version: '009_trace_parent', sql: traceParent },
 ];
