@@ -1,4 +1,3 @@
-/* global process */
 // Preloaded (node --require) into an app process by test/e2e/tracing.test.ts: when the process exits it
 // says how many OpenTelemetry modules (the SDK, instrumentations, bullmq-otel) it had loaded.
 process.on('exit', () => {
