@@ -47,6 +47,7 @@ export const noMetrics: Metrics = {
 const LABEL_PATTERN = /^[a-zA-Z][a-zA-Z0-9_./-]{0,63}$/;
 const safeLabel = (value: string): string => (LABEL_PATTERN.test(value) ? value : 'other');
 
+/** `defaultMetrics`: prom-client's process metrics (CPU, memory, GC, event loop); measurably costly on the turn path. */
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service: 'rj-referrals' });
