@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { deflateRawSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { unzipSync, zipSync } from 'fflate';
+import { PNG } from 'pngjs';
 import { z } from 'zod';
 
 // Found by walking up rather than '..' so the script also works when compiled into dist/scripts.
@@ -286,7 +287,7 @@ export function validate(manifest: unknown): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// PNG
+// PNG (pngjs)
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -305,81 +306,15 @@ interface DecodedPng {
   rgba: Buffer;
 }
 
-/** Decodes 8-bit, non-interlaced PNGs of any colour type: enough to inspect icon pixels. */
+/** Any PNG (every colour type, bit depth and interlace pngjs reads), as RGBA: enough to inspect icon pixels. */
 export function decodePng(png: Buffer): DecodedPng {
-  const { width, height } = readPngSize(png);
-  const bitDepth = png[24];
-  const colorType = png[25];
-  const interlace = png[28];
-  if (bitDepth !== 8 || interlace !== 0) {
-    throw new PackagingError(`PNG uses bit depth ${bitDepth} / interlace ${interlace}; save it as 8-bit, non-interlaced`);
+  readPngSize(png);
+  try {
+    const decoded = PNG.sync.read(png);
+    return { width: decoded.width, height: decoded.height, rgba: decoded.data };
+  } catch (e) {
+    throw new PackagingError(`the PNG cannot be decoded: ${(e as Error).message}`);
   }
-  const channels: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
-  const ch = colorType === undefined ? undefined : channels[colorType];
-  if (ch === undefined) throw new PackagingError(`PNG has unknown colour type ${colorType}`);
-  let palette: Buffer = Buffer.alloc(0);
-  let trns: Buffer = Buffer.alloc(0);
-  const idat: Buffer[] = [];
-  for (let off = 8; off + 8 <= png.length; ) {
-    const len = png.readUInt32BE(off);
-    const type = png.toString('latin1', off + 4, off + 8);
-    const data = png.subarray(off + 8, off + 8 + len);
-    if (type === 'PLTE') palette = data;
-    else if (type === 'tRNS') trns = data;
-    else if (type === 'IDAT') idat.push(data);
-    else if (type === 'IEND') break;
-    off += 12 + len;
-  }
-  const raw = inflateSync(Buffer.concat(idat));
-  const stride = width * ch;
-  if (raw.length < height * (stride + 1)) throw new PackagingError('PNG image data is truncated');
-  const pixels = Buffer.alloc(height * stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
-    for (let x = 0; x < stride; x++) {
-      const cur = raw[y * (stride + 1) + 1 + x] ?? 0;
-      const a = x >= ch ? (pixels[y * stride + x - ch] ?? 0) : 0;
-      const b = y > 0 ? (pixels[(y - 1) * stride + x] ?? 0) : 0;
-      const c = x >= ch && y > 0 ? (pixels[(y - 1) * stride + x - ch] ?? 0) : 0;
-      let pred: number;
-      switch (filter) {
-        case 0: pred = 0; break;
-        case 1: pred = a; break;
-        case 2: pred = b; break;
-        case 3: pred = (a + b) >> 1; break;
-        case 4: {
-          const p = a + b - c;
-          const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-          pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-          break;
-        }
-        default: throw new PackagingError(`PNG row ${y} has unknown filter type ${filter}`);
-      }
-      pixels[y * stride + x] = (cur + pred) & 0xff;
-    }
-  }
-  const rgba = Buffer.alloc(width * height * 4);
-  for (let i = 0; i < width * height; i++) {
-    const p = pixels.subarray(i * ch, i * ch + ch);
-    let r: number, g: number, bl: number, al: number;
-    switch (colorType) {
-      case 0: r = g = bl = p[0] ?? 0; al = 255; break;
-      case 2: r = p[0] ?? 0; g = p[1] ?? 0; bl = p[2] ?? 0; al = 255; break;
-      case 3: {
-        const idx = p[0] ?? 0;
-        r = palette[idx * 3] ?? 0; g = palette[idx * 3 + 1] ?? 0; bl = palette[idx * 3 + 2] ?? 0;
-        al = trns[idx] ?? 255;
-        break;
-      }
-      case 4: r = g = bl = p[0] ?? 0; al = p[1] ?? 0; break;
-      default: r = p[0] ?? 0; g = p[1] ?? 0; bl = p[2] ?? 0; al = p[3] ?? 0;
-    }
-    rgba.writeUInt8(r, i * 4);
-    rgba.writeUInt8(g, i * 4 + 1);
-    rgba.writeUInt8(bl, i * 4 + 2);
-    rgba.writeUInt8(al, i * 4 + 3);
-  }
-  return { width, height, rgba };
 }
 
 /** Teams draws the outline icon as a mask, so any non-white visible pixel shows up as a smudge. */
@@ -413,24 +348,7 @@ export function checkIcons(colorPng: Buffer, outlinePng: Buffer): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ZIP
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-// Own table rather than zlib.crc32, which only exists from Node 20.15 / 22.2.
-export function crc32(buf: Buffer, seed = 0): number {
-  let c = (seed ^ 0xffffffff) >>> 0;
-  for (const byte of buf) c = (CRC_TABLE[(c ^ byte) & 0xff] ?? 0) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+// ZIP (fflate)
 
 export interface ZipEntry {
   name: string;
@@ -438,98 +356,29 @@ export interface ZipEntry {
 }
 
 // A fixed timestamp (2025-01-01 00:00) makes the zip byte-for-byte reproducible from the same inputs.
-const DOS_TIME = 0;
-const DOS_DATE = ((2025 - 1980) << 9) | (1 << 5) | 1;
+const ZIP_MTIME = new Date(2025, 0, 1, 0, 0, 0);
 
 /** A plain deflate zip with files at the root: the format Teams and the admin centre accept. */
 export function buildZip(entries: readonly ZipEntry[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
+  const files: Record<string, [Uint8Array, { level: 9; mtime: Date }]> = {};
   for (const { name, data } of entries) {
     if (!/^[\x20-\x7e]+$/.test(name) || name.includes('\\') || name.startsWith('/')) {
       throw new PackagingError(`zip entry name "${name}" must be a relative ASCII path with forward slashes`);
     }
-    const nameBuf = Buffer.from(name, 'ascii');
-    const compressed = deflateRawSync(data, { level: 9 });
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
-    local.writeUInt16LE(0, 6); // flags
-    local.writeUInt16LE(8, 8); // method: deflate
-    local.writeUInt16LE(DOS_TIME, 10);
-    local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(compressed.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBuf.length, 26);
-    local.writeUInt16LE(0, 28);
-    locals.push(local, nameBuf, compressed);
-
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4); // made by: 2.0, MS-DOS attributes
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0, 8);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt16LE(DOS_TIME, 12);
-    central.writeUInt16LE(DOS_DATE, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(compressed.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBuf.length, 28);
-    // extra, comment, disk number, internal and external attributes stay 0
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, nameBuf);
-    offset += local.length + nameBuf.length + compressed.length;
+    files[name] = [new Uint8Array(data), { level: 9, mtime: ZIP_MTIME }];
   }
-  const cd = Buffer.concat(centrals);
-  const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(entries.length, 8);
-  eocd.writeUInt16LE(entries.length, 10);
-  eocd.writeUInt32LE(cd.length, 12);
-  eocd.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, eocd]);
+  return Buffer.from(zipSync(files));
 }
 
-/** Reads a zip through its central directory, checking each entry's CRC and size. */
+/** Reads a zip (fflate checks each entry's CRC), in its stored order. */
 export function readZip(zip: Buffer): ZipEntry[] {
-  let eocd = -1;
-  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 0xffff); i--) {
-    if (zip.readUInt32LE(i) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(new Uint8Array(zip));
+  } catch (e) {
+    throw new PackagingError(`not a readable zip file: ${(e as Error).message}`);
   }
-  if (eocd < 0) throw new PackagingError('not a zip file: no end-of-central-directory record');
-  const count = zip.readUInt16LE(eocd + 10);
-  let p = zip.readUInt32LE(eocd + 16);
-  const entries: ZipEntry[] = [];
-  for (let n = 0; n < count; n++) {
-    if (zip.readUInt32LE(p) !== 0x02014b50) throw new PackagingError(`zip central directory entry ${n} is corrupt`);
-    const method = zip.readUInt16LE(p + 10);
-    const crc = zip.readUInt32LE(p + 16);
-    const compSize = zip.readUInt32LE(p + 20);
-    const size = zip.readUInt32LE(p + 24);
-    const nameLen = zip.readUInt16LE(p + 28);
-    const extraLen = zip.readUInt16LE(p + 30);
-    const commentLen = zip.readUInt16LE(p + 32);
-    const localOff = zip.readUInt32LE(p + 42);
-    const name = zip.toString('utf8', p + 46, p + 46 + nameLen);
-    p += 46 + nameLen + extraLen + commentLen;
-    if (zip.readUInt32LE(localOff) !== 0x04034b50) throw new PackagingError(`zip local header of ${name} is corrupt`);
-    const dataStart = localOff + 30 + zip.readUInt16LE(localOff + 26) + zip.readUInt16LE(localOff + 28);
-    const stored = zip.subarray(dataStart, dataStart + compSize);
-    let data: Buffer;
-    if (method === 0) data = Buffer.from(stored);
-    else if (method === 8) data = inflateRawSync(stored);
-    else throw new PackagingError(`zip entry ${name} uses unsupported compression method ${method}`);
-    if (data.length !== size || crc32(data) !== crc) throw new PackagingError(`zip entry ${name} fails its size/CRC check`);
-    entries.push({ name, data });
-  }
-  return entries;
+  return Object.entries(files).map(([name, data]) => ({ name, data: Buffer.from(data) }));
 }
 
 // ---------------------------------------------------------------------------------------------
