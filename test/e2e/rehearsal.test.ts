@@ -190,8 +190,10 @@ test('two web processes and a worker from dist/, authenticated: refer on one, tr
   await pool.query("UPDATE cases SET created_at = timestamptz '2026-11-19 10:00:00+00' WHERE reference = $1", [second]);
   await pool.query("INSERT INTO case_events (case_id, actor_aad_id, actor_role, type, data) SELECT id, NULL, 'system', 'test_touch', '{}' FROM cases WHERE reference = $1", [second]);
   await s.waitForCard(CHANNEL, `Triage due: ${second}`, 30_000);
-  const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM reminder_deliveries WHERE rule = 'triage_due' AND status = 'sent'");
-  expect(rows[0]!.n).toBe(1);
+  // The card reaches Teams a moment before the worker records the delivery as sent.
+  const sentDeliveries = async () => (await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM reminder_deliveries WHERE rule = 'triage_due' AND status = 'sent'")).rows[0]!.n;
+  for (const deadline = Date.now() + 10_000; (await sentDeliveries()) === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+  expect(await sentDeliveries()).toBe(1);
   // Every send to Teams carried the token the bot got from its login authority.
   expect(auth.issuedTokens().length).toBeGreaterThan(0);
 
