@@ -286,6 +286,8 @@ describe('other paths', () => {
     ({ screen: coordScreen } = await click(coordScreen, 'Confirm offender withdrew; close'));
     expect(cardText(coordScreen.card)).toContain('Withdrawal confirmed');
     expect(await stageOf(reference)).toBe('closed');
+    // The notice is owed through the outbox: wait until it has been sent.
+    await app.idle();
     expect(referrerMessages().slice(before)).toEqual([`Referral ${reference}: the case is now closed. Outcome: Offender withdrew.`]);
   });
 
