@@ -103,7 +103,9 @@ export function caseSetup(appUrl: () => string, connector: ConnectorEmulator, op
     }
     const form = cardWithAction(turn, 'Submit referral');
     const done = await c.click(form.action.verb, { ...form.action.data, ...REFERRAL_FORM, ...fields }, form.activityId);
-    const m = /RJ-\d{4}-\d{4}/.exec(textOf(done));
+    // Only what came back to this referrer: owed messages about other cases may go out meanwhile.
+    const mine = { ...done, sent: done.sent.filter((a) => a.conversationId === c.conversationId) };
+    const m = /RJ-\d{4}-\d{4}/.exec(textOf(mine));
     if (!m) throw new Error(`no reference in: ${textOf(done)}`);
     return m[0];
   };
