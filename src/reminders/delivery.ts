@@ -68,10 +68,12 @@ const FINISHED = new Set(['sent', 'failed']);
 export class ReminderDelivery {
   private readonly digestMax: number;
   private readonly maxAttempts: number;
+  private readonly metrics: Metrics;
 
   constructor(private readonly d: DeliveryDeps) {
     this.digestMax = d.digestMax ?? DEFAULT_DIGEST_MAX;
     this.maxAttempts = d.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.metrics = d.metrics ?? noMetrics;
   }
 
   /** `jobId`: the job's id (or the reminder id itself). */
@@ -131,7 +133,7 @@ export class ReminderDelivery {
         await this.d.repo.markSent(ids, { conversationId: result.conversationId, activityId: result.activityId });
         sent.push(...ids);
         const deliveredAt = this.d.clock().getTime();
-        for (const x of chunk) (this.d.metrics ?? noMetrics).reminderLateness((deliveredAt - x.r.dueAt.getTime()) / 1000);
+        for (const x of chunk) this.metrics.reminderLateness((deliveredAt - x.r.dueAt.getTime()) / 1000);
         continue;
       }
       if (result.permanent) {

@@ -58,9 +58,11 @@ function add(a: ReconcileStats, b: ReconcileStats): ReconcileStats {
  */
 export class ReminderScheduler {
   private readonly jobOptions: JobsOptions;
+  private readonly metrics: Metrics;
 
   constructor(private readonly d: SchedulerDeps) {
     this.jobOptions = d.jobOptions ?? REMINDER_JOB_OPTIONS;
+    this.metrics = d.metrics ?? noMetrics;
   }
 
   async reconcileCase(caseId: string): Promise<ReconcileStats> {
@@ -76,7 +78,7 @@ export class ReminderScheduler {
     if (caseIds.length === 0) return EMPTY;
     const started = performance.now();
     const stats = await this.reconcileCasesLocked(caseIds);
-    (this.d.metrics ?? noMetrics).reconcileDuration('cases', (performance.now() - started) / 1000);
+    this.metrics.reconcileDuration('cases', (performance.now() - started) / 1000);
     return stats;
   }
 
@@ -140,7 +142,7 @@ export class ReminderScheduler {
       stats = add(stats, await this.reconcileScreenings(screenings.slice(i, i + batchSize).map((x) => x.id)));
     }
     const ms = Date.now() - started;
-    (this.d.metrics ?? noMetrics).reconcileDuration('all', ms / 1000);
+    this.metrics.reconcileDuration('all', ms / 1000);
     this.d.log.info({ ...stats, clearedFailed: failed.length, ms }, 'reminders reconciled');
     return { ...stats, ms };
   }
