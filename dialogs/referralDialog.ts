@@ -5,7 +5,7 @@ import { ineligibleCard } from '../cards/screening';
 import { assessEligibility, offersReReferReminder } from '../src/domain/eligibility';
 import type { ReferralIntake } from '../src/app/referralIntake';
 import type { Logger } from '../src/log';
-import { actorOf } from '../src/bot/turn';
+import type { DialogTurn } from './turnPort';
 import { ScreeningDialog, SCREENING_DIALOG, type ScreeningResult } from './screeningDialog';
 import { ReferralFormDialog, REFERRAL_FORM_DIALOG, type ReferralFormOptions } from './referralFormDialog';
 
@@ -18,10 +18,11 @@ export class ReferralDialog extends ComponentDialog {
     log: Logger,
     /** Remembers, in the screener's own conversation, that this result was shown to them. */
     private readonly resultShown: (ctx: TurnContext, screeningId: string) => Promise<void>,
+    private readonly turn: DialogTurn,
   ) {
     super(REFERRAL_DIALOG);
-    this.addDialog(new ScreeningDialog(log));
-    this.addDialog(new ReferralFormDialog(intake, log));
+    this.addDialog(new ScreeningDialog(log, turn));
+    this.addDialog(new ReferralFormDialog(intake, log, turn));
     this.addDialog(
       new WaterfallDialog('referralSteps', [
         (step) => this.screen(step),
@@ -44,7 +45,7 @@ export class ReferralDialog extends ComponentDialog {
     const eligibility = assessEligibility({ answers: screening.answers });
     if (eligibility.outcome === 'ineligible') {
       // An anonymous record for reporting; nothing about the people involved was asked yet.
-      await this.intake.recordIneligible(actorOf(step.context), screening.screeningId, screening.answers, eligibility);
+      await this.intake.recordIneligible(this.turn.actorOf(step.context), screening.screeningId, screening.answers, eligibility);
       const card = ineligibleCard({
         screeningId: screening.screeningId,
         result: eligibility,

@@ -9,9 +9,9 @@ import type { EligibilityResult, ScreeningAnswers } from '../src/domain/eligibil
 import { REFERRAL_FORM_FIELDS, type FormErrors, type ReferralFormValues } from '../src/domain/referralForm';
 import { stripUnsafe } from '../src/domain/text';
 import { offenceTypesFor, type ReferralIntake } from '../src/app/referralIntake';
-import { displayDate } from '../src/app/clock';
+import { displayDate } from '../src/shared/clock';
 import type { Logger } from '../src/log';
-import { actorOf, cardActionOf, replyToCard } from '../src/bot/turn';
+import type { DialogTurn } from './turnPort';
 import { replaceCard, sendCard } from './cardUpdates';
 
 export const REFERRAL_FORM_DIALOG = 'referralForm';
@@ -65,6 +65,7 @@ export class ReferralFormDialog extends Dialog<ReferralFormOptions> {
   constructor(
     private readonly intake: ReferralIntake,
     private readonly log: Logger,
+    private readonly turn: DialogTurn,
   ) {
     super(REFERRAL_FORM_DIALOG);
   }
@@ -80,7 +81,7 @@ export class ReferralFormDialog extends Dialog<ReferralFormOptions> {
 
   override async continueDialog(dc: DialogContext): Promise<DialogTurnResult> {
     const state = dc.activeDialog!.state as FormState;
-    const action = cardActionOf(dc.context);
+    const action = this.turn.cardActionOf(dc.context);
     if (!action) {
       await dc.context.sendActivity('Please complete the referral form above and press **Submit referral**, or type **cancel** to stop.');
       return Dialog.EndOfTurn;
@@ -88,13 +89,13 @@ export class ReferralFormDialog extends Dialog<ReferralFormOptions> {
     const ids = formIdData.safeParse(action.data);
     const isFormVerb = action.verb === VERBS.submitReferral || action.verb === VERBS.cancelReferral;
     if (!isFormVerb || !ids.success || ids.data.formId !== state.formId) {
-      replyToCard(dc.context, isFormVerb
+      this.turn.replyToCard(dc.context, isFormVerb
         ? { kind: 'card', card: referralClosedCard('This form is no longer open. Use the newest referral form in this chat, or type refer to start again.') }
         : { kind: 'message', text: 'Please finish the referral form first, or type cancel.' });
       return Dialog.EndOfTurn;
     }
     if (action.verb === VERBS.cancelReferral) {
-      replyToCard(dc.context, { kind: 'card', card: referralClosedCard('Referral cancelled. Nothing was saved.') });
+      this.turn.replyToCard(dc.context, { kind: 'card', card: referralClosedCard('Referral cancelled. Nothing was saved.') });
       await dc.context.sendActivity('Referral cancelled. Nothing was saved.');
       state.cardActivityId = undefined;
       const result: ReferralFormResult = { cancelled: true };
@@ -102,7 +103,7 @@ export class ReferralFormDialog extends Dialog<ReferralFormOptions> {
     }
 
     const values = formValues(action.data);
-    const outcome = await this.intake.submit(actorOf(dc.context), {
+    const outcome = await this.intake.submit(this.turn.actorOf(dc.context), {
       formId: state.formId,
       screeningId: state.screeningId,
       answers: state.answers,
@@ -110,10 +111,10 @@ export class ReferralFormDialog extends Dialog<ReferralFormOptions> {
     });
     if (!outcome.ok) {
       state.values = keepable(values);
-      replyToCard(dc.context, { kind: 'card', card: this.formCard(dc.context, state, outcome.errors) });
+      this.turn.replyToCard(dc.context, { kind: 'card', card: this.formCard(dc.context, state, outcome.errors) });
       return Dialog.EndOfTurn;
     }
-    replyToCard(dc.context, {
+    this.turn.replyToCard(dc.context, {
       kind: 'card',
       card: referralSubmittedCard(outcome.reference, displayDate(new Date()), outcome.details.offenceType),
     });
@@ -141,7 +142,7 @@ export class ReferralFormDialog extends Dialog<ReferralFormOptions> {
   }
 
   private formCard(ctx: TurnContext, state: FormState, errors: FormErrors) {
-    const actor = actorOf(ctx);
+    const actor = this.turn.actorOf(ctx);
     return referralFormCard({
       formId: state.formId,
       values: state.values,

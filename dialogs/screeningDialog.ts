@@ -6,7 +6,7 @@ import { card, subtle } from '../cards/adaptive';
 import { VERBS } from '../cards/verbs';
 import { nextQuestion, parseAnswer, questionById, type Answer, type QuestionId, type ScreeningAnswers } from '../src/domain/eligibility';
 import type { Logger } from '../src/log';
-import { cardActionOf, replyToCard } from '../src/bot/turn';
+import type { DialogTurn } from './turnPort';
 import { replaceCard, sendCard } from './cardUpdates';
 
 export const SCREENING_DIALOG = 'screening';
@@ -41,7 +41,10 @@ export interface ScreeningOptions {
 }
 
 export class ScreeningDialog extends Dialog<ScreeningOptions> {
-  constructor(private readonly log: Logger) {
+  constructor(
+    private readonly log: Logger,
+    private readonly turn: DialogTurn,
+  ) {
     super(SCREENING_DIALOG);
   }
 
@@ -58,20 +61,20 @@ export class ScreeningDialog extends Dialog<ScreeningOptions> {
     const state = dc.activeDialog!.state as ScreeningState;
     const question = questionById(state.questionId);
     if (!question) throw new Error(`ScreeningDialog: unknown question ${state.questionId} in saved state`);
-    const action = cardActionOf(dc.context);
+    const action = this.turn.cardActionOf(dc.context);
     let answer: Answer | undefined;
     if (action) {
       const parsed = answerData.safeParse(action.data);
       if (action.verb !== VERBS.screeningAnswer || !parsed.success) {
-        replyToCard(dc.context, { kind: 'message', text: 'Please answer the current question first, or type cancel.' });
+        this.turn.replyToCard(dc.context, { kind: 'message', text: 'Please answer the current question first, or type cancel.' });
         return Dialog.EndOfTurn;
       }
       if (parsed.data.screeningId !== state.screeningId || parsed.data.questionId !== state.questionId) {
-        replyToCard(dc.context, { kind: 'card', card: staleQuestionCard() });
+        this.turn.replyToCard(dc.context, { kind: 'card', card: staleQuestionCard() });
         return Dialog.EndOfTurn;
       }
       answer = parsed.data.answer;
-      replyToCard(dc.context, { kind: 'card', card: answeredQuestionCard(question, state.number, answer) });
+      this.turn.replyToCard(dc.context, { kind: 'card', card: answeredQuestionCard(question, state.number, answer) });
     } else {
       answer = parseAnswer(dc.context.activity.text ?? '');
       if (!answer) {

@@ -3,7 +3,7 @@ import { tracing } from './instrument';
 import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { ReferralIntake } from './app/referralIntake';
-import { systemClock, type Clock } from './app/clock';
+import { systemClock, type Clock } from './shared/clock';
 import { createBot } from './bot';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './log';
@@ -33,7 +33,7 @@ import { DateTime } from 'luxon';
 import { loadWorkingCalendar } from './calendarFile';
 import { createReminders, loadReminderPolicy } from './reminders';
 import { reconnectForever } from './reminders/redis';
-import { LONDON } from './app/clock';
+import { LONDON } from './shared/clock';
 import type { Tracing } from './traceContext';
 
 export interface AppOptions {

@@ -124,7 +124,7 @@ export function createBot(s: BotServices): Bot {
     const actor = actorOf(ctx);
     const kept = (await screeningsShown.get(ctx, [])).filter((x) => x.screeningId !== screeningId).slice(-9);
     await screeningsShown.set(ctx, [...kept, { screeningId, aadObjectId: actor.aadObjectId, tenantId: actor.tenantId }]);
-  }));
+  }, { actorOf, cardActionOf, replyToCard }));
   const shownTo = async (ctx: TurnContext, screeningId: string) => (await screeningsShown.get(ctx, [])).find((x) => x.screeningId === screeningId);
 
 

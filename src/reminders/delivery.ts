@@ -1,6 +1,6 @@
 import { digestCard, reminderCard, undeliveredCard, type ReminderCardItem } from '../../cards/reminders';
 import type { AdaptiveCard } from '../../cards/adaptive';
-import type { Clock } from '../app/clock';
+import type { Clock } from '../shared/clock';
 import { remindersFor, reReferReminder, type Recipient, type Reminder, type ReminderPolicy } from '../domain/reminderPolicy';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';

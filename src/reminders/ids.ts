@@ -1,4 +1,5 @@
 import type { Recipient } from '../domain/reminderPolicy';
+import { isCanonicalUuid } from '../shared/ids';
 
 /*
  * A queued job's id is its reminder's id, written compactly. The domain's ids are readable
@@ -29,7 +30,6 @@ const RULE_CODES = {
 } as const;
 const RULE_BY_CODE = new Map<string, string>(Object.entries(RULE_CODES).map(([rule, code]) => [code, rule]));
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const B64_UUID = /^[A-Za-z0-9_-]{22}$/;
 const WHOLE = '~';
 const DUE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z$/;
@@ -57,7 +57,7 @@ function formatDue(ms: number): string {
 }
 
 function packUuid(uuid: string): string | undefined {
-  return UUID.test(uuid) ? Buffer.from(uuid.replaceAll('-', ''), 'hex').toString('base64url') : undefined;
+  return isCanonicalUuid(uuid) ? Buffer.from(uuid.replaceAll('-', ''), 'hex').toString('base64url') : undefined;
 }
 
 function unpackUuid(packed: string): string | undefined {

@@ -1,7 +1,7 @@
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
-import type { Clock } from '../app/clock';
+import type { Clock } from '../shared/clock';
 import type { ReminderPolicy } from '../domain/reminderPolicy';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';

@@ -1,6 +1,6 @@
 import type { AdaptiveCard } from '../../cards/adaptive';
 import { snoozedCard } from '../../cards/reminders';
-import type { Clock } from '../app/clock';
+import type { Clock } from '../shared/clock';
 import { can, isCoordinator, type Actor } from '../domain/permissions';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';

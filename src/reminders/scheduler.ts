@@ -1,6 +1,6 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Clock } from '../app/clock';
+import type { Clock } from '../shared/clock';
 import { remindersFor, reReferReminder, type Reminder, type ReminderPolicy } from '../domain/reminderPolicy';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';

@@ -3,7 +3,8 @@ import type { CaseStage, OffenceType } from '../domain/vocabulary';
 import { CaseRepository, readCaseEvents, type ActorRole, type CaseEventRecord } from './caseRepository';
 import { isUniqueViolation, sqlState, withTransaction, type Queryable } from './db';
 import { normaliseAadId, OPEN_CASE_COUNTS_SQL } from './rosterRepository';
-import { isUuid, type JsonObject } from './types';
+import { isUuid } from '../shared/ids';
+import type { JsonObject } from './types';
 import { oweMessages, type OwedMessage } from './outboxRepository';
 
 export type OfferStatus = 'offered' | 'accepted' | 'declined' | 'withdrawn';

@@ -3,7 +3,8 @@ import type { Pool } from 'pg';
 import type { CaseStage, OffenceType, SentenceType } from '../domain/vocabulary';
 import { isUniqueViolation, withTransaction, type Queryable } from './db';
 import { insertScreening, type NewScreening } from './screeningRepository';
-import { isUuid, toJsonParam, type IsoDate, type JsonObject } from './types';
+import { isUuid } from '../shared/ids';
+import { toJsonParam, type IsoDate, type JsonObject } from './types';
 import { oweMessages, type OwedMessage } from './outboxRepository';
 
 export type { IsoDate };

@@ -4,7 +4,7 @@ import { CaseNotFoundError, type CaseTxEvent } from './assignmentRepository';
 import { CaseRepository, readCaseEvents, readCasesEvents, type CaseEventRecord } from './caseRepository';
 import { withTransaction, type Queryable } from './db';
 import { normaliseAadId } from './rosterRepository';
-import { isUuid } from './types';
+import { isUuid } from '../shared/ids';
 import { oweMessages, type OwedMessage } from './outboxRepository';
 
 export const NOTE_KINDS = ['contact', 'risk', 'conference_attendees', 'conference_not_held', 'closing', 'reopening'] as const;

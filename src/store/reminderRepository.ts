@@ -12,7 +12,8 @@ import type {
 import type { AssignmentView } from '../domain/permissions';
 import type { CaseStage } from '../domain/vocabulary';
 import { withTransaction, type Queryable } from './db';
-import { isUuid, toJsonParam } from './types';
+import { isUuid } from '../shared/ids';
+import { toJsonParam } from './types';
 
 /*
  * Everything the reminder scheduler and worker read from and write to PostgreSQL. Views are built set

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { Queryable } from './db';
-import { isUuid, toJsonParam, type IsoDate, type JsonObject } from './types';
+import { isUuid } from '../shared/ids';
+import { toJsonParam, type IsoDate, type JsonObject } from './types';
 
 export type ScreeningOutcome = 'eligible' | 'ineligible' | 'needs_review';
 

@@ -13,10 +13,3 @@ export type IsoDate = string;
 export function toJsonParam(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '') : v));
 }
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Ids arriving from card data are checked first: a malformed one is "not found", not a SQL error. */
-export function isUuid(value: string): boolean {
-  return UUID_RE.test(value);
-}

@@ -1,7 +1,7 @@
 import { ActivityTypes, type Activity, type ConversationParameters, type ConversationReference, type TurnContext } from 'botbuilder';
 import { z } from 'zod';
 import { attachment, type AdaptiveCard } from '../../cards/adaptive';
-import { systemClock, type Clock } from '../app/clock';
+import { systemClock, type Clock } from '../shared/clock';
 import type { Logger } from '../log';
 import { noMetrics, type Metrics } from '../metrics';
 import type { ConversationRefRecord, ConversationRefRepository } from '../store/conversationRefRepository';

@@ -9,7 +9,7 @@ import { cardText, invokeCard, textOf, type TurnResult } from '../support/chat';
 import { teamsUserId, type TeamsUser } from '../support/activities';
 import { cardsIn } from '../support/cards';
 import { button, caseSetup, CHANNEL, type CaseSetup } from '../support/caseSetup';
-import { displayDate } from '../../src/app/clock';
+import { displayDate } from '../../src/shared/clock';
 import { localDateOf } from '../../src/domain/contactForm';
 
 const coord: TeamsUser = { aadObjectId: 'c0000000-0000-4000-8000-00000000c101', tenantId: STAFF_TENANT, name: 'Cora Coordinator' };

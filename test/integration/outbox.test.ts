@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { owe } from '../../src/app/owed';
 import { CaseWorkflow, REFERRALS_CHANNEL_KEY } from '../../src/app/caseWorkflow';
-import { systemClock } from '../../src/app/clock';
+import { systemClock } from '../../src/shared/clock';
 import { createLogger } from '../../src/log';
 import { OwedDeliveries } from '../../src/outbox/deliveries';
 import { OutboxDispatcher, type Deliverer, type Delivery } from '../../src/outbox/dispatcher';

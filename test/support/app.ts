@@ -1,7 +1,7 @@
 import { createApp, type App } from '../../src/main';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
-import type { Clock } from '../../src/app/clock';
+import type { Clock } from '../../src/shared/clock';
 import type { BotFrameworkEndpoints } from '../../src/teams/botAuthentication';
 
 export const STAFF_TENANT = '11111111-1111-4111-8111-111111111111';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
-import type { Clock } from '../../src/app/clock';
+import type { Clock } from '../../src/shared/clock';
 import { DEFAULT_REMINDER_POLICY } from '../../src/domain/defaultReminderPolicy';
 import type { ReminderPolicy } from '../../src/domain/reminderPolicy';
 import { createWorkingCalendar, type WorkingCalendar } from '../../src/domain/workingTime';

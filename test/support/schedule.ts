@@ -4,7 +4,7 @@
  */
 import { Queue } from 'bullmq';
 import type { Pool } from 'pg';
-import type { Clock } from '../../src/app/clock';
+import type { Clock } from '../../src/shared/clock';
 import { loadWorkingCalendar } from '../../src/calendarFile';
 import { remindersFor } from '../../src/domain/reminderPolicy';
 import { fromJobId, parseJobId } from '../../src/reminders/ids';
