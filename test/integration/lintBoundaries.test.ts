@@ -42,6 +42,9 @@ const cases: Array<[string, string, string]> = [
   ['the domain imports the store', 'src/domain/x.ts', "import { CaseRepository } from '../store/caseRepository';"],
   ['the domain imports the bot', 'src/domain/x.ts', "import { createBot } from '../bot/index';"],
   ['the domain imports a reminders adapter', 'src/domain/x.ts', "import { createReminders } from '../reminders/index';"],
+  ['the shared module imports pg', 'src/shared/x.ts', "import { Pool } from 'pg';"],
+  ['the shared module imports node:fs', 'src/shared/x.ts', "import { readFileSync } from 'node:fs';"],
+  ['the shared module imports botbuilder', 'src/shared/x.ts', "import { TurnContext } from 'botbuilder';"],
   ['the store imports botbuilder', 'src/store/x.ts', "import { TurnContext } from 'botbuilder';"],
   ['the app layer imports botbuilder-dialogs', 'src/app/x.ts', "import { Dialog } from 'botbuilder-dialogs';"],
   ['a card imports botbuilder', 'cards/x.ts', "import { CardFactory } from 'botbuilder';"],
@@ -52,6 +55,7 @@ const allowed: Array<[string, string, string]> = [
   ['the bot imports botbuilder', 'src/bot/x.ts', "import { TurnContext } from 'botbuilder';"],
   ['the teams adapter imports botbuilder', 'src/teams/x.ts', "import { TurnContext } from 'botbuilder';"],
   ['the domain imports luxon', 'src/domain/x.ts', "import { DateTime } from 'luxon';"],
+  ['the shared module imports luxon', 'src/shared/x.ts', "import { DateTime } from 'luxon';"],
 ];
 
 let results: string[][];
