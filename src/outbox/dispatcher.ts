@@ -1,6 +1,6 @@
-import { Client } from 'pg';
 import type { Logger } from '../log';
 import type { ClaimedMessage, OutboxEffect, OutboxRepository } from '../store/outboxRepository';
+import { PgListener } from '../store/pgListen';
 
 /** Raised by migration 006's trigger when a transaction that wrote outbox rows commits. */
 export const OUTBOX_CHANNEL = 'rj_outbox';
@@ -60,8 +60,7 @@ export class OutboxDispatcher {
   private stopped = true;
   private timer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
-  private client: Client | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly pg: PgListener | undefined;
 
   constructor(private readonly o: DispatcherOptions) {
     this.leaseMs = o.leaseMs ?? 60_000;
@@ -71,12 +70,23 @@ export class OutboxDispatcher {
     this.retryBaseMs = o.retryBaseMs ?? 5_000;
     this.retryCapMs = o.retryCapMs ?? 10 * 60_000;
     this.random = o.random ?? Math.random;
+    this.pg = o.databaseUrl === undefined ? undefined : new PgListener({
+      databaseUrl: o.databaseUrl,
+      channels: [OUTBOX_CHANNEL],
+      applicationName: 'rj-outbox-listener',
+      label: 'outbox listener',
+      log: o.log,
+      reconnectMs: o.reconnectMs,
+      onNotification: () => this.kick(),
+      // Rows committed while nobody listened are found by this kick (or, until then, the poll).
+      onReconnected: () => this.kick(),
+    });
   }
 
   /** Listens for new rows and sends everything already due (what a crashed process left included). */
   async start(): Promise<void> {
     this.stopped = false;
-    if (this.o.databaseUrl) await this.listen();
+    await this.pg?.start();
     this.heartbeat = setInterval(() => this.renewLeases(), Math.max(100, Math.floor(this.leaseMs / 3)));
     this.heartbeat.unref();
     this.kick();
@@ -86,15 +96,11 @@ export class OutboxDispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.timer = undefined;
-    this.reconnectTimer = undefined;
-    const client = this.client;
-    this.client = undefined;
+    await this.pg?.stop();
     await this.settled();
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
-    if (client) await client.end().catch(() => undefined);
   }
 
   /** Look now: a transaction that owes messages has just committed (in this process). */
@@ -226,43 +232,6 @@ export class OutboxDispatcher {
       },
       (err: unknown) => this.o.log.warn({ err: message(err) }, 'outbox: could not read the next due time'),
     );
-  }
-
-  private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.o.databaseUrl, application_name: 'rj-outbox-listener' });
-    client.on('notification', () => this.kick());
-    client.on('error', (err) => {
-      this.o.log.warn({ err: err.message }, 'outbox listener lost its connection');
-      this.reconnect(client);
-    });
-    client.on('end', () => this.reconnect(client));
-    await client.connect();
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    this.client = client;
-  }
-
-  private reconnect(dead: Client): void {
-    if (this.client !== dead) return;
-    this.client = undefined;
-    dead.end().catch(() => undefined);
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped || this.reconnectTimer) return;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.stopped) return;
-      // Rows committed while nobody listened are found by the kick after reconnecting (or the poll).
-      this.listen().then(
-        () => this.kick(),
-        (err: unknown) => {
-          this.o.log.warn({ err: message(err) }, 'outbox listener could not reconnect; polling until it does');
-          this.scheduleReconnect();
-        },
-      );
-    }, this.o.reconnectMs ?? 2_000);
-    this.reconnectTimer.unref();
   }
 }
 

@@ -1,7 +1,7 @@
-import { Client } from 'pg';
 import type { Logger } from '../log';
 import type { Tracing } from '../traceContext';
 import { ALL_OWNERS } from '../store/reconcilePendingRepository';
+import { PgListener } from '../store/pgListen';
 import type { ReminderScheduler } from './scheduler';
 
 /** Channels raised by migration 003's triggers on case_events and screenings. */
@@ -36,47 +36,50 @@ export interface ChangeListenerOptions {
  * it reconciles everything once.
  */
 export class CaseChangeListener {
-  private client: Client | undefined;
+  private readonly pg: PgListener;
   /** Case id → the traceparent of its latest change, if it carried one. */
   private readonly cases = new Map<string, string | undefined>();
   private readonly screenings = new Set<string>();
   private draining: Promise<void> | undefined;
   private stopped = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly batchSize: number;
 
   constructor(private readonly o: ChangeListenerOptions) {
     this.batchSize = o.batchSize ?? 200;
+    this.pg = new PgListener({
+      databaseUrl: o.databaseUrl,
+      channels: [CASE_CHANGED_CHANNEL, SCREENING_CHANGED_CHANNEL],
+      applicationName: 'rj-reminders-listener',
+      label: 'reminder change listener',
+      log: o.log,
+      reconnectMs: o.reconnectMs,
+      onNotification: (channel, payload) => this.noticed(channel, payload),
+      onReconnected: () => this.reconcileMissed(),
+    });
   }
 
-  /** Resolves once listening. `reconcileAfterConnect` is for reconnections (the first is the caller's). */
-  async start(reconcileAfterConnect = false): Promise<void> {
-    const client = new Client({ connectionString: this.o.databaseUrl, application_name: 'rj-reminders-listener' });
-    client.on('notification', (msg) => {
-      if (!msg.payload) return;
-      if (msg.channel === CASE_CHANGED_CHANNEL) {
-        const [caseId = '', traceParent] = msg.payload.split(' ');
-        this.cases.set(caseId, traceParent);
-      }
-      else if (msg.channel === SCREENING_CHANGED_CHANNEL) this.screenings.add(msg.payload);
-      this.kick();
-    });
-    client.on('error', (err) => {
-      this.o.log.warn({ err: err.message }, 'reminder change listener lost its connection');
-      this.reconnect(client);
-    });
-    client.on('end', () => this.reconnect(client));
-    await client.connect();
-    await client.query(`LISTEN ${CASE_CHANGED_CHANNEL}`);
-    await client.query(`LISTEN ${SCREENING_CHANGED_CHANNEL}`);
-    this.client = client;
-    if (reconcileAfterConnect) {
-      this.o.log.info('reminder change listener reconnected; reconciling everything');
-      this.o.scheduler.reconcileAll().catch(async (err: unknown) => {
-        this.o.log.error({ err: message(err) }, 'reconcile after reconnect failed');
-        await this.o.onFailure?.('all', [ALL_OWNERS], err);
-      }).catch((err: unknown) => this.o.log.error({ err: message(err) }, 'recording a failed reconcile failed'));
+  /** Resolves once listening; after each reconnection it reconciles everything once by itself. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.pg.start();
+  }
+
+  private noticed(channel: string, payload: string | undefined): void {
+    if (!payload) return;
+    if (channel === CASE_CHANGED_CHANNEL) {
+      const [caseId = '', traceParent] = payload.split(' ');
+      this.cases.set(caseId, traceParent);
     }
+    else if (channel === SCREENING_CHANGED_CHANNEL) this.screenings.add(payload);
+    this.kick();
+  }
+
+  private reconcileMissed(): void {
+    this.o.log.info('reminder change listener reconnected; reconciling everything');
+    this.o.scheduler.reconcileAll().catch(async (err: unknown) => {
+      this.o.log.error({ err: message(err) }, 'reconcile after reconnect failed');
+      await this.o.onFailure?.('all', [ALL_OWNERS], err);
+    }).catch((err: unknown) => this.o.log.error({ err: message(err) }, 'recording a failed reconcile failed'));
   }
 
   /** Resolves when every change noticed so far has been reconciled (tests; shutdown). */
@@ -86,31 +89,8 @@ export class CaseChangeListener {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    const client = this.client;
-    this.client = undefined;
+    await this.pg.stop();
     await this.idle();
-    if (client) await client.end().catch(() => undefined);
-  }
-
-  private reconnect(dead: Client): void {
-    if (this.client !== dead) return;
-    this.client = undefined;
-    dead.end().catch(() => undefined);
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped || this.reconnectTimer) return;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.stopped) return;
-      this.start(true).catch((err: unknown) => {
-        this.o.log.warn({ err: message(err) }, 'reminder change listener could not reconnect; retrying');
-        this.scheduleReconnect();
-      });
-    }, this.o.reconnectMs ?? 2_000);
-    this.reconnectTimer.unref();
   }
 
   private kick(): void {
