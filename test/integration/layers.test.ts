@@ -103,6 +103,7 @@ describe('planted faults', () => {
     'src/shared/usesDomain.ts': "import { b } from '../domain/typeB';\nexport const s = b;\n",
     // A new folder nobody gave a layer.
     'src/newFeature/thing.ts': "import { b } from '../domain/typeB';\nexport const n = b;\n",
+    'src/server.ts': "import { n } from './newFeature/thing';\nexport const srv = n;\n",
     // Allowed: the bot uses dialogs and app, the outbox uses the store, the composition root anything.
     'src/bot/fine.ts': "import { d } from '../../dialogs/fine';\nimport { useCase } from '../app/useCase';\nexport const ok = [d, useCase];\n",
     'dialogs/fine.ts': "import { useCase } from '../src/app/useCase';\nexport const d = useCase;\n",
@@ -139,6 +140,7 @@ describe('planted faults', () => {
     ['an adapter imports another adapter', 'layer-reminders', 'src/reminders/usesTeams.ts', 'src/teams/sender.ts'],
     ['the shared module imports the domain', 'layer-shared', 'src/shared/usesDomain.ts', 'src/domain/typeB.ts'],
     ['a folder without a layer', 'not-in-a-layer', 'src/newFeature/thing.ts', 'src/domain/typeB.ts'],
+    ['an import of a folder without a layer', 'not-into-a-layer', 'src/server.ts', 'src/newFeature/thing.ts'],
   ])('reports %s', (_name, rule, from, to) => {
     expect(found(rule, from, to)).toBe(true);
   });
