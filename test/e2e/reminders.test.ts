@@ -60,8 +60,10 @@ test('a referral left untriaged pings the coordinators\' channel; only a coordin
   );
   const reminder = await s.waitForCard(CHANNEL, `Triage due: ${reference}`, 15000);
   expect(JSON.stringify(reminder.card)).not.toMatch(/Harriet|Olly|7946/);
-  const { rows } = await pool.query("SELECT count(*)::int AS n FROM reminder_deliveries WHERE rule = 'triage_due' AND status = 'sent'");
-  expect(rows[0].n).toBe(1);
+  // The card reaches Teams a moment before the worker records the delivery as sent.
+  const sentDeliveries = async () => (await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM reminder_deliveries WHERE rule = 'triage_due' AND status = 'sent'")).rows[0]!.n;
+  for (const deadline = Date.now() + 10_000; (await sentDeliveries()) === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+  expect(await sentDeliveries()).toBe(1);
 
   const snooze = button(reminder.card, 'Snooze to next working day');
   const byFacilitator = await s.chat(f1).post(s.inChannel(s.chat(f1).teams.adaptiveCardAction(snooze.verb, snooze.data, f1, { replyToId: reminder.activityId })));
