@@ -1,5 +1,5 @@
 import { stripUnsafe } from '../src/domain/text';
-import { OFFENCE_TYPES, type OffenceType } from '../src/domain/vocabulary';
+import { CLOSED_STAGES, OFFENCE_TYPES, type OffenceType } from '../src/domain/vocabulary';
 import { card, execute, facts, heading, para, plain, subtle, type AdaptiveCard, type CardAction, type CardElement, type Choice, type ExecuteAction } from './adaptive';
 import { CASE_VERBS } from './verbs';
 
@@ -108,7 +108,7 @@ export function channelCaseCard(v: ChannelCaseView): AdaptiveCard {
   } else if (v.stage === 'assigning') {
     const needsReplacement = v.offers.some((o) => o.status === 'declined') && live.filter((o) => o.status !== 'declined').length < 2;
     actions.push(execute(needsReplacement ? 'Choose replacement' : 'Change facilitators', CASE_VERBS.assignStart, { caseId: v.caseId }, { style: needsReplacement ? 'positive' : 'default' }), open);
-  } else if (v.stage !== 'declined' && v.stage !== 'closed') {
+  } else if (!CLOSED_STAGES.some((s) => s === v.stage)) {
     actions.push(execute('Replace a facilitator', CASE_VERBS.assignStart, { caseId: v.caseId }), open);
   } else {
     actions.push(open);

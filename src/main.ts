@@ -207,6 +207,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       messenger: sender,
       domainActor: (a) => workflow.domainActor(a),
       calendar,
+      reminderPolicy: policy,
       clock,
       log,
     });

@@ -1,4 +1,5 @@
-import { apply, eventData, parseCaseEvent, replay, type CaseEvent, type CaseFacts } from '../domain/caseState';
+import { caseProgress } from '../domain/caseProgress';
+import { apply, eventData, type CaseEvent, type CaseFacts } from '../domain/caseState';
 import { decide, type CaseCommand } from '../domain/lifecycle';
 import type { Actor as DomainActor } from '../domain/permissions';
 import { CaseNotFoundError } from '../store/assignmentRepository';
@@ -31,9 +32,9 @@ export interface RunOptions<Tx> {
   annotate?: (event: CaseEvent) => JsonObject | undefined;
 }
 
-/** Facts from a stored log: events the lifecycle does not own (contacts, reminders) are skipped. */
-export function factsOf(history: readonly Pick<CaseEventRecord, 'type' | 'data'>[]): CaseFacts {
-  return replay(history.map((e) => parseCaseEvent(e.type, e.data)).filter((e): e is CaseEvent => e !== undefined));
+/** Facts from a stored log, by the one fold; a malformed lifecycle event refuses the command (CaseEventError). */
+export function factsOf(history: readonly CaseEventRecord[]): CaseFacts {
+  return caseProgress(history).facts;
 }
 
 /**

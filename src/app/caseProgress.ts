@@ -35,7 +35,9 @@ import {
   type ConsentStatus,
   type Party,
 } from '../domain/caseState';
-import { caseProgress, CONTACT_LOGGED, currentConference, dueItems, nextDueLabel, type CaseProgress, type ContactLogged, type DueItem } from '../domain/caseProgress';
+import { caseProgress, CONTACT_LOGGED, currentConference, type CaseProgress, type ContactLogged } from '../domain/caseProgress';
+import { dueItems, nextDueLabel, type DueItem, type DueRules } from '../domain/dueDates';
+import type { ReminderPolicy } from '../domain/reminderPolicy';
 import { CONTACT_METHODS, CONTACT_OUTCOMES, localDateOf, validateContactForm, type ContactFormValues } from '../domain/contactForm';
 import { availableCommands, decide, type CaseCommand, type CommandKind } from '../domain/lifecycle';
 import { can, visibility, type Actor as DomainActor } from '../domain/permissions';
@@ -52,7 +54,7 @@ import {
   type FormValues,
 } from '../domain/progressForms';
 import { stripUnsafe } from '../domain/text';
-import { CASE_STAGES, OFFENCE_TYPES, type CaseStage } from '../domain/vocabulary';
+import { ACTIVE_STAGES, CASE_STAGES, compareStages, OFFENCE_TYPES, stagesBetween, type CaseStage } from '../domain/vocabulary';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';
 import type { CaseRecord, CaseRepository } from '../store/caseRepository';
@@ -76,9 +78,8 @@ export interface CaseProgressDeps {
   calendar: WorkingCalendar;
   clock: Clock;
   log: Logger;
-  /** Defaults follow DEFAULT_REMINDER_POLICY. */
-  firstContactWorkingDays?: number;
-  followUpAt?: string;
+  /** The policy the reminder worker runs with (main.ts loads it once): the card's due dates are its reminders'. */
+  reminderPolicy: ReminderPolicy;
   pageSize?: number;
 }
 
@@ -108,8 +109,7 @@ export interface ListFilters {
 
 const refused = (message: string): Reply => ({ kind: 'refused', message });
 const NOT_YOURS = 'You can only see cases you referred or that are assigned to you.';
-const CONTACT_STAGES: readonly CaseStage[] = ['preparation', 'ready', 'conference_scheduled', 'indirect_communication', 'follow_up'];
-const OPEN_STAGES: readonly CaseStage[] = ['accepted', 'assigning', 'preparation', 'ready', 'conference_scheduled', 'indirect_communication', 'follow_up'];
+const CONTACT_STAGES = stagesBetween('preparation', 'follow_up');
 const TIMELINE_LENGTH = 10;
 const NOTHING_CHANGED = 'Nothing changed: that was already recorded.';
 const NONCE_USED = 'This form was already saved (it cannot be saved again with other values). Open the case again to see where it stands.';
@@ -182,13 +182,8 @@ export class CaseProgressService {
     return out;
   }
 
-  private dueContext() {
-    return {
-      now: this.d.clock(),
-      calendar: this.d.calendar,
-      firstContactWorkingDays: this.d.firstContactWorkingDays ?? 8,
-      followUpAt: this.d.followUpAt ?? '09:00',
-    };
+  private dueContext(): DueRules {
+    return { policy: this.d.reminderPolicy, calendar: this.d.calendar, now: this.d.clock() };
   }
 
   private async renderCase(c: CaseRecord, p: CaseProgress, who: DomainActor, message?: { text: string; kind: 'good' | 'attention' }): Promise<AdaptiveCard> {
@@ -216,7 +211,7 @@ export class CaseProgressService {
       conference?.attendeesNoteId,
       p.closed?.noteId,
     ].filter((x): x is string => Boolean(x)));
-    const due = dueItems(p, this.dueContext());
+    const due = dueItems(c, p, this.dueContext());
 
     const participants: ParticipantPanel[] = PARTIES.map((party) => {
       const rec = c.participants.find((x) => x.role === party);
@@ -720,15 +715,15 @@ export class CaseProgressService {
     if (kind === 'all' && !can(who, 'viewAllCases').allowed) return refused('Only coordinators can see all cases. Type **my cases** for yours.');
     if (kind === 'mine' && !who.facilitator) return refused(who.coordinator ? 'You have no cases as a facilitator. Type **cases** to see all open cases.' : 'Only facilitators have cases of their own.');
     if (kind === 'overdue' && !who.coordinator && !who.facilitator) return refused('Only facilitators and coordinators can see overdue cases.');
-    const stage = OPEN_STAGES.find((s) => s === filters.stage);
+    const stage = ACTIVE_STAGES.find((s) => s === filters.stage);
     const facilitator = kind === 'all' ? filters.facilitator || undefined : kind === 'mine' || !who.coordinator ? who.aadObjectId : undefined;
     const overdueOnly = kind === 'overdue' || filters.overdue === 'overdue';
     const rows = await this.d.progress.openCases({ ...(facilitator ? { facilitatorAadId: facilitator } : {}), ...(kind === 'all' && stage ? { stage } : {}) });
     const events = await this.d.progress.eventsOf(rows.map((r) => r.id));
     const ctx = this.dueContext();
     const names = await this.names(rows.flatMap((r) => r.facilitators));
-    let items: (CaseListRow & { sortDue: number })[] = rows.map((r) => {
-      const due = dueItems(caseProgress(events.get(r.id) ?? []), ctx);
+    let items: (CaseListRow & { sortDue: number; sortStage: CaseStage })[] = rows.map((r) => {
+      const due = dueItems(r, caseProgress(events.get(r.id) ?? []), ctx);
       const overdue = due.some(isOverdueContact);
       return {
         caseId: r.id,
@@ -739,18 +734,19 @@ export class CaseProgressService {
         next: nextDueLabel(overdue ? due.filter(isOverdueContact) : due, displayDate),
         overdue,
         sortDue: due[0]?.due.getTime() ?? Number.MAX_SAFE_INTEGER,
+        sortStage: r.stage,
       };
     });
     if (overdueOnly) items = items.filter((i) => i.overdue);
     // Coordinators read by stage; facilitators by what is due soonest.
-    items.sort(kind === 'all' ? (a, b) => OPEN_STAGES.indexOf(stageOf(a.stageLabel)) - OPEN_STAGES.indexOf(stageOf(b.stageLabel)) || a.sortDue - b.sortDue : (a, b) => a.sortDue - b.sortDue);
+    items.sort(kind === 'all' ? (a, b) => compareStages(a.sortStage, b.sortStage) || a.sortDue - b.sortDue : (a, b) => a.sortDue - b.sortDue);
     const size = this.d.pageSize ?? DEFAULT_PAGE_SIZE;
     const pageCount = Math.max(1, Math.ceil(items.length / size));
     const page = Math.min(Math.max(1, Math.trunc(filters.page ?? 1)), pageCount);
     const view: CaseListView = {
       kind,
       title: kind === 'mine' ? 'My cases' : kind === 'overdue' ? 'Overdue cases' : 'Open cases',
-      rows: items.slice((page - 1) * size, page * size).map(({ sortDue: _s, ...row }) => row),
+      rows: items.slice((page - 1) * size, page * size).map(({ sortDue: _s, sortStage: _t, ...row }) => row),
       page,
       pageCount,
       total: items.length,
@@ -759,7 +755,7 @@ export class CaseProgressService {
     if (kind === 'all') {
       const staff = await this.d.roster.list({ facilitatorsOnly: true });
       view.filters = {
-        stages: OPEN_STAGES.map((s) => ({ title: CASE_STAGES[s], value: s })),
+        stages: ACTIVE_STAGES.map((s) => ({ title: CASE_STAGES[s], value: s })),
         facilitators: staff.map((s) => ({ title: s.displayName, value: s.aadObjectId })),
         ...(stage ? { stage } : {}),
         ...(facilitator ? { facilitator } : {}),
@@ -772,10 +768,6 @@ export class CaseProgressService {
 
 function isOverdueContact(d: DueItem): boolean {
   return d.overdue && (d.kind === 'first_contact' || d.kind === 'follow_up');
-}
-
-function stageOf(label: string): CaseStage {
-  return (Object.keys(CASE_STAGES) as CaseStage[]).find((s) => CASE_STAGES[s] === label) ?? 'follow_up';
 }
 
 function consentLine(status: ConsentStatus, on: string | undefined): string {

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import {
   apply,
+  CaseEventError,
   CLOSING_OUTCOMES,
   INDIRECT_METHODS,
   INITIAL_FACTS,
   parseCaseEvent,
   PARTIES,
   PARTY_LABELS,
+  type CaseEvent,
   type CaseFacts,
   type ClosingOutcome,
   type ConsentStatus,
@@ -16,12 +18,14 @@ import {
 } from './caseState';
 import { CONTACT_METHODS, CONTACT_OUTCOMES, type ContactMethod, type ContactOutcome } from './contactForm';
 import { CASE_STAGES } from './vocabulary';
-import type { WorkingCalendar } from './workingTime';
 
 /*
  * A case's progress as read from its whole event log: the lifecycle facts (caseState.ts) plus what
  * the lifecycle does not own (contacts) and the details the progress forms add to lifecycle events
  * (dates, note ids). Free text never lives in an event: notes are referred to by id only.
+ *
+ * `foldCaseLog` is the one fold of a stored log: the lifecycle (`caseProgress(...).facts`), the case
+ * card, the lists and the reminder view (dueDates.ts `reminderCaseView`) all read what it returns.
  */
 
 export const CONTACT_LOGGED = 'contact_logged';
@@ -33,10 +37,12 @@ export const CONTACT_LOGGED = 'contact_logged';
 export const contactLoggedSchema = z.object({
   contactId: z.string().min(1),
   party: z.enum(PARTIES),
-  at: z.string().min(1),
+  /** ISO 8601 instant of the contact itself (not when it was logged). */
+  at: z.string().min(1).refine((v) => !Number.isNaN(Date.parse(v)), { message: 'must be an ISO 8601 instant' }),
   method: z.enum(Object.keys(CONTACT_METHODS) as [ContactMethod, ...ContactMethod[]]),
   outcome: z.enum(Object.keys(CONTACT_OUTCOMES) as [ContactOutcome, ...ContactOutcome[]]),
-  nextFollowUpOn: z.string().optional(),
+  /** ISO date (London). */
+  nextFollowUpOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
   /** The note's id in case_notes, when there is one. */
   noteId: z.string().optional(),
   /** A correction is a new contact that replaces the one it names. */
@@ -90,13 +96,25 @@ export interface CaseProgress {
   readonly pairConfirmedAt?: Date;
   readonly lastActivityAt?: Date;
   readonly timeline: readonly TimelineEntry[];
+  /** Lifecycle events whose data did not parse, skipped by the fold; `caseProgress` refuses a log with any. */
+  readonly malformed: readonly MalformedEvent[];
+}
+
+export interface MalformedEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly problem: string;
 }
 
 const str = (d: Readonly<Record<string, unknown>>, k: string): string | undefined => (typeof d[k] === 'string' ? (d[k] as string) : undefined);
 
+function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
 const EMPTY_CONSENT = { harmed_person: { status: 'none' as ConsentStatus }, offender: { status: 'none' as ConsentStatus } };
 
-function partyName(p: Party): string {
+export function partyName(p: Party): string {
   return PARTY_LABELS[p].replace(/^the /, '');
 }
 
@@ -172,10 +190,15 @@ export function parseContactLogged(data: unknown): ContactLogged | undefined {
   return r.success ? r.data : undefined;
 }
 
-/** Folds the case's whole log, oldest first. */
-export function caseProgress(events: readonly StoredEvent[]): CaseProgress {
+/**
+ * Folds the case's whole log, oldest first, and never throws: a lifecycle event with malformed data
+ * is skipped and listed in `malformed`, a malformed contact is skipped, so one bad row cannot stop
+ * the reminders of the other cases in a batch. Whoever decides on the facts uses `caseProgress`.
+ */
+export function foldCaseLog(events: readonly StoredEvent[]): CaseProgress {
   let facts = INITIAL_FACTS;
-  const contacts: ContactFact[] = [];
+  const contacts: (ContactFact & { seq: number })[] = [];
+  const malformed: MalformedEvent[] = [];
   const consent: Record<Party, { status: ConsentStatus; on?: string; by?: string | null }> = { ...EMPTY_CONSENT };
   let risk: CaseProgress['risk'];
   const conferences: ConferenceRecord[] = [];
@@ -187,11 +210,20 @@ export function caseProgress(events: readonly StoredEvent[]): CaseProgress {
   let lastActivityAt: Date | undefined;
   const timeline: TimelineEntry[] = [];
 
-  for (const e of events) {
+  for (const [seq, stored] of events.entries()) {
+    // A row whose data is not an object (JSON null, a list) is read as empty rather than crash the fold.
+    const e = isRecord(stored.data) ? stored : { ...stored, data: {} };
     const d = e.data;
     const contact = e.type === CONTACT_LOGGED ? parseContactLogged(d) : undefined;
-    if (contact) contacts.push({ ...contact, by: e.actorAadId, loggedAt: e.at });
-    const lifecycle = parseCaseEvent(e.type, d);
+    if (contact) contacts.push({ ...contact, by: e.actorAadId, loggedAt: e.at, seq });
+    let lifecycle: CaseEvent | undefined;
+    try {
+      lifecycle = parseCaseEvent(e.type, d);
+    } catch (err) {
+      if (!(err instanceof CaseEventError)) throw err;
+      malformed.push({ eventId: e.id, type: e.type, problem: err.message });
+      continue;
+    }
     // Older writers could record the same stage change twice; the timeline shows it once.
     const repeatedStage = lifecycle?.type === 'stage_changed' && lifecycle.to === facts.stage;
     if (lifecycle) facts = apply(facts, lifecycle);
@@ -214,14 +246,18 @@ export function caseProgress(events: readonly StoredEvent[]): CaseProgress {
         break;
       case 'conference_scheduled':
         if (lifecycle?.type === 'conference_scheduled') {
-          conferences.push({
+          const record: ConferenceRecord = {
             conferenceId: lifecycle.conferenceId,
             startsAt: lifecycle.startsAt,
             venue: lifecycle.venue,
             attendeesNoteId: str(d, 'attendeesNoteId'),
             scheduledAt: e.at,
             scheduledBy: e.actorAadId,
-          });
+          };
+          // Scheduling the same conference again moves it: its notices start over from the new date.
+          const k = conferences.findIndex((c) => c.conferenceId === record.conferenceId);
+          if (k >= 0) conferences[k] = record;
+          else conferences.push(record);
         }
         break;
       case 'conference_cancelled':
@@ -259,10 +295,13 @@ export function caseProgress(events: readonly StoredEvent[]): CaseProgress {
   }
 
   const corrected = new Set(contacts.map((c) => c.correctsContactId).filter((x): x is string => Boolean(x)));
-  const byParty = (p: Party) =>
+  // Newest by the contact's own time (one logged late for an earlier day does not replace a newer
+  // one); a tie goes to the one logged later.
+  const byParty = (p: Party): ContactFact[] =>
     contacts
       .filter((c) => c.party === p && !corrected.has(c.contactId))
-      .sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || b.loggedAt.getTime() - a.loggedAt.getTime());
+      .sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || b.seq - a.seq)
+      .map(({ seq: _seq, ...c }) => c);
 
   return {
     facts,
@@ -277,75 +316,23 @@ export function caseProgress(events: readonly StoredEvent[]): CaseProgress {
     pairConfirmedAt,
     lastActivityAt,
     timeline,
+    malformed,
   };
+}
+
+/**
+ * The fold for deciding and showing a case: a log with a malformed lifecycle event is refused
+ * (CaseEventError naming the event), because a corrupt audit trail must not be silently skipped.
+ */
+export function caseProgress(events: readonly StoredEvent[]): CaseProgress {
+  const p = foldCaseLog(events);
+  const bad = p.malformed[0];
+  if (bad) throw new CaseEventError(`case event ${bad.eventId}: ${bad.problem}`);
+  return p;
 }
 
 /** The conference now in play: scheduled, not cancelled (held or not). */
 export function currentConference(p: CaseProgress): ConferenceRecord | undefined {
   const id = p.facts.conference?.conferenceId;
   return id ? p.conferences.find((c) => c.conferenceId === id) : undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// What is due next
-// ---------------------------------------------------------------------------------------------
-
-export type DueKind = 'first_contact' | 'follow_up' | 'conference' | 'conference_outcome' | 'agreement_review';
-
-export interface DueItem {
-  readonly kind: DueKind;
-  readonly party?: Party;
-  readonly due: Date;
-  readonly overdue: boolean;
-  readonly label: string;
-}
-
-export interface DueContext {
-  readonly now: Date;
-  readonly calendar: WorkingCalendar;
-  /** Working days after the pair is confirmed by which each party should have been contacted. */
-  readonly firstContactWorkingDays: number;
-  /** Time of day a follow-up date falls due (HH:mm). */
-  readonly followUpAt: string;
-}
-
-/**
- * Everything due on an open case, soonest first. Overdue means: a first contact not made within
- * the allowed working days, a follow-up date passed without a newer contact, a conference past with
- * no outcome, or an agreement review date passed.
- */
-export function dueItems(p: CaseProgress, ctx: DueContext): DueItem[] {
-  const stage = p.facts.stage;
-  if (stage === 'closed' || stage === 'declined') return [];
-  const items: DueItem[] = [];
-  const push = (kind: DueKind, due: Date, label: string, party?: Party) =>
-    items.push({ kind, due, label, overdue: due.getTime() <= ctx.now.getTime(), ...(party ? { party } : {}) });
-  const contacting = stage === 'preparation' || stage === 'ready' || stage === 'conference_scheduled' || stage === 'indirect_communication' || stage === 'follow_up';
-  if (contacting) {
-    for (const party of PARTIES) {
-      const latest = p.contacts[party][0];
-      if (!latest && p.pairConfirmedAt) {
-        push('first_contact', ctx.calendar.addWorkingDays(p.pairConfirmedAt, ctx.firstContactWorkingDays), `First contact with ${partyName(party)}`, party);
-      } else if (latest?.nextFollowUpOn) {
-        push('follow_up', ctx.calendar.atOrNextWorkingStart(latest.nextFollowUpOn, ctx.followUpAt), `Follow up with ${partyName(party)}`, party);
-      }
-    }
-  }
-  const conference = currentConference(p);
-  if (stage === 'conference_scheduled' && conference && !conference.held) {
-    const starts = new Date(conference.startsAt);
-    if (starts.getTime() > ctx.now.getTime()) items.push({ kind: 'conference', due: starts, overdue: false, label: 'Conference' });
-    else push('conference_outcome', starts, 'Record whether the conference was held');
-  }
-  if (p.agreement?.reviewOn && !p.agreement.reviewedAt) {
-    push('agreement_review', ctx.calendar.atOrNextWorkingStart(p.agreement.reviewOn, ctx.followUpAt), 'Review the outcome agreement');
-  }
-  return items.sort((a, b) => a.due.getTime() - b.due.getTime());
-}
-
-/** A short line for lists: the soonest due item, or what the case is waiting for. */
-export function nextDueLabel(items: readonly DueItem[], formatDate: (d: Date) => string): string {
-  const first = items[0];
-  if (!first) return 'Nothing due';
-  return `${first.label}: ${first.overdue ? 'overdue since' : 'due'} ${formatDate(first.due)}`;
 }

@@ -1,5 +1,5 @@
 import type { AssignmentView, CaseView } from './permissions';
-import { CASE_STAGES, type CaseStage } from './vocabulary';
+import { isClosedStage, STAGE_ORDER, type CaseStage } from './vocabulary';
 
 /*
  * A case's lifecycle state as a fold over its event log. Events record facts, never instructions:
@@ -259,7 +259,7 @@ export function pendingWithdrawals(facts: CaseFacts): Party[] {
 }
 
 export function isClosed(facts: CaseFacts): boolean {
-  return facts.stage === 'closed' || facts.stage === 'declined';
+  return isClosedStage(facts.stage);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,7 +291,6 @@ function oneOf<T extends string>(data: Data, key: string, type: string, allowed:
   return found;
 }
 
-const STAGES = Object.keys(CASE_STAGES) as CaseStage[];
 const OUTCOMES = Object.keys(CLOSING_OUTCOMES) as ClosingOutcome[];
 const METHODS = Object.keys(INDIRECT_METHODS) as IndirectMethod[];
 
@@ -360,6 +359,6 @@ export function parseCaseEvent(type: string, data: unknown): CaseEvent | undefin
     case 'case_closed':
       return { type: known, outcome: oneOf(d, 'outcome', known, OUTCOMES) };
     case 'stage_changed':
-      return { type: known, from: oneOf(d, 'from', known, STAGES), to: oneOf(d, 'to', known, STAGES) };
+      return { type: known, from: oneOf(d, 'from', known, STAGE_ORDER), to: oneOf(d, 'to', known, STAGE_ORDER) };
   }
 }

@@ -16,7 +16,7 @@ import {
   type RiskLevel,
 } from './caseState';
 import { can, type Action, type Actor } from './permissions';
-import { CASE_STAGES, type CaseStage } from './vocabulary';
+import { ACTIVE_STAGES, CASE_STAGES, CLOSED_STAGES, stagesBetween, type CaseStage } from './vocabulary';
 
 /*
  * The case lifecycle (DESIGN.md, "Case lifecycle") as a pure state machine:
@@ -74,18 +74,11 @@ export type Decision =
   | { readonly ok: true; readonly events: readonly CaseEvent[]; readonly nextStage: CaseStage }
   | { readonly ok: false; readonly code: RefusalCode; readonly message: string };
 
-const OPEN_AFTER_TRIAGE: readonly CaseStage[] = [
-  'accepted', 'assigning', 'preparation', 'ready', 'conference_scheduled', 'indirect_communication', 'follow_up',
-];
-const ASSIGNED: readonly CaseStage[] = [
-  'assigning', 'preparation', 'ready', 'conference_scheduled', 'indirect_communication', 'follow_up',
-];
-const CONSENT_STAGES: readonly CaseStage[] = [
-  'accepted', 'assigning', 'preparation', 'ready', 'conference_scheduled', 'indirect_communication',
-];
+const OPEN_AFTER_TRIAGE = ACTIVE_STAGES;
+const ASSIGNED = stagesBetween('assigning', 'follow_up');
+const CONSENT_STAGES = stagesBetween('accepted', 'indirect_communication');
 /** Risk is assessed before any meeting, so not once a conference or letters are under way. */
-const RISK_STAGES: readonly CaseStage[] = ['preparation', 'ready'];
-const CLOSED_STAGES: readonly CaseStage[] = ['closed', 'declined'];
+const RISK_STAGES = stagesBetween('preparation', 'ready');
 
 interface CommandRule {
   readonly action: Action;

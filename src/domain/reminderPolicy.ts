@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { DEFAULT_REMINDER_POLICY } from './defaultReminderPolicy';
-import type { CaseStage } from './vocabulary';
+import { isClosedStage, type CaseStage } from './vocabulary';
 import type { WorkingCalendar } from './workingTime';
 
 /*
@@ -285,8 +285,6 @@ export function parseReminderId(id: string): { key: string; rule: string; dueAt:
 
 // Computation -------------------------------------------------------------------------------------
 
-const CLOSED_STAGES: ReadonlySet<CaseStage> = new Set<CaseStage>(['closed', 'declined']);
-
 /** A repeating rule whose schedule cannot reach the last delivery within this many steps is a data error. */
 const MAX_OCCURRENCES_SCANNED = 10_000;
 
@@ -327,7 +325,7 @@ export function remindersFor(
   now: Date,
 ): CaseReminder[] {
   requireInstant(now, 'now');
-  if (CLOSED_STAGES.has(view.stage)) return [];
+  if (isClosedStage(view.stage)) return [];
 
   const settle = (instant: Date): Date => truncateToMinute(calendar.nextWorkingStart(instant));
   const keyOf = (draft: Draft): string => reminderKey(draft.rule, view.caseId, draft.subject, draft.recipient);

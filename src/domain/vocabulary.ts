@@ -49,7 +49,11 @@ export const LONDON_BOROUGHS = [
 ] as const;
 export type LondonBorough = (typeof LONDON_BOROUGHS)[number];
 
-/** Where a case stands in its lifecycle (DESIGN.md, "Case lifecycle"). */
+/**
+ * Where a case stands in its lifecycle (DESIGN.md, "Case lifecycle"): the one list of stages, with
+ * their labels, in lifecycle order. Lists sort by this order and every stage set below (and the SQL
+ * of the repositories, see src/store/stages.ts) is derived from it.
+ */
 export const CASE_STAGES = {
   referred: 'Referred, awaiting triage',
   accepted: 'Accepted into the service',
@@ -63,3 +67,32 @@ export const CASE_STAGES = {
   closed: 'Closed',
 } as const;
 export type CaseStage = keyof typeof CASE_STAGES;
+
+/** Every stage code, in lifecycle order. */
+export const STAGE_ORDER = Object.keys(CASE_STAGES) as CaseStage[];
+
+/** Finished: closed after work, or declined at triage. Nothing is due and no reminder runs. */
+export const CLOSED_STAGES: readonly CaseStage[] = ['declined', 'closed'];
+
+export function isClosedStage(stage: CaseStage): boolean {
+  return CLOSED_STAGES.includes(stage);
+}
+
+/** Not finished, awaiting triage included (reminder reconciliation covers these). */
+export const OPEN_STAGES: readonly CaseStage[] = STAGE_ORDER.filter((s) => !isClosedStage(s));
+
+/** Accepted into the service and not finished: the case lists, closing. */
+export const ACTIVE_STAGES: readonly CaseStage[] = OPEN_STAGES.filter((s) => s !== 'referred');
+
+/** The stages from `from` to `to` inclusive, in lifecycle order (closed stages never included). */
+export function stagesBetween(from: CaseStage, to: CaseStage): CaseStage[] {
+  const i = OPEN_STAGES.indexOf(from);
+  const j = OPEN_STAGES.indexOf(to);
+  if (i < 0 || j < i) throw new RangeError(`stagesBetween: "${from}" to "${to}" is not a range of open stages`);
+  return OPEN_STAGES.slice(i, j + 1);
+}
+
+/** Lifecycle order, for sorting cases by stage. */
+export function compareStages(a: CaseStage, b: CaseStage): number {
+  return STAGE_ORDER.indexOf(a) - STAGE_ORDER.indexOf(b);
+}

@@ -6,6 +6,7 @@ import { normaliseAadId, OPEN_CASE_COUNTS_SQL } from './rosterRepository';
 import { isUuid } from '../shared/ids';
 import type { JsonObject } from './types';
 import { oweMessages, type OwedMessage } from './outboxRepository';
+import { CLOSED_STAGES_SQL } from './stages';
 
 export type OfferStatus = 'offered' | 'accepted' | 'declined' | 'withdrawn';
 /** Statuses that hold a facilitator's place on a case (and count towards their caseload). */
@@ -276,7 +277,7 @@ export class AssignmentRepository {
       `SELECT c.id, c.reference, c.stage, c.complex, c.extra_care, c.offence_type, o.id AS offer_id,
               o.answered_at, c.last_activity_at
        FROM offers o JOIN cases c ON c.id = o.case_id
-       WHERE o.facilitator_aad_id = $1 AND o.status = 'accepted' AND c.stage NOT IN ('closed', 'declined')
+       WHERE o.facilitator_aad_id = $1 AND o.status = 'accepted' AND c.stage NOT IN ${CLOSED_STAGES_SQL}
        ORDER BY o.answered_at NULLS LAST, c.reference`,
       [normaliseAadId(aadObjectId)],
     );

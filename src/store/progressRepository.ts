@@ -6,6 +6,7 @@ import { withTransaction, type Queryable } from './db';
 import { normaliseAadId } from './rosterRepository';
 import { isUuid } from '../shared/ids';
 import { oweMessages, type OwedMessage } from './outboxRepository';
+import { ACTIVE_STAGES_SQL } from './stages';
 
 export const NOTE_KINDS = ['contact', 'risk', 'conference_attendees', 'conference_not_held', 'closing', 'reopening'] as const;
 export type NoteKind = (typeof NOTE_KINDS)[number];
@@ -70,6 +71,8 @@ export interface OpenCaseRow {
   stage: CaseStage;
   offenceType: OffenceType;
   createdAt: Date;
+  /** When the pair was (last) confirmed: first-contact due dates run from it, as the reminders' do. */
+  pairConfirmedAt: Date | null;
   /** Facilitators who accepted and are still on the case. */
   facilitators: string[];
 }
@@ -141,18 +144,18 @@ export class ProgressRepository {
 
   /** Open cases (accepted into the service, not closed), oldest reference first; optionally one facilitator's. */
   async openCases(filter: { facilitatorAadId?: string; stage?: CaseStage } = {}): Promise<OpenCaseRow[]> {
-    const { rows } = await this.pool.query<{ id: string; reference: string; stage: CaseStage; offence_type: OffenceType; created_at: Date; facilitators: string[] | null }>(
-      `SELECT c.id, c.reference, c.stage, c.offence_type, c.created_at,
+    const { rows } = await this.pool.query<{ id: string; reference: string; stage: CaseStage; offence_type: OffenceType; created_at: Date; pair_confirmed_at: Date | null; facilitators: string[] | null }>(
+      `SELECT c.id, c.reference, c.stage, c.offence_type, c.created_at, c.pair_confirmed_at,
               array_remove(array_agg(o.facilitator_aad_id ORDER BY o.answered_at), NULL) AS facilitators
        FROM cases c LEFT JOIN offers o ON o.case_id = c.id AND o.status = 'accepted'
-       WHERE c.stage NOT IN ('referred', 'declined', 'closed')
+       WHERE c.stage IN ${ACTIVE_STAGES_SQL}
          AND ($1::text IS NULL OR c.stage = $1)
        GROUP BY c.id
        HAVING $2::text IS NULL OR $2 = ANY(array_agg(o.facilitator_aad_id))
        ORDER BY c.ref_year, c.ref_seq`,
       [filter.stage ?? null, filter.facilitatorAadId ? normaliseAadId(filter.facilitatorAadId) : null],
     );
-    return rows.map((r) => ({ id: r.id, reference: r.reference, stage: r.stage, offenceType: r.offence_type, createdAt: r.created_at, facilitators: r.facilitators ?? [] }));
+    return rows.map((r) => ({ id: r.id, reference: r.reference, stage: r.stage, offenceType: r.offence_type, createdAt: r.created_at, pairConfirmedAt: r.pair_confirmed_at, facilitators: r.facilitators ?? [] }));
   }
 }
 

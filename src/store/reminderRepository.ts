@@ -1,10 +1,9 @@
 import type { Pool, PoolClient } from 'pg';
-import { z } from 'zod';
+import { foldCaseLog, type StoredEvent } from '../domain/caseProgress';
+import { reminderCaseView, REMINDER_VIEW_EVENT_TYPES } from '../domain/dueDates';
 import type {
-  ConferenceView,
   Delivery,
   OfferView,
-  ParticipantView,
   ReminderCaseView,
   ScreenedOutReferral,
   Snooze,
@@ -14,6 +13,7 @@ import type { CaseStage } from '../domain/vocabulary';
 import { withTransaction, type Queryable } from './db';
 import { isUuid } from '../shared/ids';
 import { toJsonParam } from './types';
+import { CLOSED_STAGES_SQL } from './stages';
 
 /*
  * Everything the reminder scheduler and worker read from and write to PostgreSQL. Views are built set
@@ -61,41 +61,6 @@ export type SnoozeResult =
   | { readonly ok: true; readonly count: number; readonly until: Date }
   | { readonly ok: false; readonly reason: 'limit'; readonly count: number };
 
-/** Event types that carry facts the reminder policy reads beyond the case row and its offers. */
-const VIEW_EVENT_TYPES = [
-  'contact_logged',
-  'conference_scheduled',
-  'conference_cancelled',
-  'conference_held',
-  'indirect_completed',
-  'agreement_reviewed',
-] as const;
-
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-const instant = z.string().refine((s) => !Number.isNaN(Date.parse(s)));
-
-/*
- * Parsed defensively: a malformed event (or one from a newer writer) is skipped, never thrown, because
- * one bad row must not stop the reminders of every other case in its batch.
- */
-const contactLogged = z.object({
-  contactId: z.string().optional(),
-  party: z.string().min(1),
-  at: instant,
-  nextFollowUpOn: z.string().regex(ISO_DATE).optional(),
-  correctsContactId: z.string().optional(),
-});
-const conferenceScheduled = z.object({ conferenceId: z.string().min(1), startsAt: instant });
-const conferenceRef = z.object({ conferenceId: z.string().min(1) });
-/** An outcome agreement recorded with a conference or indirect communication, with its review date if given. */
-function agreementFrom(data: unknown, at: Date): { agreedAt: Date; reviewOn?: string } | undefined {
-  const parsed = agreementFlag.safeParse(data);
-  if (!parsed.success || !parsed.data.agreement) return undefined;
-  return parsed.data.reviewOn ? { agreedAt: at, reviewOn: parsed.data.reviewOn } : { agreedAt: at };
-}
-
-const agreementFlag = z.object({ agreement: z.boolean(), reviewOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() });
-
 interface CaseRow {
   id: string;
   reference: string;
@@ -116,9 +81,11 @@ interface OfferRow {
 
 interface EventRow {
   case_id: string;
+  id: string;
   type: string;
   at: Date;
-  data: unknown;
+  actor_aad_id: string | null;
+  data: Readonly<Record<string, unknown>>;
 }
 
 interface DeliveryRow {
@@ -185,7 +152,7 @@ export class ReminderRepository {
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
       const { rows } = await this.pool.query<{ id: string }>(
-        `SELECT id FROM cases WHERE stage NOT IN ('closed', 'declined') AND id > $1::uuid ORDER BY id LIMIT $2`,
+        `SELECT id FROM cases WHERE stage NOT IN ${CLOSED_STAGES_SQL} AND id > $1::uuid ORDER BY id LIMIT $2`,
         [after, batchSize],
       );
       const last = rows[rows.length - 1];
@@ -230,10 +197,11 @@ export class ReminderRepository {
       'SELECT id, case_id, role FROM participants WHERE case_id = ANY($1::uuid[]) ORDER BY case_id, role',
       [ids],
     );
+    // Only the event types the view reads (the rest of the log cannot change it; see dueDates.ts).
     const events = await db.query<EventRow>(
-      `SELECT case_id, type, at, data FROM case_events
+      `SELECT case_id, id::text AS id, type, at, actor_aad_id, data FROM case_events
        WHERE case_id = ANY($1::uuid[]) AND type = ANY($2::text[]) ORDER BY case_id, id`,
-      [ids, [...VIEW_EVENT_TYPES]],
+      [ids, [...REMINDER_VIEW_EVENT_TYPES]],
     );
     const snoozes = await db.query<{ case_id: string; reminder_key: string; until: Date }>(
       'SELECT case_id, reminder_key, until FROM reminder_snoozes WHERE case_id = ANY($1::uuid[])',
@@ -256,29 +224,24 @@ export class ReminderRepository {
 
     for (const c of cases) {
       const caseOffers = offersBy.get(c.id) ?? [];
-      const facts = foldEvents(eventsBy.get(c.id) ?? []);
-      const accepted = caseOffers.filter((o) => o.status === 'accepted').map((o) => o.facilitator_aad_id);
-      const view: ReminderCaseView = {
-        caseId: c.id,
-        caseReference: c.reference,
-        stage: c.stage,
-        submittedAt: c.created_at,
-        lastActivityAt: c.last_activity_at,
-        offers: caseOffers.map(toOfferView),
-        ...(c.pair_confirmed_at ? { pair: { confirmedAt: c.pair_confirmed_at, facilitatorAadObjectIds: accepted } } : {}),
-        participants: (participantsBy.get(c.id) ?? []).map((p): ParticipantView => {
-          const last = facts.lastContactByParty.get(p.role);
-          return {
-            participantId: p.id,
-            role: p.role,
-            ...(last ? { lastContact: { at: last.at, ...(last.nextFollowUpOn ? { nextFollowUpOn: last.nextFollowUpOn } : {}) } } : {}),
-          };
-        }),
-        conferences: [...facts.conferences.values()],
-        ...(facts.agreement ? { agreement: facts.agreement } : {}),
-        snoozes: (snoozesBy.get(c.id) ?? []).map((s): Snooze => ({ reminderKey: s.reminder_key, until: s.until })),
-        deliveries: (deliveriesBy.get(c.id) ?? []).map((d): Delivery => ({ reminderId: d.reminder_id, deliveredAt: d.at })),
-      };
+      // Lenient on purpose: a malformed event is skipped, so it cannot stop the other cases' reminders.
+      const progress = foldCaseLog((eventsBy.get(c.id) ?? []).map(toStoredEvent));
+      const view = reminderCaseView(
+        {
+          caseId: c.id,
+          caseReference: c.reference,
+          stage: c.stage,
+          submittedAt: c.created_at,
+          lastActivityAt: c.last_activity_at,
+          pairConfirmedAt: c.pair_confirmed_at,
+          acceptedFacilitators: caseOffers.filter((o) => o.status === 'accepted').map((o) => o.facilitator_aad_id),
+          participants: (participantsBy.get(c.id) ?? []).map((p) => ({ participantId: p.id, role: p.role })),
+          offers: caseOffers.map(toOfferView),
+          snoozes: (snoozesBy.get(c.id) ?? []).map((s): Snooze => ({ reminderKey: s.reminder_key, until: s.until })),
+          deliveries: (deliveriesBy.get(c.id) ?? []).map((d): Delivery => ({ reminderId: d.reminder_id, deliveredAt: d.at })),
+        },
+        progress,
+      );
       out.set(c.id, view);
     }
     return out;
@@ -460,74 +423,8 @@ export class ReminderRepository {
   }
 }
 
-// ---- folding the events the policy needs ---------------------------------------------------------
-
-interface EventFacts {
-  lastContactByParty: Map<string, { at: Date; nextFollowUpOn?: string }>;
-  conferences: Map<string, ConferenceView>;
-  agreement?: { agreedAt: Date; reviewOn?: string; reviewedAt?: Date };
-}
-
-function foldEvents(events: readonly EventRow[]): EventFacts {
-  const contacts = new Map<string, { contactId?: string; party: string; at: Date; seq: number; nextFollowUpOn?: string }>();
-  const corrected = new Set<string>();
-  const conferences = new Map<string, ConferenceView>();
-  let agreement: { agreedAt: Date; reviewOn?: string; reviewedAt?: Date } | undefined;
-  let seq = 0;
-  for (const e of events) {
-    seq += 1;
-    switch (e.type) {
-      case 'contact_logged': {
-        const c = contactLogged.safeParse(e.data);
-        if (!c.success) break;
-        if (c.data.correctsContactId) corrected.add(c.data.correctsContactId);
-        contacts.set(c.data.contactId ?? `#${seq}`, {
-          ...(c.data.contactId ? { contactId: c.data.contactId } : {}),
-          party: c.data.party,
-          at: new Date(c.data.at),
-          seq,
-          ...(c.data.nextFollowUpOn ? { nextFollowUpOn: c.data.nextFollowUpOn } : {}),
-        });
-        break;
-      }
-      case 'conference_scheduled': {
-        const c = conferenceScheduled.safeParse(e.data);
-        // Scheduling the same conference again moves it: the notices start over from the new date.
-        if (c.success) conferences.set(c.data.conferenceId, { conferenceId: c.data.conferenceId, startsAt: new Date(c.data.startsAt), scheduledAt: e.at });
-        break;
-      }
-      case 'conference_cancelled': {
-        const c = conferenceRef.safeParse(e.data);
-        const current = c.success ? conferences.get(c.data.conferenceId) : undefined;
-        if (current) conferences.set(current.conferenceId, { ...current, cancelledAt: e.at });
-        break;
-      }
-      case 'conference_held': {
-        const c = conferenceRef.safeParse(e.data);
-        const current = c.success ? conferences.get(c.data.conferenceId) : undefined;
-        if (current) conferences.set(current.conferenceId, { ...current, outcomeRecordedAt: e.at });
-        agreement = agreementFrom(e.data, e.at) ?? agreement;
-        break;
-      }
-      case 'indirect_completed':
-        agreement = agreementFrom(e.data, e.at) ?? agreement;
-        break;
-      case 'agreement_reviewed':
-        if (agreement) agreement = { ...agreement, reviewedAt: e.at };
-        break;
-    }
-  }
-  // The latest contact by its own time (a contact logged late for an earlier day does not replace a
-  // newer one); a tie goes to the one logged later.
-  const lastContactByParty = new Map<string, { at: Date; nextFollowUpOn?: string }>();
-  const best = new Map<string, { at: Date; seq: number; nextFollowUpOn?: string }>();
-  for (const c of contacts.values()) {
-    if (c.contactId && corrected.has(c.contactId)) continue;
-    const prev = best.get(c.party);
-    if (!prev || c.at.getTime() > prev.at.getTime() || (c.at.getTime() === prev.at.getTime() && c.seq > prev.seq)) best.set(c.party, c);
-  }
-  for (const [party, c] of best) lastContactByParty.set(party, { at: c.at, ...(c.nextFollowUpOn ? { nextFollowUpOn: c.nextFollowUpOn } : {}) });
-  return { lastContactByParty, conferences, ...(agreement ? { agreement } : {}) };
+function toStoredEvent(e: EventRow): StoredEvent {
+  return { id: e.id, at: e.at, actorAadId: e.actor_aad_id, type: e.type, data: e.data };
 }
 
 function toOfferView(o: OfferRow): OfferView {

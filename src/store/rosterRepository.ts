@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { withTransaction } from './db';
+import { CLOSED_STAGES_SQL } from './stages';
 
 /** A coordinator and/or facilitator of the service. */
 export interface StaffMember {
@@ -88,7 +89,7 @@ export const SEEDED_COORDINATOR_NAME = 'Coordinator';
 export const OPEN_CASE_COUNTS_SQL = `
   SELECT o.facilitator_aad_id, count(DISTINCT o.case_id)::int AS open_cases
   FROM offers o JOIN cases c ON c.id = o.case_id
-  WHERE o.status IN ('offered', 'accepted') AND c.stage NOT IN ('closed', 'declined')
+  WHERE o.status IN ('offered', 'accepted') AND c.stage NOT IN ${CLOSED_STAGES_SQL}
   GROUP BY o.facilitator_aad_id`;
 
 interface StaffRow {

@@ -7,7 +7,9 @@ import {
   validateReasonForm,
   validateRiskForm,
 } from '../../src/domain/progressForms';
-import { caseProgress, dueItems, type StoredEvent } from '../../src/domain/caseProgress';
+import { caseProgress, type StoredEvent } from '../../src/domain/caseProgress';
+import { DEFAULT_REMINDER_POLICY } from '../../src/domain/defaultReminderPolicy';
+import { dueItems, type DueCase } from '../../src/domain/dueDates';
 import { createWorkingCalendar } from '../../src/domain/workingTime';
 
 // Wednesday 25 March 2026, 15:00 in London (GMT, before the clocks change on the 29th).
@@ -134,18 +136,20 @@ describe('caseProgress and dueItems', () => {
     ev('stage_changed', '2026-03-02T13:00:00Z', { from: 'assigning', to: 'preparation' }, 'f2'),
   ];
   const calendar = createWorkingCalendar();
-  const due = { calendar, firstContactWorkingDays: 8, followUpAt: '09:00' };
+  const due = { calendar, policy: DEFAULT_REMINDER_POLICY };
+  // The row as the store keeps it: the pair's confirmation is stamped when the pair_confirmed event is written.
+  const row: DueCase = { id: 'case-1', reference: 'RJ-2026-0001', stage: 'preparation', createdAt: new Date('2026-03-02T10:00:00Z'), pairConfirmedAt: new Date('2026-03-02T13:00:00Z') };
 
   test('first contact is due 8 working days after the pair; overdue after', () => {
     const p = caseProgress(confirmed);
     expect(p.facts.stage).toBe('preparation');
     expect(p.timeline.filter((t) => t.text === 'Stage: Preparation')).toHaveLength(1);
-    const items = dueItems(p, { ...due, now: new Date('2026-03-10T10:00:00Z') });
+    const items = dueItems(row, p, { ...due, now: new Date('2026-03-10T10:00:00Z') });
     expect(items.map((i) => [i.kind, i.party, i.due.toISOString(), i.overdue])).toEqual([
       ['first_contact', 'harmed_person', '2026-03-12T13:00:00.000Z', false],
       ['first_contact', 'offender', '2026-03-12T13:00:00.000Z', false],
     ]);
-    expect(dueItems(p, { ...due, now: new Date('2026-03-13T10:00:00Z') }).every((i) => i.overdue)).toBe(true);
+    expect(dueItems(row, p, { ...due, now: new Date('2026-03-13T10:00:00Z') }).every((i) => i.overdue)).toBe(true);
   });
 
   test('the latest contact by its own time sets the follow-up; a correction replaces the contact it names', () => {
@@ -161,7 +165,7 @@ describe('caseProgress and dueItems', () => {
     ]);
     expect(p.contacts.harmed_person.map((c) => c.contactId)).toEqual(['c', 'b']);
     expect(p.contacts.offender).toHaveLength(0);
-    const items = dueItems(p, { ...due, now: new Date('2026-03-12T10:00:00Z') });
+    const items = dueItems(row, p, { ...due, now: new Date('2026-03-12T10:00:00Z') });
     expect(items[0]).toMatchObject({ kind: 'follow_up', party: 'harmed_person', overdue: true });
     expect(items[0]!.due.toISOString()).toBe('2026-03-11T09:00:00.000Z');
     expect(p.timeline.some((t) => t.text === 'Corrected contact with harmed person: phone, reached')).toBe(true);
@@ -170,6 +174,6 @@ describe('caseProgress and dueItems', () => {
   test('a closed case has nothing due', () => {
     const p = caseProgress([...confirmed, ev('case_closed', '2026-03-20T10:00:00Z', { outcome: 'no_contact_possible' }, 'c'), ev('stage_changed', '2026-03-20T10:00:00Z', { from: 'preparation', to: 'closed' }, 'c')]);
     expect(p.closed?.outcome).toBe('no_contact_possible');
-    expect(dueItems(p, { ...due, now: new Date('2026-04-20T10:00:00Z') })).toEqual([]);
+    expect(dueItems({ ...row, stage: 'closed' }, p, { ...due, now: new Date('2026-04-20T10:00:00Z') })).toEqual([]);
   });
 });
