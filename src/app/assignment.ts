@@ -2,29 +2,20 @@ import { assignCard, channelCaseCard, type PairChoice } from '../../cards/caseCa
 import type { CaseCommand } from '../domain/lifecycle';
 import { can, type Actor as DomainActor } from '../domain/permissions';
 import { suggestPairs, suggestReplacement, type Facilitator } from '../domain/pairing';
-import type { Logger } from '../log';
 import type { CaseRepository } from '../store/caseRepository';
 import type { AssignmentRepository, Offer } from '../store/assignmentRepository';
 import type { RosterRepository, StaffMember } from '../store/rosterRepository';
 import type { Actor } from './actor';
-import { runWithCase, type CaseLocker } from './caseCommands';
-import type { Clock } from './clock';
+import { runWithCase } from './caseCommands';
 import { owe } from './owed';
 import { refused, type Reply } from './reply';
-import type { AssignmentViews } from './assignmentViews';
+import type { CaseUseCaseDeps } from './assignmentViews';
 
-export interface AssignmentDeps {
+export interface AssignmentDeps extends CaseUseCaseDeps {
   cases: Pick<CaseRepository, 'getCase'>;
   assignments: Pick<AssignmentRepository, 'listOffers'>;
   roster: Pick<RosterRepository, 'get' | 'list'>;
-  /** Roles from the roster, read only (StaffRoles.of). */
-  roles: (actor: Actor) => Promise<DomainActor>;
-  views: AssignmentViews;
-  /** The case's row lock: every change runs under it (runCaseCommands). */
-  locks: CaseLocker;
   staffTenantId: string;
-  clock: Clock;
-  log: Logger;
 }
 
 /**

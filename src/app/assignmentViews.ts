@@ -1,3 +1,8 @@
+import type { Actor } from './actor';
+import type { CaseLocker } from './caseCommands';
+import type { Clock } from './clock';
+import type { Actor as DomainActor } from '../domain/permissions';
+import type { Logger } from '../log';
 import { plain, type AdaptiveCard } from '../../cards/adaptive';
 import { caseDetailsCard, DECLINE_REASONS, type ChannelCaseView, type OfferView } from '../../cards/caseCards';
 import { REASON_EXPLANATIONS, type ReasonCode } from '../domain/eligibility';
@@ -8,6 +13,17 @@ import type { RosterRepository } from '../store/rosterRepository';
 import type { ConversationRefRepository } from '../store/conversationRefRepository';
 import { displayDate } from './clock';
 import { staffNames } from './staffNames';
+
+/** What every triage and assignment use case is given: roles (read only), the cards it answers with, the lock. */
+export interface CaseUseCaseDeps {
+  /** Roles from the roster, read only (StaffRoles.of). */
+  roles: (actor: Actor) => Promise<DomainActor>;
+  views: AssignmentViews;
+  /** The case's row lock: every change runs under it (runCaseCommands). */
+  locks: CaseLocker;
+  clock: Clock;
+  log: Logger;
+}
 
 export interface AssignmentViewDeps {
   cases: Pick<CaseRepository, 'getCase'>;

@@ -2,27 +2,18 @@ import type { OwedMessage } from '../store/outboxRepository';
 import { offerCard, offerCardForOthers, OFFER_DECLINE_REASONS } from '../../cards/caseCards';
 import type { CaseCommand } from '../domain/lifecycle';
 import type { CaseEvent, CaseFacts } from '../domain/caseState';
-import { offerVisibility, type Actor as DomainActor } from '../domain/permissions';
-import type { Logger } from '../log';
+import { offerVisibility } from '../domain/permissions';
 import type { AssignmentRepository, LockedCase, Offer } from '../store/assignmentRepository';
 import type { Actor } from './actor';
-import { runWithCase, type CaseLocker } from './caseCommands';
-import type { Clock } from './clock';
+import { runWithCase } from './caseCommands';
 import { owe } from './owed';
 import { refused, type Reply } from './reply';
 import { offerDeclineReasonSchema } from './reasonCodes';
-import type { AssignmentViews } from './assignmentViews';
+import type { CaseUseCaseDeps } from './assignmentViews';
 
-export interface OfferAnswersDeps {
+export interface OfferAnswersDeps extends CaseUseCaseDeps {
   assignments: Pick<AssignmentRepository, 'getOffer'>;
-  /** Roles from the roster, read only (StaffRoles.of). */
-  roles: (actor: Actor) => Promise<DomainActor>;
-  views: AssignmentViews;
-  /** The case's row lock: every change runs under it (runCaseCommands). */
-  locks: CaseLocker;
   staffTenantId: string;
-  clock: Clock;
-  log: Logger;
 }
 
 /**

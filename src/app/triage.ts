@@ -1,27 +1,18 @@
 import { channelCaseCard, DECLINE_REASONS } from '../../cards/caseCards';
 import type { CaseCommand } from '../domain/lifecycle';
-import { can, type Actor as DomainActor } from '../domain/permissions';
+import { can } from '../domain/permissions';
 import { optionalTextField } from '../domain/text';
-import type { Logger } from '../log';
 import type { SettingsRepository } from '../store/settingsRepository';
 import type { Actor } from './actor';
-import { runWithCase, type CaseLocker } from './caseCommands';
-import type { Clock } from './clock';
+import { runWithCase } from './caseCommands';
 import { owe } from './owed';
 import { REFERRALS_CHANNEL_KEY } from './coordinators';
 import { refused, type Reply } from './reply';
 import { declineReasonSchema } from './reasonCodes';
-import type { AssignmentViews } from './assignmentViews';
+import type { CaseUseCaseDeps } from './assignmentViews';
 
-export interface TriageDeps {
-  /** Roles from the roster, read only (StaffRoles.of). */
-  roles: (actor: Actor) => Promise<DomainActor>;
-  views: AssignmentViews;
-  /** The case's row lock: every change runs under it (runCaseCommands). */
-  locks: CaseLocker;
+export interface TriageDeps extends CaseUseCaseDeps {
   settings: Pick<SettingsRepository, 'set'>;
-  clock: Clock;
-  log: Logger;
 }
 
 /** The coordinator's note on a declined referral (the card allows 500 characters). */

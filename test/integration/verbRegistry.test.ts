@@ -1,3 +1,4 @@
+import { TestAdapter, TurnContext } from 'botbuilder';
 import { DialogSet } from 'botbuilder-dialogs';
 import { z } from 'zod';
 import type { AdaptiveCard } from '../../cards/adaptive';
@@ -42,6 +43,7 @@ import { eventData, INITIAL_FACTS, apply, type CaseFacts } from '../../src/domai
 import { assessEligibility, SCREENING_QUESTIONS } from '../../src/domain/eligibility';
 import { decide, type CaseCommand } from '../../src/domain/lifecycle';
 import type { Actor as DomainActor } from '../../src/domain/permissions';
+import { cardReplyOf, setActor } from '../../src/bot/turn';
 
 /*
  * The one registry: a name given twice stops the start-up, every verb a card can emit has a
@@ -80,6 +82,41 @@ describe('duplicates fail at start-up', () => {
 
   test("the bot's own list has no duplicate: building it does not throw", () => {
     expect(() => buildRoutes({ ...handlers(), roles: async () => { throw new Error('unused'); }, seen: noop })).not.toThrow();
+  });
+});
+
+describe('who may use a verb is checked before its handler, after its data', () => {
+  const person = { aadObjectId: 'a1', tenantId: 't', staffTenant: true };
+  const ctxFor = () => {
+    const ctx = new TurnContext(new TestAdapter(), { type: 'invoke', name: 'adaptiveCard/action', conversation: { id: 'c', isGroup: false, name: '', conversationType: 'personal' }, from: { id: 'u', name: '' } });
+    setActor(ctx, person);
+    return ctx;
+  };
+  const build = (coordinator: boolean, ran: string[], seen: string[]) =>
+    buildRoutes({
+      verbs: [defineVerb({ verb: 'x.triage', schema: z.object({ caseId: z.string().min(1) }), who: coordinators('triage'), handle: async (_ctx, data) => { ran.push(data.caseId); } })],
+      commands: [],
+      fallback: noop,
+      roles: async (a) => ({ ...a, coordinator, facilitator: false }),
+      seen: async (a) => { seen.push(a.aadObjectId); },
+    });
+
+  test('a coordinator-only verb refuses anyone else with the permission table\'s words, and its handler never runs', async () => {
+    const ran: string[] = [];
+    const seen: string[] = [];
+    const ctx = ctxFor();
+    expect(await build(false, ran, seen).verbs.get('x.triage')!.run(ctx, { caseId: 'k' })).toEqual({ ok: true });
+    expect(ran).toEqual([]);
+    expect(cardReplyOf(ctx)).toEqual({ kind: 'message', text: 'Only coordinators can accept or decline referrals.', refused: true });
+    expect(seen).toEqual(['a1']);
+  });
+
+  test('a coordinator reaches the handler; malformed data is refused first, whoever sends it', async () => {
+    const ran: string[] = [];
+    const routes = build(true, ran, []);
+    expect(await routes.verbs.get('x.triage')!.run(ctxFor(), { caseId: 'k' })).toEqual({ ok: true });
+    expect(ran).toEqual(['k']);
+    expect(await build(false, ran, []).verbs.get('x.triage')!.run(ctxFor(), { caseId: '' })).toMatchObject({ ok: false, issues: ['caseId'] });
   });
 });
 

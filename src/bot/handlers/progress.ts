@@ -5,6 +5,7 @@ import { PROGRESS_VERBS } from '../../../cards/progressVerbs';
 import { CASE_VERBS, RETIRED_VERBS } from '../../../cards/verbs';
 import type { FormKind } from '../../app/caseCardView';
 import type { ProgressUseCases } from '../../app/progress';
+import type { Actor } from '../../app/actor';
 import type { Reply } from '../../app/reply';
 import { PARTIES } from '../../domain/caseState';
 import { CASE_STAGES, type CaseStage } from '../../domain/vocabulary';
@@ -95,6 +96,11 @@ export const openCase = (d: ProgressDeps): CardVerb =>
     handle: inPrivate(d, (ctx, data: z.infer<typeof caseData>) => d.progress.openCase(actorOf(ctx), data.caseId)),
   });
 
+/** A case-card button without form values: the use case answers with the case card (or a refusal on it). */
+function caseVerb<T>(d: ProgressDeps, verb: string, schema: z.ZodType<T>, act: (p: ProgressDeps['progress'], actor: Actor, data: T) => Promise<Reply>): CardVerb {
+  return defineVerb({ verb, schema, who: CASE_PEOPLE, handle: inPrivate(d, (ctx, data: T) => act(d.progress, actorOf(ctx), data)) });
+}
+
 const formVerb = (d: ProgressDeps, verb: string, kind: FormKind): CardVerb =>
   defineVerb({
     verb,
@@ -114,47 +120,23 @@ const saveVerb = (d: ProgressDeps, verb: string, save: Save): CardVerb =>
 
 export const contactForm = (d: ProgressDeps) => formVerb(d, PROGRESS_VERBS.contactForm, 'contact');
 export const contactSave = (d: ProgressDeps) => saveVerb(d, PROGRESS_VERBS.contactSave, (p, ctx, caseId, v, nonce) => p.logContact(actorOf(ctx), caseId, v, nonce));
-export const contactCorrect = (d: ProgressDeps): CardVerb =>
-  defineVerb({
-    verb: PROGRESS_VERBS.contactCorrect,
-    schema: partyData,
-    who: CASE_PEOPLE,
-    handle: inPrivate(d, (ctx, data: z.infer<typeof partyData>) => d.progress.correctionForm(actorOf(ctx), data.caseId, data.party)),
-  });
+export const contactCorrect = (d: ProgressDeps) => caseVerb(d, PROGRESS_VERBS.contactCorrect, partyData, (p, actor, data) => p.correctionForm(actor, data.caseId, data.party));
 export const consentForm = (d: ProgressDeps) => formVerb(d, PROGRESS_VERBS.consentForm, 'consent');
 export const consentSave = (d: ProgressDeps) => saveVerb(d, PROGRESS_VERBS.consentSave, (p, ctx, caseId, v, nonce) => p.recordConsent(actorOf(ctx), caseId, v, nonce));
 export const riskForm = (d: ProgressDeps) => formVerb(d, PROGRESS_VERBS.riskForm, 'risk');
 export const riskSave = (d: ProgressDeps) => saveVerb(d, PROGRESS_VERBS.riskSave, (p, ctx, caseId, v, nonce) => p.recordRisk(actorOf(ctx), caseId, v, nonce));
 /** Coordinators only, but the lifecycle says so on the case card itself (with the case's own words). */
-export const riskSignOff = (d: ProgressDeps): CardVerb =>
-  defineVerb({
-    verb: PROGRESS_VERBS.riskSignOff,
-    schema: caseData,
-    who: CASE_PEOPLE,
-    handle: inPrivate(d, (ctx, data: z.infer<typeof caseData>) => d.progress.signOffRisk(actorOf(ctx), data.caseId)),
-  });
+export const riskSignOff = (d: ProgressDeps) => caseVerb(d, PROGRESS_VERBS.riskSignOff, caseData, (p, actor, data) => p.signOffRisk(actor, data.caseId));
 export const conferenceForm = (d: ProgressDeps) => formVerb(d, PROGRESS_VERBS.conferenceForm, 'conference');
 export const conferenceSave = (d: ProgressDeps) => saveVerb(d, PROGRESS_VERBS.conferenceSave, (p, ctx, caseId, v, nonce) => p.scheduleConference(actorOf(ctx), caseId, v, nonce));
 export const indirectForm = (d: ProgressDeps) => formVerb(d, PROGRESS_VERBS.indirectForm, 'indirect');
 export const indirectSave = (d: ProgressDeps) => saveVerb(d, PROGRESS_VERBS.indirectSave, (p, ctx, caseId, v, nonce) => p.chooseIndirect(actorOf(ctx), caseId, v, nonce));
 export const outcomeForm = (d: ProgressDeps) => formVerb(d, PROGRESS_VERBS.outcomeForm, 'outcome');
 export const outcomeSave = (d: ProgressDeps) => saveVerb(d, PROGRESS_VERBS.outcomeSave, (p, ctx, caseId, v, nonce) => p.recordOutcome(actorOf(ctx), caseId, v, nonce));
-export const agreementReviewed = (d: ProgressDeps): CardVerb =>
-  defineVerb({
-    verb: PROGRESS_VERBS.agreementReviewed,
-    schema: caseData,
-    who: CASE_PEOPLE,
-    handle: inPrivate(d, (ctx, data: z.infer<typeof caseData>) => d.progress.reviewAgreement(actorOf(ctx), data.caseId)),
-  });
+export const agreementReviewed = (d: ProgressDeps) => caseVerb(d, PROGRESS_VERBS.agreementReviewed, caseData, (p, actor, data) => p.reviewAgreement(actor, data.caseId));
 export const closeForm = (d: ProgressDeps) => formVerb(d, PROGRESS_VERBS.closeForm, 'close');
 export const closeSave = (d: ProgressDeps) => saveVerb(d, PROGRESS_VERBS.closeSave, (p, ctx, caseId, v, nonce) => p.close(actorOf(ctx), caseId, v, nonce));
-export const confirmWithdrawal = (d: ProgressDeps): CardVerb =>
-  defineVerb({
-    verb: PROGRESS_VERBS.confirmWithdrawal,
-    schema: partyData,
-    who: CASE_PEOPLE,
-    handle: inPrivate(d, (ctx, data: z.infer<typeof partyData>) => d.progress.confirmWithdrawal(actorOf(ctx), data.caseId, data.party)),
-  });
+export const confirmWithdrawal = (d: ProgressDeps) => caseVerb(d, PROGRESS_VERBS.confirmWithdrawal, partyData, (p, actor, data) => p.confirmWithdrawal(actor, data.caseId, data.party));
 export const reopenForm = (d: ProgressDeps) => formVerb(d, PROGRESS_VERBS.reopenForm, 'reopen');
 export const reopenSave = (d: ProgressDeps) => saveVerb(d, PROGRESS_VERBS.reopenSave, (p, ctx, caseId, v, nonce) => p.reopen(actorOf(ctx), caseId, v, nonce));
 

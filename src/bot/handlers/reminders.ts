@@ -54,26 +54,12 @@ async function follow(d: ReminderDeps, ctx: TurnContext, r: ReminderActionResult
   }
 }
 
-export const reminderOpen = (d: ReminderDeps): CardVerb =>
-  defineVerb({
-    verb: REMINDER_VERBS.open,
-    schema: caseData,
-    who: REMINDED,
-    handle: async (ctx, data) => follow(d, ctx, await d.reminders.open(await d.roles(actorOf(ctx)), data.caseId)),
-  });
+/** A reminder button: the reminder action decides against the case, then the answer is shown where it belongs. */
+function reminderVerb<T>(verb: string, schema: z.ZodType<T>, act: (d: ReminderDeps, who: DomainActor, data: T) => Promise<ReminderActionResult>) {
+  return (d: ReminderDeps): CardVerb =>
+    defineVerb({ verb, schema, who: REMINDED, handle: async (ctx, data) => follow(d, ctx, await act(d, await d.roles(actorOf(ctx)), data)) });
+}
 
-export const reminderLogContact = (d: ReminderDeps): CardVerb =>
-  defineVerb({
-    verb: REMINDER_VERBS.logContact,
-    schema: caseData,
-    who: REMINDED,
-    handle: async (ctx, data) => follow(d, ctx, await d.reminders.logContact(await d.roles(actorOf(ctx)), data.caseId)),
-  });
-
-export const reminderSnooze = (d: ReminderDeps): CardVerb =>
-  defineVerb({
-    verb: REMINDER_VERBS.snooze,
-    schema: snoozeData,
-    who: REMINDED,
-    handle: async (ctx, data) => follow(d, ctx, await d.reminders.snooze(await d.roles(actorOf(ctx)), data.reminderKey, data.caseId)),
-  });
+export const reminderOpen = reminderVerb(REMINDER_VERBS.open, caseData, (d, who, data) => d.reminders.open(who, data.caseId));
+export const reminderLogContact = reminderVerb(REMINDER_VERBS.logContact, caseData, (d, who, data) => d.reminders.logContact(who, data.caseId));
+export const reminderSnooze = reminderVerb(REMINDER_VERBS.snooze, snoozeData, (d, who, data) => d.reminders.snooze(who, data.reminderKey, data.caseId));
