@@ -20,6 +20,7 @@ import {
   type InputText,
 } from './adaptive';
 import { PROGRESS_VERBS, type ProgressVerb } from './progressVerbs';
+import { CASE_VERBS } from './verbs';
 
 /*
  * The case card and its forms, shown only in a 1:1 chat with a facilitator of the case or a
@@ -32,7 +33,7 @@ export const PARTY_TITLES: Readonly<Record<Party, string>> = { harmed_person: 'H
 
 export interface CaseActionButton {
   title: string;
-  verb: ProgressVerb;
+  verb: ProgressVerb | typeof CASE_VERBS.openCase;
   data?: ActionData;
   style?: 'positive' | 'destructive';
 }
@@ -138,7 +139,7 @@ export function caseCard(v: CaseCardView): AdaptiveCard {
   if (v.timeline.length > 0) {
     body.push(section('Recent history'), { type: 'FactSet', facts: v.timeline.map((t) => ({ title: t.on, value: t.text })) });
   }
-  body.push(...buttons([...v.actions, { title: 'Refresh', verb: PROGRESS_VERBS.openCase }], v.caseId));
+  body.push(...buttons([...v.actions, { title: 'Refresh', verb: CASE_VERBS.openCase }], v.caseId));
   return card(body);
 }
 
@@ -183,7 +184,7 @@ function formCard(title: string, v: FormView, intro: string | undefined, inputs:
   body.push(...inputs);
   return card(body, [
     execute(submit.title, submit.verb, { caseId: v.caseId, ...(submit.data ?? {}), ...(v.actionData ?? {}), ...(v.nonce ? { formNonce: v.nonce } : {}) }, { style: 'positive' }),
-    execute('Back to the case', PROGRESS_VERBS.openCase, { caseId: v.caseId }, { associatedInputs: 'none' }),
+    execute('Back to the case', CASE_VERBS.openCase, { caseId: v.caseId }, { associatedInputs: 'none' }),
   ]);
 }
 
@@ -319,7 +320,7 @@ export function caseListCard(v: CaseListView): AdaptiveCard {
         para(`**${r.reference}** · ${r.stageLabel} · ${r.offence}`),
         ...(r.facilitators ? [subtle(plain(r.facilitators))] : []),
         para(r.next, { size: 'Small', color: r.overdue ? 'Attention' : 'Default', spacing: 'None' }),
-        { type: 'ActionSet', actions: [execute('Open', PROGRESS_VERBS.openCase, { caseId: r.caseId }, { associatedInputs: 'none' })] },
+        { type: 'ActionSet', actions: [execute('Open', CASE_VERBS.openCase, { caseId: r.caseId }, { associatedInputs: 'none' })] },
       ],
     });
   }

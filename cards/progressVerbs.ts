@@ -1,6 +1,5 @@
 /** Case progress verbs: the case card, its forms and the case lists. */
 export const PROGRESS_VERBS = {
-  openCase: 'progress.case',
   contactForm: 'progress.contact.form',
   contactSave: 'progress.contact.save',
   contactCorrect: 'progress.contact.correct',

@@ -24,3 +24,12 @@ export const CASE_VERBS = {
   rosterUpdate: 'roster.update',
   rosterHistory: 'roster.history',
 } as const;
+
+/**
+ * Verb names that cards already posted in Teams still carry after a rename (chat history keeps old
+ * cards): each is registered as an alias of the verb that replaced it, never emitted by a card now.
+ */
+export const RETIRED_VERBS = {
+  /** The case card's "open" before it and the coordinators' card's "Open" became one verb, CASE_VERBS.openCase. */
+  progressCase: 'progress.case',
+} as const;

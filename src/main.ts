@@ -18,7 +18,13 @@ import { PgStorage } from './store/pgStorage';
 import { AssignmentRepository } from './store/assignmentRepository';
 import { RosterRepository } from './store/rosterRepository';
 import { SettingsRepository } from './store/settingsRepository';
-import { CaseWorkflow } from './app/caseWorkflow';
+import type { Actor } from './app/actor';
+import { Assignment } from './app/assignment';
+import { AssignmentViews } from './app/assignmentViews';
+import { OfferAnswers } from './app/offerAnswers';
+import { Triage } from './app/triage';
+import { StaffRoles } from './app/roles';
+import { referralsChannel } from './app/coordinators';
 import { RosterService } from './app/rosterService';
 import { createProactiveAdapter } from './teams/proactiveAdapter';
 import type { BotFrameworkEndpoints } from './teams/botAuthentication';
@@ -27,7 +33,11 @@ import { owe } from './app/owed';
 import { OutboxRepository } from './store/outboxRepository';
 import { OutboxDispatcher } from './outbox/dispatcher';
 import { OwedDeliveries } from './outbox/deliveries';
-import { CaseProgressService } from './app/caseProgress';
+import { CaseCardViews } from './app/caseCardView';
+import { CaseLists } from './app/caseLists';
+import { progressUseCases } from './app/progress';
+import { ProgressRunner } from './app/progressRunner';
+import { CaseLocks } from './store/caseLock';
 import { ProgressRepository } from './store/progressRepository';
 import { DateTime } from 'luxon';
 import { loadWorkingCalendar } from './calendarFile';
@@ -118,21 +128,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     },
   });
   const assignments = new AssignmentRepository(pool);
-  const workflow = new CaseWorkflow({
-    cases,
-    assignments,
-    roster: rosterRepo,
-    settings,
-    refs,
-    messenger: sender,
-    staffTenantId: config.STAFF_TENANT_ID,
-    clock,
-    log,
-  });
+  // The one row lock every change to a case runs under, assignment and progress alike.
+  const locks = new CaseLocks(pool, cases);
+  const roles = new StaffRoles(rosterRepo);
+  // What the coordinators' channel, the offers and the pair's details show; the outbox renders with it too.
+  const assignmentViews = new AssignmentViews({ cases, assignments, roster: rosterRepo, refs, staffTenantId: config.STAFF_TENANT_ID });
+  const channel = () => referralsChannel(settings);
   // Every process sends what the outbox holds (web, worker, or both); claims keep them from sending a row twice.
   const dispatcher = new OutboxDispatcher({
     repo: outbox,
-    deliverer: new OwedDeliveries({ workflow, cases, assignments, roster: rosterRepo, messenger: sender, staffTenantId: config.STAFF_TENANT_ID, log }),
+    deliverer: new OwedDeliveries({ views: assignmentViews, referralsChannel: channel, cases, assignments, roster: rosterRepo, messenger: sender, staffTenantId: config.STAFF_TENANT_ID, log }),
     log,
     databaseUrl: config.DATABASE_URL,
     leaseMs: config.OUTBOX_LEASE_MS,
@@ -162,7 +167,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       policy,
       messenger: sender,
       coordinatorIds: () => rosterRepo.coordinatorIds(),
-      referralsChannel: () => workflow.referralsChannel(),
+      referralsChannel: channel,
       metrics,
       ...(opts.tracing ? { tracing: opts.tracing } : {}),
     },
@@ -200,16 +205,19 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       clock,
       log,
     });
-    const progress = new CaseProgressService({
-      cases,
-      progress: new ProgressRepository(pool),
-      roster: rosterRepo,
+    const assignmentDeps = { cases, assignments, roster: rosterRepo, roles: (a: Actor) => roles.of(a), views: assignmentViews, locks, staffTenantId: config.STAFF_TENANT_ID, clock, log };
+    const assignmentUseCases = {
+      triage: new Triage({ ...assignmentDeps, settings }),
+      assignment: new Assignment(assignmentDeps),
+      offers: new OfferAnswers(assignmentDeps),
+    };
+    const progressRepo = new ProgressRepository(pool);
+    const views = new CaseCardViews({ cases, progress: progressRepo, roster: rosterRepo, roles: (a) => roles.of(a), calendar, reminderPolicy: policy, clock });
+    const progress = progressUseCases({
+      views,
+      lists: new CaseLists({ progress: progressRepo, roster: rosterRepo, roles: (a) => roles.of(a), views }),
+      runner: new ProgressRunner({ views, locks, clock, log }),
       messenger: sender,
-      domainActor: (a) => workflow.domainActor(a),
-      calendar,
-      reminderPolicy: policy,
-      clock,
-      log,
     });
     const inbound = createBot({
       config,
@@ -217,10 +225,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       intake,
       refs,
       storage: new PgStorage(pool),
-      workflow,
-      roster: new RosterService(rosterRepo, config.STAFF_TENANT_ID, log, (a) => workflow.domainActor(a)),
+      ...assignmentUseCases,
+      roster: new RosterService(rosterRepo, config.STAFF_TENANT_ID, log, (a) => roles.of(a)),
       progress,
       reminders: reminders.actions,
+      roles: (a) => roles.of(a),
+      recordSeenName: (a) => roles.recordSeenName(a),
       botFrameworkEndpoints: opts.botFrameworkEndpoints,
       metrics,
     });

@@ -1,7 +1,7 @@
 /**
  * Who is acting, as established from a verified activity: the Entra object id and tenant, never a
  * display name. Built once per turn by the bot's tenant guard. Roles are not here: they come from the
- * roster, read when each action runs (CaseWorkflow.domainActor).
+ * roster, read when each action runs (StaffRoles.of).
  */
 export interface Actor {
   aadObjectId: string;

@@ -4,27 +4,28 @@ import { decide, type CaseCommand } from '../domain/lifecycle';
 import type { Actor as DomainActor } from '../domain/permissions';
 import { CaseNotFoundError } from '../store/assignmentRepository';
 import type { CaseEventRecord } from '../store/caseRepository';
-import type { CommandTx } from '../store/progressRepository';
+import type { CaseLocks, LockedTx } from '../store/caseLock';
+import type { LockedCase } from '../store/assignmentRepository';
 import type { JsonObject } from '../store/types';
 
-/** Locks one case for the length of `fn` (AssignmentRepository or ProgressRepository `withCaseLocked`). */
-export type CaseLocker<Tx> = <T>(caseId: string, fn: (tx: Tx) => Promise<T>) => Promise<T>;
+/** The case's row lock (CaseLocks in src/store/caseLock.ts): every command of every use case runs under it. */
+export type CaseLocker = Pick<CaseLocks, 'withCaseLocked'>;
 
-export type RunResult<L> =
-  | { ok: true; events: readonly CaseEvent[]; facts: CaseFacts; locked: L; history: readonly CaseEventRecord[] }
+export type RunResult =
+  | { ok: true; events: readonly CaseEvent[]; facts: CaseFacts; locked: LockedTx['locked']; history: readonly CaseEventRecord[] }
   | { ok: false; message: string; code: string };
 
 /** The code of a run that `before` ended: the message is the answer to give, not a refusal. */
 export const ANSWERED_BEFORE = 'ANSWERED_BEFORE';
 
-export interface RunOptions<Tx> {
+export interface RunOptions {
   /**
    * Runs first under the lock. An answer ends the run there with nothing written (code
    * ANSWERED_BEFORE): a repeated form submit is answered with the first one's result.
    */
-  before?: (tx: Tx) => Promise<string | undefined>;
+  before?: (tx: LockedTx) => Promise<string | undefined>;
   /** Runs in the same transaction after the events are appended (projections, notes). */
-  extra?: (tx: Tx, events: readonly CaseEvent[], facts: CaseFacts) => Promise<void>;
+  extra?: (tx: LockedTx, events: readonly CaseEvent[], facts: CaseFacts) => Promise<void>;
   /**
    * Details the form adds to a lifecycle event's stored data (a date, a note id): ids and codes only.
    * The lifecycle's own fields win, so an annotation can never change what the event means.
@@ -43,16 +44,16 @@ export function factsOf(history: readonly CaseEventRecord[]): CaseFacts {
  * unwritten, so nothing is ever half-done. A command already in effect (double click, Teams retry)
  * succeeds with no events.
  */
-export async function runCaseCommands<Tx extends CommandTx>(
-  lock: CaseLocker<Tx>,
+export async function runCaseCommands(
+  locks: CaseLocker,
   caseId: string,
   actor: DomainActor,
   actorRole: 'coordinator' | 'facilitator',
   commands: readonly CaseCommand[],
-  opts: RunOptions<Tx> = {},
-): Promise<RunResult<Tx['locked']>> {
+  opts: RunOptions = {},
+): Promise<RunResult> {
   try {
-    return await lock(caseId, async (tx): Promise<RunResult<Tx['locked']>> => {
+    return await locks.withCaseLocked(caseId, async (tx): Promise<RunResult> => {
       const answered = opts.before ? await opts.before(tx) : undefined;
       if (answered !== undefined) return { ok: false, message: answered, code: ANSWERED_BEFORE };
       const history = await tx.listEvents();
@@ -86,6 +87,27 @@ export async function runCaseCommands<Tx extends CommandTx>(
     if (err instanceof CaseNotFoundError) return { ok: false, message: 'That case could not be found.', code: 'NOT_FOUND' };
     throw err;
   }
+}
+
+/**
+ * runCaseCommands for the triage and assignment use cases: `extra` also gets the locked case (its
+ * offers), and a refusal is just its message.
+ */
+export async function runWithCase(
+  locks: CaseLocker,
+  caseId: string,
+  actor: DomainActor,
+  actorRole: 'coordinator' | 'facilitator',
+  commands: readonly CaseCommand[],
+  extra?: (tx: LockedTx, events: readonly CaseEvent[], c: LockedCase, facts: CaseFacts) => Promise<void>,
+): Promise<{ ok: true; events: readonly CaseEvent[]; facts: CaseFacts; locked: LockedCase } | { ok: false; message: string }> {
+  const r = await runCaseCommands(locks, caseId, actor, actorRole, commands, {
+    extra: async (tx, events, facts) => {
+      if (extra) await extra(tx, events, tx.locked, facts);
+    },
+  });
+  if (!r.ok) return { ok: false, message: r.message };
+  return { ok: true, events: r.events, facts: r.facts, locked: r.locked };
 }
 
 class Refusal extends Error {

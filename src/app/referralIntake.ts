@@ -13,7 +13,7 @@ import type { ScreeningRepository } from '../store/screeningRepository';
 import type { JsonObject } from '../store/types';
 import { canSetReReferDate } from '../domain/permissions';
 import type { Actor } from './actor';
-import { londonDate, type Clock } from './clock';
+import { londonDate, type Clock } from '../shared/clock';
 import { owe } from './owed';
 
 export interface IntakeDeps {

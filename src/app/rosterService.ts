@@ -6,7 +6,7 @@ import { cleanDisplayName } from '../domain/text';
 import { MAX_CASES_RANGE, type RosterEventRecord, type RosterRepository, type RosterRole, type RosterTx } from '../store/rosterRepository';
 import { can, canChangeRoster, canRemoveRole, type Actor as DomainActor } from '../domain/permissions';
 import type { Actor } from './actor';
-import { LONDON } from './clock';
+import { LONDON } from '../shared/clock';
 
 export const ROSTER_OPS = ['pause', 'resume', 'experienced', 'inexperienced', 'remove', 'removeCoordinator', 'maxCases'] as const;
 export type RosterOp = (typeof ROSTER_OPS)[number];
@@ -23,16 +23,16 @@ export class RosterService {
     private readonly roster: RosterRepository,
     private readonly staffTenantId: string,
     private readonly log: Logger,
-    /** Roles as CaseWorkflow.domainActor decides them, so the roster and the cases agree on who is a coordinator. */
-    private readonly domainActor: (actor: Actor) => Promise<DomainActor>,
+    /** Roles from the roster, read only (StaffRoles.of), as the cases read them. */
+    private readonly roles: (actor: Actor) => Promise<DomainActor>,
   ) {}
 
   async isCoordinator(actor: Actor): Promise<boolean> {
-    return can(await this.domainActor(actor), 'manageRoster').allowed;
+    return can(await this.roles(actor), 'manageRoster').allowed;
   }
 
   async card(actor: Actor, candidates: RosterView['candidates'], message?: string): Promise<RosterReply> {
-    const allowed = can(await this.domainActor(actor), 'manageRoster');
+    const allowed = can(await this.roles(actor), 'manageRoster');
     if (!allowed.allowed) return { ok: false, message: allowed.message };
     const people = await this.roster.list();
     const known = new Set(people.filter((p) => p.facilitator || p.coordinator).map((p) => p.aadObjectId));
@@ -51,7 +51,7 @@ export class RosterService {
 
   /** Adds someone from the staff tenant as a facilitator or a coordinator. */
   async add(actor: Actor, person: { aadObjectId: string; name: string; tenantId?: string }, role: RosterRole): Promise<string | { error: string }> {
-    const who = await this.domainActor(actor);
+    const who = await this.roles(actor);
     const allowed = can(who, 'manageRoster');
     if (!allowed.allowed) return { error: allowed.message };
     if (person.tenantId && person.tenantId.toLowerCase() !== this.staffTenantId) {
@@ -68,7 +68,7 @@ export class RosterService {
   }
 
   async update(actor: Actor, aadObjectId: string, op: RosterOp, maxCases?: number): Promise<string | { error: string }> {
-    const who = await this.domainActor(actor);
+    const who = await this.roles(actor);
     const allowed = can(who, 'manageRoster');
     if (!allowed.allowed) return { error: allowed.message };
     if (op === 'maxCases' && (maxCases === undefined || !Number.isInteger(maxCases) || maxCases < MAX_CASES_RANGE.min || maxCases > MAX_CASES_RANGE.max)) {
@@ -119,7 +119,7 @@ export class RosterService {
 
   /** `roster remove @name`: takes every role the person holds, all or nothing. */
   async remove(actor: Actor, aadObjectId: string): Promise<string | { error: string }> {
-    const who = await this.domainActor(actor);
+    const who = await this.roles(actor);
     const allowed = can(who, 'manageRoster');
     if (!allowed.allowed) return { error: allowed.message };
     return this.inTx(async (tx) => {
@@ -136,7 +136,7 @@ export class RosterService {
 
   /** Who changed the roster and how, latest first. */
   async history(actor: Actor, page = 1): Promise<{ ok: true; card: ReturnType<typeof rosterHistoryCard> } | { ok: false; message: string }> {
-    const allowed = can(await this.domainActor(actor), 'viewRosterHistory');
+    const allowed = can(await this.roles(actor), 'viewRosterHistory');
     if (!allowed.allowed) return { ok: false, message: allowed.message };
     const wanted = Math.max(1, Math.trunc(page));
     let r = await this.roster.history({ limit: HISTORY_PAGE_SIZE, offset: (wanted - 1) * HISTORY_PAGE_SIZE });

@@ -7,38 +7,40 @@ import {
   type Response,
   type TurnContext,
 } from 'botbuilder';
-import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
-import { z } from 'zod';
-import { attachment } from '../../cards/adaptive';
-import { myReferralsCard } from '../../cards/myReferrals';
-import { referralClosedCard, referralSubmittedCard } from '../../cards/referralForm';
-import { ineligibleAnsweredCard, ineligibleCard, staleQuestionCard } from '../../cards/screening';
-import { VERBS } from '../../cards/verbs';
+import { DialogSet, type DialogState } from 'botbuilder-dialogs';
 import { welcomeCard } from '../../cards/welcome';
-import { ReferralDialog, REFERRAL_DIALOG } from '../../dialogs/referralDialog';
-import { offersReReferReminder } from '../domain/eligibility';
+import { ReferralDialog } from '../../dialogs/referralDialog';
+import type { Actor } from '../app/actor';
 import type { ReferralIntake, ScreeningShownTo } from '../app/referralIntake';
-import type { CaseWorkflow } from '../app/caseWorkflow';
+import type { Assignment } from '../app/assignment';
+import type { OfferAnswers } from '../app/offerAnswers';
+import type { Triage } from '../app/triage';
 import type { RosterService } from '../app/rosterService';
-import { caseCommands, caseVerbs } from './caseHandlers';
-import { progressCommands, progressOpenCase, progressVerbs } from './progressHandlers';
-import { reminderVerbs } from './reminderHandlers';
 import type { ReminderActions } from '../reminders';
-import type { CaseProgressService } from '../app/caseProgress';
-import { CASE_VERBS } from '../../cards/verbs';
-import { displayDate } from '../app/clock';
+import type { ProgressUseCases } from '../app/progress';
 import type { Config } from '../config';
+import type { Actor as DomainActor } from '../domain/permissions';
 import type { Logger } from '../log';
 import { noMetrics, type Metrics, type TurnOutcome } from '../metrics';
 import type { ConversationRefRepository } from '../store/conversationRefRepository';
 import type { PgStorage } from '../store/pgStorage';
 import { RjBot } from './rjBot';
-import { verb, type CommandHandler, type Routes } from './router';
+import { buildRoutes, type CardVerb, type TextCommand } from './registry';
+import type { CommandHandler } from './router';
 import { TenantGuard } from './tenantGuard';
 import { InboundGate } from './inboundGate';
 import { checkActivityEnvelope } from './activityEnvelope';
 import { botAuthenticationArgs, type BotFrameworkEndpoints } from '../teams/botAuthentication';
-import { actorOf, cardActionOf, isPersonalChat, replyToCard } from './turn';
+import { actorOf, cardActionOf, replyToCard } from './turn';
+import * as offerHandlers from './handlers/offers';
+import * as progressHandlers from './handlers/progress';
+import type { ProgressDeps } from './handlers/progress';
+import * as referralHandlers from './handlers/referral';
+import type { ReferralDeps } from './handlers/referral';
+import * as reminderHandlers from './handlers/reminders';
+import * as rosterHandlers from './handlers/roster';
+import * as triageHandlers from './handlers/triage';
+import { sendCard, type SendPrivately } from './handlers/replies';
 
 export interface BotServices {
   config: Config;
@@ -46,10 +48,16 @@ export interface BotServices {
   intake: ReferralIntake;
   refs: ConversationRefRepository;
   storage: PgStorage;
-  workflow: CaseWorkflow;
+  triage: Triage;
+  assignment: Assignment;
+  offers: OfferAnswers;
   roster: RosterService;
-  progress: CaseProgressService;
+  progress: ProgressUseCases;
   reminders: ReminderActions;
+  /** Roles from the roster, read only (StaffRoles.of). */
+  roles: (actor: Actor) => Promise<DomainActor>;
+  /** Keeps a staff member's name as Teams shows it now (StaffRoles.recordSeenName): the one write of a role look-up. */
+  recordSeenName: (actor: Actor) => Promise<void>;
   /** Test-only token endpoints (see BotFrameworkEndpoints); production uses botbuilder's public-cloud defaults. */
   botFrameworkEndpoints?: BotFrameworkEndpoints;
   /** Turns by kind and outcome, card actions by verb and outcome (noMetrics when metrics are off). */
@@ -63,11 +71,7 @@ export interface Bot {
   process(req: Request, res: Response): Promise<void>;
 }
 
-const MY_REFERRALS_LIMIT = 20;
-const PRIVATE_ONLY =
-  'For privacy, referrals are made in a 1:1 chat with me. Open a chat with RJ Referrals (Apps, then RJ Referrals) and type refer there.';
 
-const noData = z.object({}).passthrough();
 
 /** The activity's type (and an invoke's name) as a metrics label; anything else is 'other'. */
 function activityKind(body: unknown): string {
@@ -76,9 +80,6 @@ function activityKind(body: unknown): string {
   const name = 'name' in body && typeof body.name === 'string' ? body.name : undefined;
   return type === 'invoke' && name ? `invoke/${name}` : type;
 }
-const formIdData = z.object({ formId: z.string().min(1).max(64) }).passthrough();
-const screeningIdData = z.object({ screeningId: z.string().min(1).max(64) }).passthrough();
-const remindData = z.object({ screeningId: z.string().min(1).max(64), sentencingDate: z.string().max(40).optional() }).passthrough();
 
 /**
  * The bot's composition root: the adapter, the dialogs, and the one table that maps every text
@@ -128,150 +129,14 @@ export function createBot(s: BotServices): Bot {
   const shownTo = async (ctx: TurnContext, screeningId: string) => (await screeningsShown.get(ctx, [])).find((x) => x.screeningId === screeningId);
 
 
-  const sendCardMessage = (ctx: TurnContext, c: ReturnType<typeof welcomeCard>) =>
-    ctx.sendActivity({ type: ActivityTypes.Message, attachments: [attachment(c)] });
-
-  const help: CommandHandler = async (ctx) => {
-    await sendCardMessage(ctx, welcomeCard());
-    const dc = await dialogs.createContext(ctx);
-    if (dc.activeDialog) await ctx.sendActivity('You have a referral in progress: answer the question above, or type **cancel** to stop.');
-  };
-
-  const startReferral: CommandHandler = async (ctx) => {
-    if (!isPersonalChat(ctx)) {
-      await ctx.sendActivity(PRIVATE_ONLY);
-      return;
-    }
-    const dc = await dialogs.createContext(ctx);
-    if (dc.activeDialog) {
-      await dc.cancelAllDialogs();
-      await ctx.sendActivity('Your unfinished referral was cancelled (nothing was saved). Starting a new one.');
-    }
-    await dc.beginDialog(REFERRAL_DIALOG);
-  };
-
-  const myReferrals: CommandHandler = async (ctx) => {
-    if (!isPersonalChat(ctx)) {
-      await ctx.sendActivity(PRIVATE_ONLY);
-      return;
-    }
-    const { items, more } = await intake.myReferrals(actorOf(ctx), MY_REFERRALS_LIMIT);
-    await sendCardMessage(
-      ctx,
-      myReferralsCard(items.map((i) => ({ reference: i.reference, submittedOn: displayDate(i.createdAt), stage: i.stage })), more),
-    );
-  };
-
-  const cancel: CommandHandler = async (ctx) => {
-    const dc = await dialogs.createContext(ctx);
-    if (!dc.activeDialog) {
-      await ctx.sendActivity('There is nothing to cancel. Type **refer** to make a referral.');
-      return;
-    }
-    await dc.cancelAllDialogs();
-    await ctx.sendActivity('Referral cancelled. Nothing was saved.');
-  };
-
-  const continueDialog: CommandHandler = async (ctx) => {
-    const dc = await dialogs.createContext(ctx);
-    const result = await dc.continueDialog();
-    if (result.status !== DialogTurnStatus.empty) return;
-    if (!isPersonalChat(ctx)) {
-      await ctx.sendActivity('Type **help** to see what I can do. Referrals are made in a 1:1 chat with me.');
-      return;
-    }
-    await ctx.sendActivity('Sorry, I did not understand that. Type **refer** to make a referral, **my referrals** to see yours, or **help**.');
-  };
-
-  /** A click on a card that belongs to a dialog: continue it, or say the card is no longer open. */
-  const dialogVerb = (whenClosed: (ctx: TurnContext) => Promise<void>) => async (ctx: TurnContext) => {
-    const dc = await dialogs.createContext(ctx);
-    const result = await dc.continueDialog();
-    if (result.status === DialogTurnStatus.empty) await whenClosed(ctx);
-  };
-
-  const commands = new Map<string, CommandHandler>([
-    ['refer', startReferral],
-    ['make a referral', startReferral],
-    ['new referral', startReferral],
-    ['my referrals', myReferrals],
-    ['help', help],
-    ['hi', help],
-    ['hello', help],
-    ['cancel', cancel],
-    ['stop', cancel],
-  ]);
-  const caseRoutes = caseCommands({ workflow: s.workflow, roster: s.roster, log });
-  for (const [text, handler] of caseRoutes.commands) commands.set(text, handler);
-  const progressDeps = { progress: s.progress, log };
-  const progressRoutes = progressCommands(progressDeps);
-  for (const [text, handler] of progressRoutes.commands) commands.set(text, handler);
-
-  const routes: Routes = {
-    commands,
-    // The case card of case progress replaces the assignment one for "case RJ-…", so it comes first.
-    patterns: [...progressRoutes.patterns, ...caseRoutes.patterns],
-    fallback: continueDialog,
-    verbs: new Map([
-      ...caseVerbs({ workflow: s.workflow, roster: s.roster, log }),
-      ...progressVerbs(progressDeps),
-      ...reminderVerbs({ reminders: s.reminders, workflow: s.workflow, progress: s.progress }),
-      [CASE_VERBS.openCase, progressOpenCase(progressDeps)],
-      [VERBS.startReferral, verb(noData, async (ctx) => {
-        await startReferral(ctx);
-        replyToCard(ctx, { kind: 'message', text: isPersonalChat(ctx) ? 'Starting a referral.' : PRIVATE_ONLY });
-      })],
-      [VERBS.myReferrals, verb(noData, async (ctx) => {
-        await myReferrals(ctx);
-        replyToCard(ctx, { kind: 'message', text: 'Here are your referrals.' });
-      })],
-      [VERBS.screeningAnswer, verb(screeningIdData, dialogVerb(async (ctx) => {
-        replyToCard(ctx, { kind: 'card', card: staleQuestionCard() });
-      }))],
-      [VERBS.cancelReferral, verb(formIdData, dialogVerb(async (ctx) => {
-        replyToCard(ctx, { kind: 'card', card: referralClosedCard('This form is no longer open. Nothing else was changed.') });
-      }))],
-      [VERBS.submitReferral, verb(formIdData, dialogVerb(async (ctx) => {
-        // A second click, or a Teams retry, after the first submit already saved the case.
-        const formId = String(cardActionOf(ctx)?.data.formId ?? '');
-        const done = await intake.submittedCase(actorOf(ctx), formId);
-        replyToCard(ctx, {
-          kind: 'card',
-          card: done
-            ? referralSubmittedCard(done.reference, displayDate(done.createdAt), done.offenceType)
-            : referralClosedCard('This form is no longer open (it was cancelled or replaced). Type refer to start again.'),
-        });
-      }))],
-      [VERBS.screeningRemind, verb(remindData, async (ctx, data) => {
-        const actor = actorOf(ctx);
-        const r = await intake.setReReferDate(actor, data.screeningId, data.sentencingDate ?? '', await shownTo(ctx, data.screeningId));
-        if (r.ok) {
-          replyToCard(ctx, { kind: 'card', card: ineligibleAnsweredCard(r.eligibility, displayDate(r.sentencingDate)) });
-        } else if (r.reason === 'invalid_date') {
-          replyToCard(ctx, {
-            kind: 'card',
-            card: ineligibleCard({ screeningId: data.screeningId, result: r.eligibility, offerReminder: offersReReferReminder(r.eligibility), today: intake.today(), error: r.message }),
-          });
-        } else {
-          replyToCard(ctx, { kind: 'error', status: r.reason === 'forbidden' ? 403 : 404, text: r.message });
-        }
-      })],
-      [VERBS.screeningNoRemind, verb(screeningIdData, async (ctx, data) => {
-        const result = await intake.screeningResult(actorOf(ctx), data.screeningId, await shownTo(ctx, data.screeningId));
-        replyToCard(ctx, result
-          ? { kind: 'card', card: ineligibleAnsweredCard(result, undefined) }
-          : { kind: 'error', status: 404, text: 'That screening could not be found. Type refer to start again.' });
-      })],
-    ]),
-  };
+  // A name (or alias) given twice in the list stops the start-up here.
+  const routes = buildRoutes({ ...botHandlers(s, { intake, dialogs, shownTo }), roles: s.roles, seen: s.recordSeenName });
 
   const bot = new RjBot({
     conversationState,
     routes,
     log,
-    welcome: async (ctx) => {
-      await sendCardMessage(ctx, welcomeCard());
-    },
+    welcome: (ctx) => sendCard(ctx, welcomeCard()),
     firstWelcome: (conversationId) => s.refs.claimWelcome(conversationId),
     metrics: s.metrics,
   });
@@ -303,4 +168,79 @@ export function createBot(s: BotServices): Bot {
     }
   };
   return { adapter, bot, process };
+}
+
+export type HandlerServices = Pick<BotServices, 'triage' | 'assignment' | 'offers' | 'roster' | 'progress' | 'reminders' | 'roles' | 'log'>;
+
+/**
+ * The one list of every text command and card verb the bot understands, each a small module of
+ * src/bot/handlers (name, schema, who may use it, handler). Commands are tried in this order.
+ */
+export function botHandlers(s: HandlerServices, referral: ReferralDeps): { commands: TextCommand[]; verbs: CardVerb[]; fallback: CommandHandler } {
+  const app = { triage: s.triage, assignment: s.assignment, offers: s.offers, roster: s.roster, log: s.log };
+  const sendPrivately: SendPrivately = (ctx, card) => s.progress.sendPrivately(actorOf(ctx), card);
+  const progress: ProgressDeps = { progress: s.progress, sendPrivately };
+  return {
+    commands: [
+      referralHandlers.helpCommand(referral),
+      referralHandlers.referCommand(referral),
+      referralHandlers.myReferralsCommand(referral),
+      referralHandlers.cancelCommand(referral),
+      triageHandlers.useThisChannel(app),
+      rosterHandlers.rosterCommand(app),
+      rosterHandlers.rosterHistoryCommand(app),
+      rosterHandlers.rosterAddByMention(app),
+      rosterHandlers.rosterRemoveByMention(app),
+      progressHandlers.myCasesCommand(progress),
+      progressHandlers.casesCommand(progress),
+      progressHandlers.overdueCommand(progress),
+      progressHandlers.caseCommand(progress),
+      progressHandlers.contactCommand(progress),
+    ],
+    verbs: [
+      referralHandlers.startReferralVerb(referral),
+      referralHandlers.myReferralsVerb(referral),
+      referralHandlers.screeningAnswer(referral),
+      referralHandlers.screeningRemind(referral),
+      referralHandlers.screeningNoRemind(referral),
+      referralHandlers.submitReferral(referral),
+      referralHandlers.cancelReferral(referral),
+      triageHandlers.triageAccept(app),
+      triageHandlers.triageDecline(app),
+      triageHandlers.assignStart(app),
+      triageHandlers.assignConfirm(app),
+      offerHandlers.offerAccept(app),
+      offerHandlers.offerDecline(app),
+      offerHandlers.offerRefresh(app),
+      rosterHandlers.rosterAdd(app),
+      rosterHandlers.rosterUpdate(app),
+      rosterHandlers.rosterHistory(app),
+      progressHandlers.openCase(progress),
+      progressHandlers.contactForm(progress),
+      progressHandlers.contactSave(progress),
+      progressHandlers.contactCorrect(progress),
+      progressHandlers.consentForm(progress),
+      progressHandlers.consentSave(progress),
+      progressHandlers.riskForm(progress),
+      progressHandlers.riskSave(progress),
+      progressHandlers.riskSignOff(progress),
+      progressHandlers.conferenceForm(progress),
+      progressHandlers.conferenceSave(progress),
+      progressHandlers.indirectForm(progress),
+      progressHandlers.indirectSave(progress),
+      progressHandlers.outcomeForm(progress),
+      progressHandlers.outcomeSave(progress),
+      progressHandlers.agreementReviewed(progress),
+      progressHandlers.closeForm(progress),
+      progressHandlers.closeSave(progress),
+      progressHandlers.confirmWithdrawal(progress),
+      progressHandlers.reopenForm(progress),
+      progressHandlers.reopenSave(progress),
+      progressHandlers.caseList(progress),
+      reminderHandlers.reminderOpen({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),
+      reminderHandlers.reminderLogContact({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),
+      reminderHandlers.reminderSnooze({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),
+    ],
+    fallback: referralHandlers.continueDialog(referral),
+  };
 }

@@ -3,28 +3,14 @@ import { z } from 'zod';
 
 /**
  * The routing table's shape: text commands and card verbs, each to one small handler. The table
- * itself is filled in at the composition root (src/bot/index.ts).
+ * itself is built by the registry (src/bot/registry.ts) from the one list in src/bot/index.ts.
  */
 
 export type CommandHandler = (ctx: TurnContext) => Promise<void>;
 
-/**
- * One card verb: its data is checked against the verb's own zod schema before its handler runs, so a
- * handler only ever sees data of its own type.
- */
+/** One card verb's route (built by the registry, src/bot/registry.ts): its data checked, then its handler. */
 export interface VerbRoute {
   run(ctx: TurnContext, data: unknown): Promise<{ ok: true } | { ok: false; issues: string[] }>;
-}
-
-export function verb<T>(schema: z.ZodType<T>, handle: (ctx: TurnContext, data: T) => Promise<void>): VerbRoute {
-  return {
-    async run(ctx, data) {
-      const parsed = schema.safeParse(data);
-      if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => i.path.join('.')) };
-      await handle(ctx, parsed.data);
-      return { ok: true };
-    },
-  };
 }
 
 /**

@@ -3,7 +3,9 @@ import type { AdaptiveCard } from '../../cards/adaptive';
 import { CLOSING_OUTCOMES } from '../domain/caseState';
 import type { Logger } from '../log';
 import { owe, parseOwed, type OwedData } from '../app/owed';
-import type { CaseWorkflow, Messenger, SendOutcome } from '../app/caseWorkflow';
+import type { AssignmentViews } from '../app/assignmentViews';
+import { reachCoordinators } from '../app/coordinators';
+import type { Messenger, SendFailure, SendOutcome } from '../app/messenger';
 import type { AssignmentRepository } from '../store/assignmentRepository';
 import type { CaseRepository } from '../store/caseRepository';
 import type { ClaimedMessage, OutboxEffect } from '../store/outboxRepository';
@@ -11,7 +13,9 @@ import type { RosterRepository } from '../store/rosterRepository';
 import type { Deliverer, Delivery } from './dispatcher';
 
 export interface OwedDeliveriesDeps {
-  workflow: Pick<CaseWorkflow, 'channelView' | 'offerView' | 'detailsCard' | 'referralsChannel'>;
+  views: Pick<AssignmentViews, 'channelView' | 'offerView' | 'detailsCard'>;
+  /** The coordinators' channel, if one was chosen (referralsChannel in src/app/coordinators.ts). */
+  referralsChannel: () => Promise<string | undefined>;
   cases: Pick<CaseRepository, 'getCase'>;
   assignments: Pick<AssignmentRepository, 'getOffer' | 'listOffers'>;
   roster: Pick<RosterRepository, 'get' | 'coordinatorIds'>;
@@ -65,24 +69,23 @@ export class OwedDeliveries implements Deliverer {
     const c = await this.d.cases.getCase(caseId);
     if (!c) return { status: 'skipped', reason: 'case not found' };
     if (c.channelCard) return { status: 'skipped', reason: 'card already posted' };
-    const view = await this.d.workflow.channelView(caseId, [], c);
+    const view = await this.d.views.channelView(caseId, [], c);
     if (!view) return { status: 'skipped', reason: 'case not found' };
-    const channel = await this.d.workflow.referralsChannel();
-    if (!channel) return { status: 'skipped', reason: 'no referrals channel: sent to each coordinator', effects: [await this.toCoordinators(caseId)] };
-    const sent = await this.d.messenger.sendToConversation(channel, channelCaseCard(view));
-    if (sent.ok) return { status: 'sent', conversationId: sent.conversationId, activityId: sent.activityId, effects: [{ type: 'channelCard', caseId, conversationId: sent.conversationId, activityId: sent.activityId }] };
-    this.d.log.warn({ caseId, reason: sent.reason }, 'could not post the referral to the coordinators channel');
-    if (!sent.permanent) return retry(sent);
-    return { status: 'failed', reason: `${sent.reason ?? 'delivery failed'}; sent to each coordinator instead`, effects: [await this.toCoordinators(caseId)] };
-  }
-
-  private async toCoordinators(caseId: string): Promise<OutboxEffect> {
-    const ids = await this.d.roster.coordinatorIds();
-    return { type: 'owe', messages: ids.map((id) => owe.referralDm(caseId, this.d.staffTenantId, id)) };
+    const route = await reachCoordinators({ ...this.d, coordinatorIds: () => this.d.roster.coordinatorIds() }, channelCaseCard(view));
+    if (route.via === 'channel') {
+      const sent = route.sent;
+      if (sent.ok) return { status: 'sent', conversationId: sent.conversationId, activityId: sent.activityId, effects: [{ type: 'channelCard', caseId, conversationId: sent.conversationId, activityId: sent.activityId }] };
+      this.d.log.warn({ caseId, reason: sent.reason }, 'could not post the referral to the coordinators channel');
+      return retry(sent);
+    }
+    // Each coordinator gets the card as an owed 1:1 message of their own (one lane each).
+    const effects = [{ type: 'owe' as const, messages: route.coordinatorIds.map((id) => owe.referralDm(caseId, this.d.staffTenantId, id)) }];
+    if (!route.channelFailure) return { status: 'skipped', reason: 'no referrals channel: sent to each coordinator', effects };
+    return { status: 'failed', reason: `${route.channelFailure.reason}; sent to each coordinator instead`, effects };
   }
 
   private async referralDm(caseId: string, data: OwedData<'referral_dm'>): Promise<Delivery> {
-    const view = await this.d.workflow.channelView(caseId);
+    const view = await this.d.views.channelView(caseId);
     if (!view) return { status: 'skipped', reason: 'case not found' };
     return outcome(await this.d.messenger.sendToUser(this.d.staffTenantId, data.aadObjectId, channelCaseCard(view)));
   }
@@ -92,7 +95,7 @@ export class OwedDeliveries implements Deliverer {
     const c = await this.d.cases.getCase(caseId);
     const posted = c?.channelCard;
     if (!c || !posted) return { status: 'skipped', reason: 'card not posted' };
-    const view = await this.d.workflow.channelView(caseId, [], c);
+    const view = await this.d.views.channelView(caseId, [], c);
     if (!view) return { status: 'skipped', reason: 'case not found' };
     const r = await this.d.messenger.updateActivity(posted.conversationId, posted.activityId, channelCaseCard(view));
     if (!r.ok) this.d.log.warn({ caseId, reason: r.reason }, 'could not update the coordinators card');
@@ -102,7 +105,7 @@ export class OwedDeliveries implements Deliverer {
   private async replacementNeeded(caseId: string): Promise<Delivery> {
     const c = await this.d.cases.getCase(caseId);
     if (!c) return { status: 'skipped', reason: 'case not found' };
-    const channel = await this.d.workflow.referralsChannel();
+    const channel = await this.d.referralsChannel();
     if (!channel) return { status: 'skipped', reason: 'no referrals channel' };
     return outcome(await this.d.messenger.sendToConversation(channel, replacementNeededCard(c.id, c.reference)));
   }
@@ -112,16 +115,16 @@ export class OwedDeliveries implements Deliverer {
     const offer = await this.d.assignments.getOffer(data.offerId);
     if (!offer) return { status: 'skipped', reason: 'offer not found' };
     if (offer.status !== 'offered') return { status: 'skipped', reason: `offer is ${offer.status}` };
-    const view = await this.d.workflow.offerView(offer);
+    const view = await this.d.views.offerView(offer);
     if (!view) return { status: 'skipped', reason: 'case not found' };
     const sent = await this.d.messenger.sendToUser(this.d.staffTenantId, offer.facilitatorAadId, offerCard(view));
     if (sent.ok) {
       return { status: 'sent', conversationId: sent.conversationId, activityId: sent.activityId, effects: [{ type: 'offerCard', offerId: offer.id, conversationId: sent.conversationId, activityId: sent.activityId }] };
     }
     this.d.log.warn({ offerId: offer.id, caseId, reason: sent.reason }, 'offer could not be delivered');
-    const shown: OutboxEffect[] = [{ type: 'offerSendError', offerId: offer.id, error: sent.reason ?? 'delivery failed' }, { type: 'owe', messages: [owe.channelCard(caseId)] }];
+    const shown: OutboxEffect[] = [{ type: 'offerSendError', offerId: offer.id, error: sent.reason }, { type: 'owe', messages: [owe.channelCard(caseId)] }];
     if (!sent.permanent) return { ...retry(sent), giveUpEffects: shown };
-    return { status: 'failed', reason: sent.reason ?? 'delivery failed', effects: shown };
+    return { status: 'failed', reason: sent.reason, effects: shown };
   }
 
   private async offerWithdrawn(data: OwedData<'offer_withdrawn'>): Promise<Delivery> {
@@ -129,7 +132,7 @@ export class OwedDeliveries implements Deliverer {
     if (!o) return { status: 'skipped', reason: 'offer not found' };
     const c = await this.d.cases.getCase(o.caseId);
     if (o.cardConversationId && o.cardActivityId) {
-      const view = await this.d.workflow.offerView(o);
+      const view = await this.d.views.offerView(o);
       if (view) {
         const r = await this.d.messenger.updateActivity(o.cardConversationId, o.cardActivityId, offerCard(view));
         if (!r.ok && !r.permanent) return retry(r);
@@ -147,7 +150,7 @@ export class OwedDeliveries implements Deliverer {
   private async caseDetails(caseId: string, data: OwedData<'case_details'>): Promise<Delivery> {
     const onCase = (await this.d.assignments.listOffers(caseId)).some((o) => o.status === 'accepted' && o.facilitatorAadId === data.aadObjectId.toLowerCase());
     if (!onCase) return { status: 'skipped', reason: 'no longer on the case' };
-    const card: AdaptiveCard | undefined = await this.d.workflow.detailsCard(caseId);
+    const card: AdaptiveCard | undefined = await this.d.views.detailsCard(caseId);
     if (!card) return { status: 'skipped', reason: 'case not found' };
     const sent = await this.d.messenger.sendToUser(this.d.staffTenantId, data.aadObjectId, card);
     if (!sent.ok) this.d.log.warn({ caseId, facilitator: data.aadObjectId, reason: sent.reason }, 'case details could not be delivered');
@@ -171,7 +174,7 @@ export class OwedDeliveries implements Deliverer {
 
   /** Coordinators told, in their channel, by name (read now) or role, that someone cannot be reached. */
   private async unreachable(f: OwedData<'unreachable'>): Promise<Delivery> {
-    const channel = await this.d.workflow.referralsChannel();
+    const channel = await this.d.referralsChannel();
     if (!channel) return { status: 'skipped', reason: 'no referrals channel' };
     if (f.conversationId === channel) return { status: 'skipped', reason: 'the channel itself is unreachable' };
     const who = f.aadObjectId ? (await this.d.roster.get(f.aadObjectId))?.displayName : undefined;
@@ -183,12 +186,12 @@ export class OwedDeliveries implements Deliverer {
   }
 }
 
-function retry(r: Extract<SendOutcome, { ok: false }>): Extract<Delivery, { status: 'retry' }> {
-  return { status: 'retry', reason: r.reason ?? 'delivery failed', ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}) };
+function retry(r: SendFailure): Extract<Delivery, { status: 'retry' }> {
+  return { status: 'retry', reason: r.reason, ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}) };
 }
 
 function outcome(r: SendOutcome): Delivery {
   if (r.ok) return { status: 'sent', conversationId: r.conversationId, activityId: r.activityId };
   if (!r.permanent) return retry(r);
-  return { status: 'failed', reason: r.reason ?? 'delivery failed' };
+  return { status: 'failed', reason: r.reason };
 }

@@ -1,6 +1,8 @@
 import { digestCard, reminderCard, undeliveredCard, type ReminderCardItem } from '../../cards/reminders';
 import type { AdaptiveCard } from '../../cards/adaptive';
 import type { Clock } from '../shared/clock';
+import { reachCoordinators } from '../app/coordinators';
+import type { Messenger, SendOutcome } from '../app/messenger';
 import { remindersFor, reReferReminder, type Recipient, type Reminder, type ReminderPolicy } from '../domain/reminderPolicy';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';
@@ -9,15 +11,8 @@ import type { DeliveryClaim, ReminderRepository } from '../store/reminderReposit
 import { parseJobId, type ParsedReminderId } from './ids';
 import type { ReminderScheduler } from './scheduler';
 
-/** What delivery needs of the proactive sender (src/teams); ProactiveSender satisfies it. */
-export interface ReminderMessenger {
-  sendToUser(tenantId: string, aadObjectId: string, content: AdaptiveCard): Promise<ReminderSendResult>;
-  sendToConversation(conversationId: string, content: AdaptiveCard): Promise<ReminderSendResult>;
-}
-
-export type ReminderSendResult =
-  | { ok: true; conversationId: string; activityId: string }
-  | { ok: false; permanent: boolean; kind: string; status: number | null; reason: string; retryAfterMs?: number };
+/** What delivery sends through: the app's one Messenger port (ProactiveSender implements it). */
+export type ReminderMessenger = Pick<Messenger, 'sendToUser' | 'sendToConversation'>;
 
 export interface DeliveryDeps {
   repo: ReminderRepository;
@@ -203,15 +198,11 @@ export class ReminderDelivery {
     if (!r.ok) this.d.log.error({ kind: r.kind, status: r.status }, 'coordinators could not be told about undelivered reminders');
   }
 
-  private async send(recipient: Recipient, tenantId: string, content: AdaptiveCard): Promise<ReminderSendResult> {
+  private async send(recipient: Recipient, tenantId: string, content: AdaptiveCard): Promise<SendOutcome> {
     if (recipient.kind === 'person') return this.d.messenger.sendToUser(tenantId, recipient.aadObjectId, content);
-    const channel = await this.d.referralsChannel();
-    if (channel) {
-      const r = await this.d.messenger.sendToConversation(channel, content);
-      if (r.ok || !r.permanent) return r;
-      this.d.log.warn({ conversationId: channel, kind: r.kind }, 'referrals channel unreachable: reminding coordinators one by one');
-    }
-    const coordinators = await this.d.coordinatorIds();
+    const route = await reachCoordinators(this.d, content);
+    if (route.via === 'channel') return route.sent;
+    const coordinators = route.coordinatorIds;
     if (coordinators.length === 0) return { ok: false, permanent: true, kind: 'no_reference', status: null, reason: 'no coordinators on the roster' };
     const results = await Promise.all(coordinators.map((id) => this.d.messenger.sendToUser(this.d.staffTenantId, id, content)));
     const ok = results.find((r) => r.ok);

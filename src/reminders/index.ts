@@ -19,7 +19,7 @@ import { createReminderWorker, RECONCILE_JOB } from './worker';
 
 export { ReminderActions, type ReminderActionResult } from './reminderActions';
 export { ReminderScheduler, type ReconcileStats } from './scheduler';
-export { ReminderDelivery, type ReminderMessenger, type ReminderSendResult } from './delivery';
+export { ReminderDelivery, type ReminderMessenger } from './delivery';
 export { CaseChangeListener } from './listener';
 export { ReconcileRecovery } from './recovery';
 export { DEFAULT_KEY_PREFIX, REMINDERS_QUEUE } from './redis';

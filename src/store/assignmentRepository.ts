@@ -1,11 +1,11 @@
 import type { Pool } from 'pg';
 import type { CaseStage, OffenceType } from '../domain/vocabulary';
-import { CaseRepository, readCaseEvents, type ActorRole, type CaseEventRecord } from './caseRepository';
-import { isUniqueViolation, sqlState, withTransaction, type Queryable } from './db';
+import type { ActorRole, CaseEventRecord } from './caseRepository';
+import { isUniqueViolation, sqlState, type Queryable } from './db';
 import { normaliseAadId, OPEN_CASE_COUNTS_SQL } from './rosterRepository';
 import { isUuid } from '../shared/ids';
 import type { JsonObject } from './types';
-import { oweMessages, type OwedMessage } from './outboxRepository';
+import type { OwedMessage } from './outboxRepository';
 import { CLOSED_STAGES_SQL } from './stages';
 
 export type OfferStatus = 'offered' | 'accepted' | 'declined' | 'withdrawn';
@@ -132,7 +132,7 @@ export class LiveOfferExistsError extends Error {
 
 const LIVE_OFFER_INDEX = 'offers_one_live_per_facilitator';
 
-interface OfferRow {
+export interface OfferRow {
   id: string;
   case_id: string;
   facilitator_aad_id: string;
@@ -179,7 +179,7 @@ interface FacilitatorCaseRow {
   last_activity_at: Date;
 }
 
-const OFFER_COLUMNS = `id, case_id, facilitator_aad_id, status, offered_at, offered_by, answered_at, decline_reason,
+export const OFFER_COLUMNS = `id, case_id, facilitator_aad_id, status, offered_at, offered_by, answered_at, decline_reason,
   withdrawn_reason, card_conversation_id, card_activity_id, send_error`;
 
 const LOCKED_CASE_COLUMNS = `id, reference, stage, complex, extra_care, offence_type, referrer_aad_id,
@@ -193,27 +193,7 @@ const LOCKED_CASE_COLUMNS = `id, reference, stage, complex, extra_care, offence_
  * applied one after the other, each seeing the one before.
  */
 export class AssignmentRepository {
-  private readonly events: CaseRepository;
-
-  constructor(private readonly pool: Pool) {
-    this.events = new CaseRepository(pool);
-  }
-
-  /**
-   * BEGIN; lock the case row (FOR UPDATE); load the snapshot; run `fn`; COMMIT, or ROLLBACK if
-   * anything throws. Throws CaseNotFoundError for an unknown or malformed id. Keep `fn` to database
-   * work: sending to Teams while holding the lock would stall every other action on the case.
-   */
-  async withCaseLocked<T>(caseId: string, fn: (tx: CaseTx) => Promise<T>): Promise<T> {
-    if (!isUuid(caseId)) throw new CaseNotFoundError(caseId);
-    return this.locked('id = $1', caseId, caseId, fn);
-  }
-
-  /** As withCaseLocked, for a reference such as 'RJ-2026-0007' (case and spaces ignored). */
-  async withCaseLockedByReference<T>(reference: string, fn: (tx: CaseTx) => Promise<T>): Promise<T> {
-    const normalised = reference.trim().toUpperCase();
-    return this.locked('reference = $1', normalised, reference, fn);
-  }
+  constructor(private readonly pool: Pool) {}
 
   /**
    * Where the coordinators' card of the case was posted. Outside the lock because it only records a
@@ -299,135 +279,9 @@ export class AssignmentRepository {
     const { rows } = await this.pool.query<{ facilitator_aad_id: string; open_cases: number }>(OPEN_CASE_COUNTS_SQL);
     return new Map(rows.map((r) => [r.facilitator_aad_id, r.open_cases]));
   }
-
-  private async locked<T>(where: string, value: string, label: string, fn: (tx: CaseTx) => Promise<T>): Promise<T> {
-    return withTransaction(this.pool, async (client) => {
-      const snapshot = await loadLockedCase(client, where, value);
-      if (!snapshot) throw new CaseNotFoundError(label);
-      return fn(new LockedCaseTx(client, this.events, snapshot));
-    });
-  }
 }
 
-class LockedCaseTx implements CaseTx {
-  private current: LockedCase;
-
-  constructor(
-    private readonly client: Queryable,
-    private readonly events: CaseRepository,
-    snapshot: LockedCase,
-  ) {
-    this.current = snapshot;
-  }
-
-  get case(): LockedCase {
-    return this.current;
-  }
-
-  get locked(): LockedCase {
-    return this.current;
-  }
-
-  private get caseId(): string {
-    return this.current.id;
-  }
-
-  async reload(): Promise<LockedCase> {
-    const snapshot = await loadLockedCase(this.client, 'id = $1', this.caseId);
-    if (!snapshot) throw new CaseNotFoundError(this.caseId);
-    this.current = snapshot;
-    return snapshot;
-  }
-
-  async listEvents(): Promise<CaseEventRecord[]> {
-    return readCaseEvents(this.client, this.caseId);
-  }
-
-  async setStage(stage: CaseStage): Promise<void> {
-    await this.client.query('UPDATE cases SET stage = $2 WHERE id = $1', [this.caseId, stage]);
-  }
-
-  async setTriage(triage: { by: string; at: Date; declineReason?: string | null }): Promise<void> {
-    await this.client.query(
-      'UPDATE cases SET triaged_at = $2, triaged_by = $3, decline_reason = $4 WHERE id = $1',
-      [this.caseId, triage.at, triage.by, triage.declineReason ?? null],
-    );
-  }
-
-  async setPairConfirmed(at: Date | null): Promise<void> {
-    await this.client.query('UPDATE cases SET pair_confirmed_at = $2 WHERE id = $1', [this.caseId, at]);
-  }
-
-  async insertOffer(offer: { facilitatorAadId: string; offeredBy: string; at?: Date }): Promise<Offer> {
-    const facilitator = normaliseAadId(offer.facilitatorAadId);
-    try {
-      const { rows } = await this.client.query<OfferRow>(
-        `INSERT INTO offers (case_id, facilitator_aad_id, offered_by, offered_at)
-         VALUES ($1, $2, $3, COALESCE($4::timestamptz, now()))
-         RETURNING ${OFFER_COLUMNS}`,
-        [this.caseId, facilitator, offer.offeredBy, offer.at ?? null],
-      );
-      const row = rows[0];
-      if (!row) throw new Error(`insertOffer: insert for case ${this.caseId} returned no row`);
-      return toOffer(row);
-    } catch (err) {
-      throw translateOfferError(err, this.caseId, facilitator);
-    }
-  }
-
-  async setOfferStatus(
-    offerId: string,
-    status: Exclude<OfferStatus, 'offered'>,
-    opts: { at: Date; reason?: string | null },
-  ): Promise<Offer> {
-    const reason = opts.reason ?? null;
-    let rows: OfferRow[];
-    try {
-      // Scoped to the locked case: an offer of another case would be changed without its lock.
-      ({ rows } = await this.client.query<OfferRow>(
-        `UPDATE offers SET
-           status = $3,
-           answered_at = CASE WHEN $3 IN ('accepted', 'declined') THEN $4::timestamptz ELSE answered_at END,
-           decline_reason = CASE WHEN $3 = 'declined' THEN $5 ELSE decline_reason END,
-           withdrawn_reason = CASE WHEN $3 = 'withdrawn' THEN $5 ELSE withdrawn_reason END
-         WHERE id = $1 AND case_id = $2
-         RETURNING ${OFFER_COLUMNS}`,
-        [isUuid(offerId) ? offerId : null, this.caseId, status, opts.at, reason],
-      ));
-    } catch (err) {
-      throw translateOfferError(err, this.caseId, null);
-    }
-    const row = rows[0];
-    if (!row) throw new Error(`setOfferStatus: offer ${offerId} is not an offer of case ${this.caseId}`);
-    return toOffer(row);
-  }
-
-  async appendEvent(event: CaseTxEvent): Promise<CaseEventRecord> {
-    const record = await this.events.appendEvent(this.client, { ...event, caseId: this.caseId });
-    // System events (a reminder sent, a reconciliation) are not activity: counting them would let the
-    // stale-case reminder keep resetting its own clock.
-    if (event.actorRole !== 'system') {
-      await this.client.query(
-        'UPDATE cases SET last_activity_at = GREATEST(last_activity_at, $2) WHERE id = $1',
-        [this.caseId, record.at],
-      );
-    }
-    return record;
-  }
-
-  async setChannelCard(conversationId: string, activityId: string): Promise<void> {
-    await this.client.query(
-      'UPDATE cases SET channel_conversation_id = $2, channel_activity_id = $3 WHERE id = $1',
-      [this.caseId, conversationId, activityId],
-    );
-  }
-
-  async owe(messages: readonly OwedMessage[]): Promise<void> {
-    await oweMessages(this.client, messages);
-  }
-}
-
-async function loadLockedCase(db: Queryable, where: string, value: string): Promise<LockedCase | null> {
+export async function loadLockedCase(db: Queryable, where: string, value: string): Promise<LockedCase | null> {
   const { rows } = await db.query<LockedCaseRow>(
     `SELECT ${LOCKED_CASE_COLUMNS} FROM cases WHERE ${where} FOR UPDATE`,
     [value],
@@ -467,7 +321,7 @@ async function loadOffers(db: Queryable, caseId: string): Promise<Offer[]> {
   return rows.map(toOffer);
 }
 
-function translateOfferError(err: unknown, caseId: string, facilitator: string | null): unknown {
+export function translateOfferError(err: unknown, caseId: string, facilitator: string | null): unknown {
   if (isUniqueViolation(err, LIVE_OFFER_INDEX)) return new LiveOfferExistsError(caseId, facilitator, { cause: err });
   if (sqlState(err) === '23503' && facilitator !== null) {
     return new Error(`Facilitator ${facilitator} is not on the staff roster`, { cause: err });
@@ -475,7 +329,7 @@ function translateOfferError(err: unknown, caseId: string, facilitator: string |
   return err;
 }
 
-function toOffer(r: OfferRow): Offer {
+export function toOffer(r: OfferRow): Offer {
   return {
     id: r.id,
     caseId: r.case_id,

@@ -15,3 +15,4 @@ export {
   type StaffUpsert,
 } from './rosterRepository';
 export * from './assignmentRepository';
+export { CaseLocks, type LockedTx } from './caseLock';

@@ -1,11 +1,10 @@
 import type { Pool } from 'pg';
 import type { CaseStage, OffenceType } from '../domain/vocabulary';
-import { CaseNotFoundError, type CaseTxEvent } from './assignmentRepository';
-import { CaseRepository, readCaseEvents, readCasesEvents, type CaseEventRecord } from './caseRepository';
-import { withTransaction, type Queryable } from './db';
+import type { CaseTxEvent } from './assignmentRepository';
+import { readCaseEvents, readCasesEvents, type CaseEventRecord } from './caseRepository';
 import { normaliseAadId } from './rosterRepository';
 import { isUuid } from '../shared/ids';
-import { oweMessages, type OwedMessage } from './outboxRepository';
+import type { OwedMessage } from './outboxRepository';
 import { ACTIVE_STAGES_SQL } from './stages';
 
 export const NOTE_KINDS = ['contact', 'risk', 'conference_attendees', 'conference_not_held', 'closing', 'reopening'] as const;
@@ -77,48 +76,13 @@ export interface OpenCaseRow {
   facilitators: string[];
 }
 
-interface LockedRow {
-  id: string;
-  reference: string;
-  stage: CaseStage;
-  referrer_aad_id: string;
-  referrer_tenant_id: string;
-  created_at: Date;
-}
-
-
 /**
- * Case progress writes (contacts, consent, risk, conference, closing) and the reads behind the case
- * card and the lists. Writes take the same row lock as AssignmentRepository (`SELECT … FOR UPDATE`
- * on the case), so progress and assignment changes to one case serialise with each other.
+ * The reads behind the case card and the lists. Progress writes (contacts, consent, risk, conference,
+ * closing) run under the case's row lock (CaseLocks, src/store/caseLock.ts), the same lock as
+ * assignment changes, so the two serialise with each other.
  */
 export class ProgressRepository {
-  private readonly events: CaseRepository;
-
-  constructor(private readonly pool: Pool) {
-    this.events = new CaseRepository(pool);
-  }
-
-  async withCaseLocked<T>(caseId: string, fn: (tx: ProgressTx) => Promise<T>): Promise<T> {
-    if (!isUuid(caseId)) throw new CaseNotFoundError(caseId);
-    return withTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<LockedRow>(
-        'SELECT id, reference, stage, referrer_aad_id, referrer_tenant_id, created_at FROM cases WHERE id = $1 FOR UPDATE',
-        [caseId],
-      );
-      const r = rows[0];
-      if (!r) throw new CaseNotFoundError(caseId);
-      const locked: ProgressCase = {
-        id: r.id,
-        reference: r.reference,
-        stage: r.stage,
-        referrerAadId: r.referrer_aad_id,
-        referrerTenantId: r.referrer_tenant_id,
-        createdAt: r.created_at,
-      };
-      return fn(new Tx(client, this.events, locked));
-    });
-  }
+  constructor(private readonly pool: Pool) {}
 
   /** Notes by id, for the case card. Only the asked-for ids of the one case are read. */
   async notes(caseId: string, ids: readonly string[]): Promise<Map<string, CaseNote>> {
@@ -156,60 +120,5 @@ export class ProgressRepository {
       [filter.stage ?? null, filter.facilitatorAadId ? normaliseAadId(filter.facilitatorAadId) : null],
     );
     return rows.map((r) => ({ id: r.id, reference: r.reference, stage: r.stage, offenceType: r.offence_type, createdAt: r.created_at, pairConfirmedAt: r.pair_confirmed_at, facilitators: r.facilitators ?? [] }));
-  }
-}
-
-class Tx implements ProgressTx {
-  constructor(
-    private readonly client: Queryable,
-    private readonly events: CaseRepository,
-    readonly locked: ProgressCase,
-  ) {}
-
-  async listEvents(): Promise<CaseEventRecord[]> {
-    return readCaseEvents(this.client, this.locked.id);
-  }
-
-  async appendEvent(event: CaseTxEvent): Promise<CaseEventRecord> {
-    const record = await this.events.appendEvent(this.client, { ...event, caseId: this.locked.id });
-    // As AssignmentRepository: only people's actions count as activity for the stale-case reminder.
-    if (event.actorRole !== 'system') {
-      await this.client.query('UPDATE cases SET last_activity_at = GREATEST(last_activity_at, $2) WHERE id = $1', [this.locked.id, record.at]);
-    }
-    return record;
-  }
-
-  async setStage(stage: CaseStage): Promise<void> {
-    await this.client.query('UPDATE cases SET stage = $2 WHERE id = $1', [this.locked.id, stage]);
-  }
-
-  async owe(messages: readonly OwedMessage[]): Promise<void> {
-    await oweMessages(this.client, messages);
-  }
-
-  async insertNote(note: { id: string; kind: NoteKind; text: string; authorAadId: string }): Promise<void> {
-    await this.client.query(
-      'INSERT INTO case_notes (id, case_id, kind, text, author_aad_id) VALUES ($1, $2, $3, $4, $5)',
-      [note.id, this.locked.id, note.kind, note.text, note.authorAadId],
-    );
-  }
-
-  async usedFormNonce(nonce: string): Promise<UsedFormNonce | undefined> {
-    if (!isUuid(nonce)) return undefined;
-    const { rows } = await this.client.query<{ case_id: string; form: string; actor_aad_id: string; values_hash: string; result: string }>(
-      'SELECT case_id, form, actor_aad_id, values_hash, result FROM form_nonces WHERE nonce = $1',
-      [nonce],
-    );
-    const r = rows[0];
-    return r ? { caseId: r.case_id, form: r.form, actorAadId: r.actor_aad_id, valuesHash: r.values_hash, result: r.result } : undefined;
-  }
-
-  async recordFormNonce(used: { nonce: string; form: string; actorAadId: string; valuesHash: string; result: string }): Promise<boolean> {
-    // ON CONFLICT waits for a concurrent insert of the same nonce to commit or roll back.
-    const { rowCount } = await this.client.query(
-      'INSERT INTO form_nonces (nonce, case_id, form, actor_aad_id, values_hash, result) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (nonce) DO NOTHING',
-      [used.nonce, this.locked.id, used.form, used.actorAadId, used.valuesHash, used.result],
-    );
-    return rowCount === 1;
   }
 }

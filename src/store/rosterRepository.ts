@@ -161,6 +161,18 @@ export class RosterRepository {
     return member;
   }
 
+  /**
+   * The name Teams shows for someone already on the roster, kept as it is now (names label cards).
+   * Writes only when it differs; nobody is added. True when a name changed.
+   */
+  async rename(aadObjectId: string, displayName: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'UPDATE staff SET display_name = $2 WHERE aad_object_id = $1 AND display_name IS DISTINCT FROM $2',
+      [normaliseAadId(aadObjectId), displayName],
+    );
+    return rowCount === 1;
+  }
+
   /** Runs one roster change in a transaction; see RosterTx. */
   async change<T>(fn: (tx: RosterTx) => Promise<T>): Promise<T> {
     return withTransaction(this.pool, async (client) => {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
-import { displayDate } from '../../src/app/clock';
+import { displayDate } from '../../src/shared/clock';
 import type { App } from '../../src/main';
 import { createPool } from '../../src/store/db';
 import { startConnector, type ConnectorEmulator } from '../support/connector';

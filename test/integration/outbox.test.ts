@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { owe } from '../../src/app/owed';
-import { CaseWorkflow, REFERRALS_CHANNEL_KEY } from '../../src/app/caseWorkflow';
-import { systemClock } from '../../src/shared/clock';
+import { AssignmentViews } from '../../src/app/assignmentViews';
+import { REFERRALS_CHANNEL_KEY, referralsChannel } from '../../src/app/coordinators';
 import { createLogger } from '../../src/log';
 import { OwedDeliveries } from '../../src/outbox/deliveries';
 import { OutboxDispatcher, type Deliverer, type Delivery } from '../../src/outbox/dispatcher';
@@ -262,8 +262,8 @@ describe('owed messages through the proactive sender', () => {
     const cases = new CaseRepository(pool);
     const assignments = new AssignmentRepository(pool);
     const roster = new RosterRepository(pool);
-    const workflow = new CaseWorkflow({ cases, assignments, roster, settings, refs, messenger: sender, staffTenantId: STAFF_TENANT, clock: systemClock, log });
-    deliveries = new OwedDeliveries({ workflow, cases, assignments, roster, messenger: sender, staffTenantId: STAFF_TENANT, log });
+    const views = new AssignmentViews({ cases, assignments, roster, refs, staffTenantId: STAFF_TENANT });
+    deliveries = new OwedDeliveries({ views, referralsChannel: () => referralsChannel(settings), cases, assignments, roster, messenger: sender, staffTenantId: STAFF_TENANT, log });
   });
 
   afterAll(async () => {

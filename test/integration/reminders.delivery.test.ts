@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { reminderKey, remindersFor } from '../../src/domain/reminderPolicy';
 import { ReminderDelivery, type ReminderMessenger } from '../../src/reminders/delivery';
-import type { AdaptiveCard } from '../../cards/adaptive';
+import type { MessageContent } from '../../src/app/messenger';
 import { createLogger } from '../../src/log';
 import { toJobId } from '../../src/reminders/ids';
 import { ConversationRefRepository } from '../../src/store/conversationRefRepository';
@@ -236,7 +236,7 @@ describe('reminder delivery', () => {
     const due = remindersFor(view, rig.policy, rig.calendar, t.clock()).find((r) => r.rule === 'first_contact_due' && r.recipient.kind === 'person' && r.recipient.aadObjectId === F1)!;
     expect(due).toBeDefined();
     // Not through the queue (the rig's worker would deliver it): one delivery with a last attempt that fails.
-    const toChannel: AdaptiveCard[] = [];
+    const toChannel: MessageContent[] = [];
     const failing: ReminderMessenger = {
       sendToUser: async () => ({ ok: false, permanent: false, kind: 'exhausted', status: 502, reason: '502 ServiceError' }),
       sendToConversation: async (conversationId, content) => {

@@ -5,6 +5,7 @@ import {
   LiveOfferExistsError,
   type CaseTx,
 } from '../../src/store/assignmentRepository';
+import { CaseLocks } from '../../src/store/caseLock';
 import { CaseRepository, type NewReferral } from '../../src/store/caseRepository';
 import { createPool, withTransaction } from '../../src/store/db';
 import { migrate } from '../../src/store/migrate';
@@ -107,6 +108,7 @@ describe('AssignmentRepository', () => {
   let cases: CaseRepository;
   let roster: RosterRepository;
   let assignments: AssignmentRepository;
+  let locks: CaseLocks;
   let n = 0;
 
   beforeAll(async () => {
@@ -117,6 +119,7 @@ describe('AssignmentRepository', () => {
     cases = new CaseRepository(pool);
     roster = new RosterRepository(pool);
     assignments = new AssignmentRepository(pool);
+    locks = new CaseLocks(pool, cases);
   });
 
   afterAll(async () => {
@@ -140,7 +143,7 @@ describe('AssignmentRepository', () => {
   }
 
   async function offer(caseId: string, ids: readonly string[]): Promise<string[]> {
-    return assignments.withCaseLocked(caseId, async (tx) => {
+    return locks.withCaseLocked(caseId, async (tx) => {
       const out: string[] = [];
       for (const id of ids) out.push((await tx.insertOffer({ facilitatorAadId: id, offeredBy: COORDINATOR })).id);
       return out;
@@ -152,7 +155,7 @@ describe('AssignmentRepository', () => {
     const [f1] = await facilitators(1);
     const [offerId] = await offer(caseId, [f1 ?? '']);
 
-    const snapshot = await assignments.withCaseLockedByReference(` ${reference.toLowerCase()} `, async (tx) => tx.case);
+    const snapshot = await locks.withCaseLockedByReference(` ${reference.toLowerCase()} `, async (tx) => tx.case);
     expect(snapshot).toMatchObject({
       id: caseId,
       reference,
@@ -176,15 +179,15 @@ describe('AssignmentRepository', () => {
 
   it('refuses unknown and malformed case ids and references', async () => {
     const noop = async () => 'ran';
-    await expect(assignments.withCaseLocked('00000000-0000-0000-0000-000000000000', noop)).rejects.toBeInstanceOf(CaseNotFoundError);
-    await expect(assignments.withCaseLocked("'; drop table cases; --", noop)).rejects.toThrow(/does not exist/);
-    await expect(assignments.withCaseLockedByReference('RJ-1999-0001', noop)).rejects.toThrow('Case RJ-1999-0001 does not exist');
+    await expect(locks.withCaseLocked('00000000-0000-0000-0000-000000000000', noop)).rejects.toBeInstanceOf(CaseNotFoundError);
+    await expect(locks.withCaseLocked("'; drop table cases; --", noop)).rejects.toThrow(/does not exist/);
+    await expect(locks.withCaseLockedByReference('RJ-1999-0001', noop)).rejects.toThrow('Case RJ-1999-0001 does not exist');
   });
 
   it('writes triage, stage, pair and channel card in the transaction, visible on reload', async () => {
     const { caseId } = await newCase();
     const at = new Date('2026-05-04T09:30:00Z');
-    const reloaded = await assignments.withCaseLocked(caseId, async (tx) => {
+    const reloaded = await locks.withCaseLocked(caseId, async (tx) => {
       await tx.setTriage({ by: COORDINATOR, at, declineReason: 'Outside London' });
       await tx.setStage('declined');
       await tx.setPairConfirmed(at);
@@ -201,11 +204,11 @@ describe('AssignmentRepository', () => {
       channelActivityId: '1715000000000',
     });
     // Re-triage without a reason clears the old one.
-    await assignments.withCaseLocked(caseId, async (tx) => {
+    await locks.withCaseLocked(caseId, async (tx) => {
       await tx.setTriage({ by: COORDINATOR, at });
       await tx.setPairConfirmed(null);
     });
-    expect(await assignments.withCaseLocked(caseId, async (tx) => tx.locked)).toMatchObject({
+    expect(await locks.withCaseLocked(caseId, async (tx) => tx.locked)).toMatchObject({
       declineReason: null,
       pairConfirmedAt: null,
     });
@@ -235,7 +238,7 @@ describe('AssignmentRepository', () => {
         return true;
       });
     };
-    const results = await Promise.all(offerIds.map((id) => assignments.withCaseLocked(caseId, acceptIfRoom(id))));
+    const results = await Promise.all(offerIds.map((id) => locks.withCaseLocked(caseId, acceptIfRoom(id))));
 
     expect(results.filter(Boolean)).toHaveLength(2);
     const offers = await assignments.listOffers(caseId);
@@ -278,18 +281,18 @@ describe('AssignmentRepository', () => {
       ]),
     ).rejects.toMatchObject({ code: '23505', constraint: 'offers_one_live_per_facilitator' });
 
-    const declined = await assignments.withCaseLocked(caseId, (tx) =>
+    const declined = await locks.withCaseLocked(caseId, (tx) =>
       tx.setOfferStatus(first, 'declined', { at: new Date('2026-05-05T10:00:00Z'), reason: 'Conflict of interest' }),
     );
     expect(declined).toMatchObject({ status: 'declined', declineReason: 'Conflict of interest', answeredAt: new Date('2026-05-05T10:00:00Z') });
 
     const [second = ''] = await offer(caseId, [f1]);
-    await assignments.withCaseLocked(caseId, (tx) => tx.setOfferStatus(second, 'withdrawn', { at: new Date(), reason: 'Replaced' }));
+    await locks.withCaseLocked(caseId, (tx) => tx.setOfferStatus(second, 'withdrawn', { at: new Date(), reason: 'Replaced' }));
     const [third = ''] = await offer(caseId, [f1]);
-    await assignments.withCaseLocked(caseId, (tx) => tx.setOfferStatus(third, 'accepted', { at: new Date() }));
+    await locks.withCaseLocked(caseId, (tx) => tx.setOfferStatus(third, 'accepted', { at: new Date() }));
     // Re-accepting a dead offer while a live one exists would break the rule too.
     await expect(
-      assignments.withCaseLocked(caseId, (tx) => tx.setOfferStatus(first, 'accepted', { at: new Date() })),
+      locks.withCaseLocked(caseId, (tx) => tx.setOfferStatus(first, 'accepted', { at: new Date() })),
     ).rejects.toBeInstanceOf(LiveOfferExistsError);
 
     expect((await assignments.listOffers(caseId)).map((o) => [o.status, o.withdrawnReason])).toEqual([
@@ -302,20 +305,20 @@ describe('AssignmentRepository', () => {
     // An offer of another case cannot be changed under this case's lock.
     const other = await newCase();
     await expect(
-      assignments.withCaseLocked(other.caseId, (tx) => tx.setOfferStatus(third, 'withdrawn', { at: new Date() })),
+      locks.withCaseLocked(other.caseId, (tx) => tx.setOfferStatus(third, 'withdrawn', { at: new Date() })),
     ).rejects.toThrow(/is not an offer of case/);
     await expect(
-      assignments.withCaseLocked(other.caseId, (tx) => tx.setOfferStatus('nonsense', 'withdrawn', { at: new Date() })),
+      locks.withCaseLocked(other.caseId, (tx) => tx.setOfferStatus('nonsense', 'withdrawn', { at: new Date() })),
     ).rejects.toThrow(/is not an offer of case/);
   });
 
   it('rolls back events, stage and offers together when the transaction throws', async () => {
     const { caseId } = await newCase();
     const [f1 = ''] = await facilitators(1);
-    const before = await assignments.withCaseLocked(caseId, async (tx) => tx.locked);
+    const before = await locks.withCaseLocked(caseId, async (tx) => tx.locked);
 
     await expect(
-      assignments.withCaseLocked(caseId, async (tx) => {
+      locks.withCaseLocked(caseId, async (tx) => {
         await tx.appendEvent({ actorAadId: COORDINATOR, actorRole: 'coordinator', type: 'triaged', data: { decision: 'accept' } });
         await tx.setStage('accepted');
         await tx.insertOffer({ facilitatorAadId: f1, offeredBy: COORDINATOR });
@@ -324,25 +327,25 @@ describe('AssignmentRepository', () => {
       }),
     ).rejects.toThrow('refused halfway');
 
-    const after = await assignments.withCaseLocked(caseId, async (tx) => tx.locked);
+    const after = await locks.withCaseLocked(caseId, async (tx) => tx.locked);
     expect(after).toEqual(before);
     expect((await cases.listEvents(caseId, 10)).map((e) => e.type)).toEqual(['referred']);
   });
 
   it('counts a person’s event as activity, and a system event not', async () => {
     const { caseId } = await newCase();
-    const start = await assignments.withCaseLocked(caseId, async (tx) => tx.locked.lastActivityAt);
+    const start = await locks.withCaseLocked(caseId, async (tx) => tx.locked.lastActivityAt);
     await sleep(5);
-    const event = await assignments.withCaseLocked(caseId, (tx) =>
+    const event = await locks.withCaseLocked(caseId, (tx) =>
       tx.appendEvent({ actorAadId: COORDINATOR, actorRole: 'coordinator', type: 'note_added', data: { noteId: 'n1' } }),
     );
     expect(event).toMatchObject({ caseId, actorAadId: COORDINATOR, actorRole: 'coordinator', type: 'note_added', data: { noteId: 'n1' } });
-    const touched = await assignments.withCaseLocked(caseId, async (tx) => tx.locked.lastActivityAt);
+    const touched = await locks.withCaseLocked(caseId, async (tx) => tx.locked.lastActivityAt);
     expect(touched.getTime()).toBeGreaterThan(start.getTime());
     expect(touched).toEqual(event.at);
 
-    await assignments.withCaseLocked(caseId, (tx) => tx.appendEvent({ actorAadId: null, actorRole: 'system', type: 'reminder_sent' }));
-    expect(await assignments.withCaseLocked(caseId, async (tx) => tx.locked.lastActivityAt)).toEqual(touched);
+    await locks.withCaseLocked(caseId, (tx) => tx.appendEvent({ actorAadId: null, actorRole: 'system', type: 'reminder_sent' }));
+    expect(await locks.withCaseLocked(caseId, async (tx) => tx.locked.lastActivityAt)).toEqual(touched);
   });
 
   it('records card delivery and send errors on an offer', async () => {
@@ -372,14 +375,14 @@ describe('AssignmentRepository', () => {
 
     for (const c of [open, pending, closed, refused]) await offer(c.caseId, [f1, f2]);
     const acceptAll = (caseId: string, who: string) =>
-      assignments.withCaseLocked(caseId, async (tx) => {
+      locks.withCaseLocked(caseId, async (tx) => {
         const mine = tx.locked.offers.find((o) => o.facilitatorAadId === who);
         if (mine) await tx.setOfferStatus(mine.id, 'accepted', { at: new Date() });
       });
     await acceptAll(open.caseId, f1);
     await acceptAll(closed.caseId, f1);
-    await assignments.withCaseLocked(closed.caseId, (tx) => tx.setStage('closed'));
-    await assignments.withCaseLocked(refused.caseId, async (tx) => {
+    await locks.withCaseLocked(closed.caseId, (tx) => tx.setStage('closed'));
+    await locks.withCaseLocked(refused.caseId, async (tx) => {
       const mine = tx.locked.offers.find((o) => o.facilitatorAadId === f1);
       if (mine) await tx.setOfferStatus(mine.id, 'declined', { at: new Date(), reason: 'Too busy' });
     });

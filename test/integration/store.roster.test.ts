@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
+import { CaseLocks } from '../../src/store/caseLock';
 import { AssignmentRepository } from '../../src/store/assignmentRepository';
 import { CaseRepository, type NewReferral } from '../../src/store/caseRepository';
 import { createPool } from '../../src/store/db';
@@ -121,6 +122,7 @@ describe('RosterRepository and SettingsRepository', () => {
   it('computes each person’s open cases in the list query', async () => {
     const cases = new CaseRepository(pool);
     const assignments = new AssignmentRepository(pool);
+    const locks = new CaseLocks(pool, cases);
     const [busy, idle] = ['ef000000-0000-0000-0000-0000000000d1', 'ef000000-0000-0000-0000-0000000000d2'];
     await roster.upsert({ aadObjectId: busy, tenantId: TENANT, displayName: 'Ava Busy', facilitator: true });
     await roster.upsert({ aadObjectId: idle, tenantId: TENANT, displayName: 'Zed Idle', facilitator: true });
@@ -128,7 +130,7 @@ describe('RosterRepository and SettingsRepository', () => {
     const stages = ['preparation', 'closed', 'declined', 'assigning'] as const;
     for (const [i, stage] of stages.entries()) {
       const { caseId } = await cases.createReferral(referral(`roster-${i}`));
-      await assignments.withCaseLocked(caseId, async (tx) => {
+      await locks.withCaseLocked(caseId, async (tx) => {
         const o = await tx.insertOffer({ facilitatorAadId: busy, offeredBy: COORDINATOR });
         if (i === 0) await tx.setOfferStatus(o.id, 'accepted', { at: new Date() });
         await tx.setStage(stage);
@@ -136,7 +138,7 @@ describe('RosterRepository and SettingsRepository', () => {
     }
     // A withdrawn offer on an open case does not count either.
     const { caseId } = await cases.createReferral(referral('roster-withdrawn'));
-    await assignments.withCaseLocked(caseId, async (tx) => {
+    await locks.withCaseLocked(caseId, async (tx) => {
       const o = await tx.insertOffer({ facilitatorAadId: busy, offeredBy: COORDINATOR });
       await tx.setOfferStatus(o.id, 'withdrawn', { at: new Date(), reason: 'Replaced' });
     });

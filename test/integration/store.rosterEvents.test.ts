@@ -34,7 +34,7 @@ describe('roster events, seeding and removing coordinators', () => {
     pool = createPool(db.url);
     await migrate(pool);
     roster = new RosterRepository(pool, { now: () => T0 });
-    // Roles exactly as CaseWorkflow.domainActor reads them: from the roster, when asked.
+    // Roles exactly as StaffRoles.of reads them: from the roster, when asked.
     service = new RosterService(roster, TENANT, createLogger('silent'), async (a) => {
       const s = await roster.get(a.aadObjectId);
       return { ...a, coordinator: s?.coordinator === true, facilitator: s?.facilitator === true };

@@ -1,0 +1,65 @@
+import type { TurnContext } from 'botbuilder';
+import { z } from 'zod';
+import { REMINDER_VERBS } from '../../../cards/reminders';
+import type { Actor } from '../../app/actor';
+import type { ProgressUseCases } from '../../app/progress';
+import type { Reply } from '../../app/reply';
+import type { Actor as DomainActor } from '../../domain/permissions';
+import type { ReminderActionResult, ReminderActions } from '../../reminders';
+import { anyone, defineVerb, type CardVerb } from '../registry';
+import { actorOf, isPersonalChat, replyToCard } from '../turn';
+import { IN_YOUR_CHAT, OPEN_A_CHAT, sendCard, type SendPrivately } from './replies';
+
+/** The buttons on reminder cards: each checked against the case before anything is shown or moved. */
+export interface ReminderDeps {
+  reminders: ReminderActions;
+  progress: Pick<ProgressUseCases, 'openCase' | 'form'>;
+  roles: (actor: Actor) => Promise<DomainActor>;
+  sendPrivately: SendPrivately;
+}
+
+const id = z.string().trim().min(1).max(64);
+const caseData = z.object({ caseId: id }).passthrough();
+const snoozeData = z.object({ caseId: id, reminderKey: z.string().trim().min(1).max(400) }).passthrough();
+const REMINDED = anyone('whoever the reminder was for: checked against the case (and the reminder) by the reminder actions');
+
+/** A reminder may sit in the coordinators' channel: case cards and forms go to the clicker's own chat. */
+async function show(d: ReminderDeps, ctx: TurnContext, r: Reply): Promise<void> {
+  if (r.kind !== 'card') {
+    replyToCard(ctx, { kind: 'message', text: r.kind === 'message' ? r.text : r.message });
+    return;
+  }
+  if (isPersonalChat(ctx)) {
+    await sendCard(ctx, r.card);
+    replyToCard(ctx, { kind: 'message', text: 'Opened below.' });
+    return;
+  }
+  replyToCard(ctx, { kind: 'message', text: (await d.sendPrivately(ctx, r.card)) ? IN_YOUR_CHAT : OPEN_A_CHAT });
+}
+
+async function follow(d: ReminderDeps, ctx: TurnContext, r: ReminderActionResult): Promise<void> {
+  switch (r.kind) {
+    case 'refused':
+      replyToCard(ctx, { kind: 'message', text: r.message });
+      return;
+    case 'card':
+      replyToCard(ctx, { kind: 'card', card: r.card });
+      return;
+    case 'openCase':
+      await show(d, ctx, await d.progress.openCase(actorOf(ctx), r.caseId));
+      return;
+    case 'logContact':
+      await show(d, ctx, await d.progress.form(actorOf(ctx), r.caseId, 'contact'));
+      return;
+  }
+}
+
+/** A reminder button: the reminder action decides against the case, then the answer is shown where it belongs. */
+function reminderVerb<T>(verb: string, schema: z.ZodType<T>, act: (d: ReminderDeps, who: DomainActor, data: T) => Promise<ReminderActionResult>) {
+  return (d: ReminderDeps): CardVerb =>
+    defineVerb({ verb, schema, who: REMINDED, handle: async (ctx, data) => follow(d, ctx, await act(d, await d.roles(actorOf(ctx)), data)) });
+}
+
+export const reminderOpen = reminderVerb(REMINDER_VERBS.open, caseData, (d, who, data) => d.reminders.open(who, data.caseId));
+export const reminderLogContact = reminderVerb(REMINDER_VERBS.logContact, caseData, (d, who, data) => d.reminders.logContact(who, data.caseId));
+export const reminderSnooze = reminderVerb(REMINDER_VERBS.snooze, snoozeData, (d, who, data) => d.reminders.snooze(who, data.reminderKey, data.caseId));
