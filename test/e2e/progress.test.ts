@@ -246,10 +246,11 @@ describe('a full case, from the confirmed pair to closing', () => {
     ({ screen } = await click(screen, 'Close case', { closeOutcome: 'conference_held', closeNote: 'Good outcome; both satisfied' }));
     expect(cardText(screen.card)).toContain('Case closed: conference held.');
     expect(await stageOf(reference)).toBe('closed');
+    // The notice is owed through the outbox and sent a moment after the turn.
+    await app.idle();
     const told = referrerMessages().slice(before);
     expect(told).toEqual([`Referral ${reference}: the case is now closed. Outcome: Conference held.`]);
     // The coordinators' channel card follows the stage, and still names nobody.
-    await app.idle();
     const channelCard = connector.updates().filter((u) => u.conversationId === CHANNEL).map((u) => cardText(cardsIn(u.activity)[0])).reverse().find((t) => t.includes(`Referral ${reference}`));
     expect(channelCard).toContain('Closed');
     expect(channelCard).not.toMatch(/Harriet|satisfied/);

@@ -177,7 +177,11 @@ describe('the process', () => {
     // Slow the connector so the turn is still running when SIGTERM arrives.
     connector.failNext({ match: () => true, status: 502, times: 1 });
     const inFlight = postActivity(`http://127.0.0.1:${port}`, teamsChannel({ serviceUrl: connector.url }).message('help', { ...user, conversationId: 'sigterm-conv' }));
-    await new Promise((r) => setTimeout(r, 100));
+    // SIGTERM only once the turn has reached the connector: a fixed pause let a loaded machine send it
+    // before the request was even accepted, and a request never accepted is not "in flight".
+    const deadline = Date.now() + 10_000;
+    while (!connector.requests().some((r) => r.injected) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(connector.requests().some((r) => r.injected)).toBe(true);
     child.kill('SIGTERM');
     const res = await inFlight;
     expect(res.status).toBe(200);
