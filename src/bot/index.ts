@@ -158,7 +158,7 @@ export function createBot(s: BotServices): Bot {
     const { items, more } = await intake.myReferrals(actorOf(ctx), MY_REFERRALS_LIMIT);
     await sendCardMessage(
       ctx,
-      myReferralsCard(items.map((i) => ({ reference: i.reference, submittedOn: displayDate(i.createdAt), stage: i.stage })), more),
+      myReferralsCard(items.map((i) => ({ reference: i.reference, submittedOn: displayDate(i.createdAt), stage: i.stage, offenceType: i.offenceType })), more),
     );
   };
 
