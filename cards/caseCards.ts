@@ -13,6 +13,14 @@ export const DECLINE_REASONS = {
 } as const;
 export type DeclineReason = keyof typeof DECLINE_REASONS;
 
+/**
+ * The category of a recorded decline ("<category>" or "<category>: <coordinator's note>"), without
+ * the note, which stays in the case record; undefined when the record names no category.
+ */
+export function declineCategoryOf(recorded: string | null): (typeof DECLINE_REASONS)[DeclineReason] | undefined {
+  return Object.values(DECLINE_REASONS).find((label) => recorded === label || recorded?.startsWith(`${label}: `));
+}
+
 export const OFFER_DECLINE_REASONS = {
   capacity: 'I do not have capacity',
   conflict: 'Conflict of interest',

@@ -247,7 +247,7 @@ describe('a full case, from the confirmed pair to closing', () => {
     expect(cardText(screen.card)).toContain('Case closed: conference held.');
     expect(await stageOf(reference)).toBe('closed');
     const told = referrerMessages().slice(before);
-    expect(told).toEqual([`Referral ${reference}: the case is now closed. Outcome: Conference held.`]);
+    expect(told.map((t) => t.split("\n\n")[0])).toEqual([`Referral ${reference}: the case is now closed. Outcome: Conference held.`]);
     // The coordinators' channel card follows the stage, and still names nobody.
     await app.idle();
     const channelCard = connector.updates().filter((u) => u.conversationId === CHANNEL).map((u) => cardText(cardsIn(u.activity)[0])).reverse().find((t) => t.includes(`Referral ${reference}`));
