@@ -58,6 +58,9 @@ export interface IneligibleView {
   error?: string;
 }
 
+/** A fresh eligibility check, for a referrer who answered something wrongly or whose case has moved on. */
+const startAgain = () => execute('Start again', VERBS.startReferral, {}, { associatedInputs: 'none' });
+
 export function ineligibleCard(v: IneligibleView): AdaptiveCard {
   const body: CardElement[] = [
     heading('This case cannot be referred yet'),
@@ -69,9 +72,10 @@ export function ineligibleCard(v: IneligibleView): AdaptiveCard {
     ...reasonBlocks(v.result.reasons),
     subtle('Nothing about the people involved has been saved; only an anonymous record of the answers is kept for reporting.'),
   ];
-  if (!v.offerReminder) return card(body);
+  // Several reasons: no date to leave, so nothing to answer; a way back to the start instead of a dead end.
+  if (!v.offerReminder) return card(body, [startAgain()]);
   body.push(
-    para('**Do you know the sentencing date?** We can remind you on that day to refer again.', { spacing: 'Large' }),
+    para('**Do you know the sentencing date?** We can remind you on that day to refer again. Choose it below, or type it (for example 14/03/2027), or type **no**.', { spacing: 'Large' }),
     { type: 'Input.Date', id: 'sentencingDate', label: 'Sentencing date', min: v.today, isRequired: true, errorMessage: 'Choose the sentencing date.' },
   );
   if (v.error) body.push({ ...callout('attention', v.error, { size: 'Small' }), spacing: 'Small' });
@@ -86,7 +90,7 @@ export function ineligibleAnsweredCard(result: EligibilityResult, reminderDate: 
   const body: CardElement[] = [heading('This case cannot be referred yet'), ...reasonBlocks(result.reasons)];
   if (reminderDate) body.push({ ...callout('good', `We will remind you on **${reminderDate}** to refer this case again.`), spacing: 'Medium' });
   else body.push(subtle('No reminder set. Type **refer** when the case is ready.'));
-  return card(body);
+  return card(body, [startAgain()]);
 }
 
 export function needsReviewNote(uncertain: readonly ReasonCode[]): string {
