@@ -247,7 +247,7 @@ describe('a full case, from the confirmed pair to closing', () => {
     expect(cardText(screen.card)).toContain('Case closed: conference held.');
     expect(await stageOf(reference)).toBe('closed');
     const told = referrerMessages().slice(before);
-    expect(told.map((t) => t.split("\n\n")[0])).toEqual([`Referral ${reference}: the case is now closed. Outcome: Conference held.`]);
+    expect(told.map((t) => t.split('\n\n')[0])).toEqual([`Referral ${reference}: the case is now closed. Outcome: Conference held.`]);
     // The coordinators' channel card follows the stage, and still names nobody.
     await app.idle();
     const channelCard = connector.updates().filter((u) => u.conversationId === CHANNEL).map((u) => cardText(cardsIn(u.activity)[0])).reverse().find((t) => t.includes(`Referral ${reference}`));
@@ -288,7 +288,7 @@ describe('other paths', () => {
     expect(await stageOf(reference)).toBe('closed');
     // The notice is owed through the outbox: wait until it has been sent.
     await app.idle();
-    expect(referrerMessages().slice(before)).toEqual([`Referral ${reference}: the case is now closed. Outcome: Offender withdrew.`]);
+    expect(referrerMessages().slice(before).map((t) => t.split('\n\n')[0])).toEqual([`Referral ${reference}: the case is now closed. Outcome: Offender withdrew.`]);
   });
 
   test('an invalid transition is refused and changes nothing: a conference before consent', async () => {
