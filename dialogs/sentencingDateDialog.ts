@@ -56,6 +56,12 @@ export class SentencingDateDialog extends Dialog<SentencingDateOptions> {
       return Dialog.EndOfTurn;
     }
     const reply = parseSentencingDateReply(ctx.activity.text ?? '');
+    // The card's own buttons answer without passing through here: a reminder set with them closes the question.
+    const already = reply.kind === 'date' ? null : await this.intake.reReferDate(this.turn.actorOf(ctx), state.screeningId);
+    if (already) {
+      await ctx.sendActivity(`You asked to be reminded on **${displayDate(already)}**. Type **refer** to make a referral, **my referrals** to see yours, or **help**.`);
+      return dc.endDialog();
+    }
     switch (reply.kind) {
       case 'no':
         await replaceCard(ctx, state.cardActivityId, ineligibleAnsweredCard(state.result, undefined), this.log);

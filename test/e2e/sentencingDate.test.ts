@@ -135,6 +135,18 @@ describe('"Do you know the sentencing date?" answered by typing', () => {
     expect(await reminderOf(o.screeningId)).toEqual({ d: '2027-03-14', re_refer_aad_id: officer.aadObjectId });
   });
 
+  test('after the card\'s own Remind button, a typed answer does not undo or contradict the reminder', async () => {
+    const c = chat();
+    const turn = await screen(c, { sentenced: 'no' });
+    const remind = cardWithAction(turn, 'Remind me on that date');
+    await c.click(remind.action.verb, { ...remind.action.data, sentencingDate: '2027-03-14' }, remind.activityId);
+    const no = await c.say('no');
+    expect(said(no)).toContain('You asked to be reminded on **14 March 2027**');
+    expect(no.updated).toEqual([]);
+    expect(await reminderOf(String(remind.action.data.screeningId))).toEqual({ d: '2027-03-14', re_refer_aad_id: officer.aadObjectId });
+    expect(said(await c.say('no'))).toContain('Sorry, I did not understand that. Type **refer**');
+  });
+
   test('commands still work while the question is open', async () => {
     const c = chat();
     await offer(c);
