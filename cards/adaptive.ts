@@ -168,6 +168,16 @@ export function execute(
 
 export const heading = (text: string): TextBlock => ({ type: 'TextBlock', text, wrap: true, size: 'Large', weight: 'Bolder', style: 'heading' });
 export const para = (text: string, extra: Partial<TextBlock> = {}): TextBlock => ({ type: 'TextBlock', text, wrap: true, ...extra });
+/**
+ * A note that must stand out: a tinted container with the text in its default colour. Coloured text
+ * (Warning yellow, Good green) is unreadable on Teams' light theme and Attention red fails WCAG AA
+ * on the dark one; a container style's own text colour passes on both (test/domain/cardContrast.test.ts).
+ */
+export const callout = (style: 'good' | 'warning' | 'attention', text: string, extra: Partial<TextBlock> = {}): Container => ({
+  type: 'Container',
+  style,
+  items: [{ type: 'TextBlock', text, wrap: true, ...extra }],
+});
 export const subtle = (text: string): TextBlock => ({ type: 'TextBlock', text, wrap: true, isSubtle: true, size: 'Small', spacing: 'Small' });
 export const facts = (pairs: [string, string | undefined][]): FactSet => ({
   type: 'FactSet',

@@ -1,6 +1,6 @@
 import { stripUnsafe } from '../src/domain/text';
 import { CLOSED_STAGES, OFFENCE_TYPES, type OffenceType } from '../src/domain/vocabulary';
-import { card, execute, facts, heading, para, plain, subtle, type AdaptiveCard, type CardAction, type CardElement, type Choice, type ExecuteAction } from './adaptive';
+import { callout, card, execute, facts, heading, para, plain, subtle, type AdaptiveCard, type CardAction, type CardElement, type Choice, type ExecuteAction } from './adaptive';
 import { CASE_VERBS } from './verbs';
 
 /** Reasons a coordinator can give for declining a referral at triage. */
@@ -12,6 +12,14 @@ export const DECLINE_REASONS = {
   other: 'Other',
 } as const;
 export type DeclineReason = keyof typeof DECLINE_REASONS;
+
+/**
+ * The category of a recorded decline ("<category>" or "<category>: <coordinator's note>"), without
+ * the note, which stays in the case record; undefined when the record names no category.
+ */
+export function declineCategoryOf(recorded: string | null): (typeof DECLINE_REASONS)[DeclineReason] | undefined {
+  return Object.values(DECLINE_REASONS).find((label) => recorded === label || recorded?.startsWith(`${label}: `));
+}
 
 export const OFFER_DECLINE_REASONS = {
   capacity: 'I do not have capacity',
@@ -87,7 +95,7 @@ export function channelCaseCard(v: ChannelCaseView): AdaptiveCard {
   }
   const live = v.offers.filter((o) => o.status !== 'withdrawn');
   if (live.length > 0) body.push(para('**Facilitators**', { spacing: 'Medium' }), para(live.map((o) => `- ${offerLine(o)}`).join('\n')));
-  for (const a of v.alerts) body.push(para(a, { color: 'Attention' }));
+  for (const a of v.alerts) body.push(callout('attention', a));
 
   const open = execute('Open', CASE_VERBS.openCase, { caseId: v.caseId }, { associatedInputs: 'none' });
   const actions: CardAction[] = [];
@@ -155,9 +163,9 @@ export function assignCard(v: AssignView): AdaptiveCard {
   const body: CardElement[] = [
     heading(replacing ? `Choose a replacement for ${v.reference}` : `Assign facilitators to ${v.reference}`),
   ];
-  if (v.complex) body.push(para('Complex case: at least one experienced facilitator is needed.', { color: 'Warning' }));
+  if (v.complex) body.push(callout('warning', 'Complex case: at least one experienced facilitator is needed.'));
   if (v.keep) body.push(para(`Staying on the case: ${plain(v.keep.name)}`));
-  if (v.error) body.push(para(v.error, { color: 'Attention' }));
+  if (v.error) body.push(callout('attention', v.error));
   body.push(para(replacing ? '**Suggested**' : '**Suggested pairs**', { spacing: 'Medium' }));
   const actions: ExecuteAction[] = [];
   if (v.suggestions.length === 0) body.push(para(v.noSuggestionReason ?? 'No suggestion: choose below.', { isSubtle: true }));
@@ -177,8 +185,8 @@ export function assignCard(v: AssignView): AdaptiveCard {
 /** Swapping one of two facilitators who are on the case: who leaves, and who takes over. */
 function replaceCard(v: AssignView, onCase: PairChoice[]): AdaptiveCard {
   const body: CardElement[] = [heading(`Replace a facilitator on ${v.reference}`)];
-  if (v.complex) body.push(para('Complex case: at least one experienced facilitator is needed.', { color: 'Warning' }));
-  if (v.error) body.push(para(v.error, { color: 'Attention' }));
+  if (v.complex) body.push(callout('warning', 'Complex case: at least one experienced facilitator is needed.'));
+  if (v.error) body.push(callout('attention', v.error));
   body.push(
     subtle('The person replaced is told, and no longer sees the case. The one who stays keeps it.'),
     { type: 'Input.ChoiceSet', id: 'removeFacilitator', label: 'Replace', choices: onCase.map((p) => ({ title: p.name, value: p.aadObjectId })), style: 'expanded', isRequired: true, errorMessage: 'Choose who leaves the case.' },
@@ -212,10 +220,10 @@ export function offerCard(v: OfferView): AdaptiveCard {
       ['Co-facilitator', v.coFacilitatorName ? plain(v.coFacilitatorName) : 'to be confirmed'],
     ]),
   ];
-  if (v.message) body.push(para(v.message, { color: 'Attention' }));
+  if (v.message) body.push(callout('attention', v.message));
   const refresh = execute('Refresh', CASE_VERBS.offerRefresh, { offerId: v.offerId }, { associatedInputs: 'none' });
   if (v.status === 'accepted') {
-    body.push(para(`Accepted by you on ${v.answeredOn ?? 'today'}. The case details are in a separate message.`, { color: 'Good' }));
+    body.push(callout('good', `Accepted by you on ${v.answeredOn ?? 'today'}. The case details are in a separate message.`));
     return card(body);
   }
   if (v.status === 'declined') {
@@ -303,7 +311,7 @@ export function caseDetailsCard(v: CaseDetailsView): AdaptiveCard {
     );
   }
   if (v.relationship) body.push(para(`Relationship: ${plain(v.relationship)}`));
-  if (v.riskNotes) body.push(para(`**Risks noted by the referrer:** ${plain(v.riskNotes)}`, { color: 'Warning' }));
+  if (v.riskNotes) body.push(callout('warning', `**Risks noted by the referrer:** ${plain(v.riskNotes)}`));
   if (v.accessNeeds) body.push(para(`Access needs: ${plain(v.accessNeeds)}`));
   return card(body);
 }

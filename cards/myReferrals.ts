@@ -1,4 +1,4 @@
-import type { CaseStage } from '../src/domain/vocabulary';
+import { OFFENCE_TYPES, type CaseStage, type OffenceType } from '../src/domain/vocabulary';
 import { card, execute, heading, para, subtle, type AdaptiveCard, type CardElement } from './adaptive';
 import { VERBS } from './verbs';
 
@@ -6,6 +6,8 @@ export interface ReferralListItem {
   reference: string;
   submittedOn: string;
   stage: CaseStage;
+  /** So an officer with many referrals can tell them apart without opening each. */
+  offenceType: OffenceType;
 }
 
 /** What a referrer may know of a stage: the status, nothing confidential. */
@@ -30,10 +32,14 @@ export function myReferralsCard(items: readonly ReferralListItem[], more: boolea
   if (items.length === 0) {
     body.push(para('You have not made any referrals yet.'));
   } else {
-    body.push({
-      type: 'FactSet',
-      facts: items.map((i) => ({ title: i.reference, value: `${i.submittedOn} · ${referrerStatus(i.stage)}` })),
-    });
+    // One short block per referral rather than a three-column FactSet, which a phone squeezes.
+    for (const i of items) {
+      body.push({
+        type: 'Container',
+        separator: true,
+        items: [para(`**${i.reference}** · ${OFFENCE_TYPES[i.offenceType]}`), subtle(`Referred ${i.submittedOn} · ${referrerStatus(i.stage)}`)],
+      });
+    }
     if (more) body.push(subtle(`Showing your ${items.length} most recent referrals.`));
   }
   return card(body, [execute('Make a referral', VERBS.startReferral)]);

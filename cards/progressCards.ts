@@ -2,6 +2,7 @@ import { CLOSING_OUTCOMES, PARTY_LABELS, RISK_LEVELS, type Party } from '../src/
 import { CONTACT_METHODS, CONTACT_OUTCOMES, NOTE_MAX } from '../src/domain/contactForm';
 import { ATTENDEES_MAX, CLOSE_CHOICES, CONSENT_CHOICES, INDIRECT_LABELS, REASON_MAX, RISK_LABELS, SUMMARY_MAX, VENUE_MAX } from '../src/domain/progressForms';
 import {
+  callout,
   card,
   execute,
   facts,
@@ -117,7 +118,7 @@ export function caseCard(v: CaseCardView): AdaptiveCard {
       ]),
     );
     if (p.latestNote) body.push(subtle(`Note: ${plain(p.latestNote)}`));
-    if (p.due) body.push(para(`${p.due.overdue ? '⚠ ' : ''}${p.due.label}`, { size: 'Small', color: p.due.overdue ? 'Attention' : 'Default', spacing: 'Small' }));
+    if (p.due) body.push(p.due.overdue ? { ...callout('attention', `⚠ ${p.due.label}`, { size: 'Small' }), spacing: 'Small' } : para(p.due.label, { size: 'Small', spacing: 'Small' }));
   }
   const referrerNotes = [
     v.referral.relationship ? `Relationship: ${plain(v.referral.relationship)}` : undefined,
@@ -170,7 +171,7 @@ function field(input: Input, v: FormView): CardElement[] {
   const err = v.errors[input.id];
   if (!err) return [input];
   // Validation messages are the bot's own words, not user text: no escaping needed.
-  return [input, { type: 'TextBlock', text: err, wrap: true, color: 'Attention', size: 'Small', spacing: 'None', id: `${input.id}Error` }];
+  return [input, { ...callout('attention', err, { size: 'Small', id: `${input.id}Error` }), spacing: 'None' }];
 }
 
 function formCard(title: string, v: FormView, intro: string | undefined, inputs: CardElement[], submit: { title: string; verb: ProgressVerb; data?: ActionData }): AdaptiveCard {
@@ -178,7 +179,7 @@ function formCard(title: string, v: FormView, intro: string | undefined, inputs:
   const body: CardElement[] = [heading(`${title}: ${v.reference}`)];
   if (v.message) body.push({ type: 'Container', style: 'attention', items: [para(plain(v.message))] });
   if (errorCount > 0) {
-    body.push(para(errorCount === 1 ? 'Please correct the field marked below.' : `Please correct the ${errorCount} fields marked below.`, { color: 'Attention' }));
+    body.push(callout('attention', errorCount === 1 ? 'Please correct the field marked below.' : `Please correct the ${errorCount} fields marked below.`));
   }
   if (intro) body.push(subtle(intro));
   body.push(...inputs);
@@ -319,7 +320,7 @@ export function caseListCard(v: CaseListView): AdaptiveCard {
       items: [
         para(`**${r.reference}** · ${r.stageLabel} · ${r.offence}`),
         ...(r.facilitators ? [subtle(plain(r.facilitators))] : []),
-        para(r.next, { size: 'Small', color: r.overdue ? 'Attention' : 'Default', spacing: 'None' }),
+        r.overdue ? { ...callout('attention', `⚠ ${r.next}`, { size: 'Small' }), spacing: 'Small' } : para(r.next, { size: 'Small', spacing: 'None' }),
         { type: 'ActionSet', actions: [execute('Open', CASE_VERBS.openCase, { caseId: r.caseId }, { associatedInputs: 'none' })] },
       ],
     });

@@ -2,6 +2,7 @@ import type { FormErrors, ReferralFormField, ReferralFormValues } from '../src/d
 import { FIELD_LIMITS } from '../src/domain/referralForm';
 import { LONDON_BOROUGHS, OFFENCE_TYPES, REFERRAL_SOURCES, SENTENCE_TYPES, type OffenceType } from '../src/domain/vocabulary';
 import {
+  callout,
   card,
   execute,
   heading,
@@ -39,7 +40,7 @@ const yesNoChoices: Choice[] = [
 function withError(input: InputText | InputDate | InputChoiceSet, errors: FormErrors): CardElement[] {
   const err = errors[input.id as ReferralFormField];
   if (!err) return [input];
-  return [input, { type: 'TextBlock', text: err, wrap: true, color: 'Attention', size: 'Small', spacing: 'None', id: `${input.id}Error` }];
+  return [input, { ...callout('attention', err, { size: 'Small', id: `${input.id}Error` }), spacing: 'None' }];
 }
 
 export function referralFormCard(v: ReferralFormView): AdaptiveCard {
@@ -74,13 +75,14 @@ export function referralFormCard(v: ReferralFormView): AdaptiveCard {
 
   const errorCount = Object.keys(v.errors).length;
   const body: CardElement[] = [heading('Referral form')];
-  if (v.reviewNote) body.push(para(v.reviewNote, { color: 'Warning' }));
+  if (v.reviewNote) body.push(callout('warning', v.reviewNote));
   body.push(subtle('Fields marked * are required. Nothing is saved until you submit a complete form; type **cancel** to stop.'));
   if (errorCount > 0) {
     body.push(
-      para(
+      callout(
+        'attention',
         errorCount === 1 ? 'Please correct the field marked below, then submit again.' : `Please correct the ${errorCount} fields marked below, then submit again.`,
-        { color: 'Attention', weight: 'Bolder' },
+        { weight: 'Bolder' },
       ),
     );
   }

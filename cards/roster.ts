@@ -1,4 +1,4 @@
-import { card, execute, type CardAction, heading, para, plain, subtle, type AdaptiveCard, type CardElement, type Choice } from './adaptive';
+import { callout, card, execute, type CardAction, heading, para, plain, subtle, type AdaptiveCard, type CardElement, type Choice } from './adaptive';
 import { CASE_VERBS } from './verbs';
 
 export interface RosterPerson {
@@ -24,7 +24,7 @@ const update = (title: string, aadObjectId: string, op: string, extra: Record<st
 
 export function rosterCard(v: RosterView): AdaptiveCard {
   const body: CardElement[] = [heading('Facilitator roster')];
-  if (v.message) body.push(para(v.message, { color: 'Good' }));
+  if (v.message) body.push(callout('good', v.message));
   const facilitators = v.people.filter((p) => p.facilitator);
   if (facilitators.length === 0) body.push(para('Nobody is on the roster yet. Add facilitators below.'));
   for (const p of facilitators) {

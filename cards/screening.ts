@@ -1,6 +1,6 @@
 import type { Answer, EligibilityResult, ReasonCode, ScreeningQuestion } from '../src/domain/eligibility';
 import { REASON_EXPLANATIONS } from '../src/domain/eligibility';
-import { card, execute, heading, para, subtle, type AdaptiveCard, type CardElement } from './adaptive';
+import { callout, card, execute, heading, para, subtle, type AdaptiveCard, type CardElement } from './adaptive';
 import { VERBS } from './verbs';
 
 export const ANSWER_LABELS: Record<Answer, string> = { yes: 'Yes', no: 'No', not_sure: 'Not sure' };
@@ -20,7 +20,7 @@ export function screeningQuestionCard(v: QuestionView): AdaptiveCard {
     subtle(v.question.hint),
   ];
   if (v.retry) {
-    body.unshift(para('Sorry, I did not catch that. Choose an answer below, or type yes, no or not sure.', { color: 'Attention' }));
+    body.unshift(callout('attention', 'Sorry, I did not catch that. Choose an answer below, or type yes, no or not sure.'));
   }
   const answer = (a: Answer) =>
     execute(ANSWER_LABELS[a], VERBS.screeningAnswer, { screeningId: v.screeningId, questionId: v.question.id, answer: a });
@@ -32,7 +32,7 @@ export function answeredQuestionCard(question: ScreeningQuestion, number: number
   return card([
     subtle(`Eligibility check · question ${number}`),
     para(`**${question.text}**`),
-    para(`Your answer: **${ANSWER_LABELS[answer]}**`, { color: 'Accent' }),
+    para(`Your answer: **${ANSWER_LABELS[answer]}**`),
   ]);
 }
 
@@ -58,6 +58,9 @@ export interface IneligibleView {
   error?: string;
 }
 
+/** A fresh eligibility check, for a referrer who answered something wrongly or whose case has moved on. */
+const startAgain = () => execute('Start again', VERBS.startReferral, {}, { associatedInputs: 'none' });
+
 export function ineligibleCard(v: IneligibleView): AdaptiveCard {
   const body: CardElement[] = [
     heading('This case cannot be referred yet'),
@@ -69,12 +72,13 @@ export function ineligibleCard(v: IneligibleView): AdaptiveCard {
     ...reasonBlocks(v.result.reasons),
     subtle('Nothing about the people involved has been saved; only an anonymous record of the answers is kept for reporting.'),
   ];
-  if (!v.offerReminder) return card(body);
+  // Several reasons: no date to leave, so nothing to answer; a way back to the start instead of a dead end.
+  if (!v.offerReminder) return card(body, [startAgain()]);
   body.push(
-    para('**Do you know the sentencing date?** We can remind you on that day to refer again.', { spacing: 'Large' }),
+    para('**Do you know the sentencing date?** We can remind you on that day to refer again. Choose it below, or type it (for example 14/03/2027), or type **no**.', { spacing: 'Large' }),
     { type: 'Input.Date', id: 'sentencingDate', label: 'Sentencing date', min: v.today, isRequired: true, errorMessage: 'Choose the sentencing date.' },
   );
-  if (v.error) body.push({ type: 'TextBlock', text: v.error, wrap: true, color: 'Attention', size: 'Small', spacing: 'None' });
+  if (v.error) body.push({ ...callout('attention', v.error, { size: 'Small' }), spacing: 'Small' });
   return card(body, [
     execute('Remind me on that date', VERBS.screeningRemind, { screeningId: v.screeningId }, { style: 'positive' }),
     execute('No thanks', VERBS.screeningNoRemind, { screeningId: v.screeningId }, { associatedInputs: 'none' }),
@@ -84,9 +88,9 @@ export function ineligibleCard(v: IneligibleView): AdaptiveCard {
 /** The ineligible card after the referrer answered the reminder offer. */
 export function ineligibleAnsweredCard(result: EligibilityResult, reminderDate: string | undefined): AdaptiveCard {
   const body: CardElement[] = [heading('This case cannot be referred yet'), ...reasonBlocks(result.reasons)];
-  if (reminderDate) body.push(para(`We will remind you on **${reminderDate}** to refer this case again.`, { color: 'Good', spacing: 'Medium' }));
+  if (reminderDate) body.push({ ...callout('good', `We will remind you on **${reminderDate}** to refer this case again.`), spacing: 'Medium' });
   else body.push(subtle('No reminder set. Type **refer** when the case is ready.'));
-  return card(body);
+  return card(body, [startAgain()]);
 }
 
 export function needsReviewNote(uncertain: readonly ReasonCode[]): string {

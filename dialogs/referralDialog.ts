@@ -1,6 +1,5 @@
 import type { TurnContext } from 'botbuilder';
 import { ComponentDialog, WaterfallDialog, type WaterfallStepContext, type DialogTurnResult } from 'botbuilder-dialogs';
-import { attachment } from '../cards/adaptive';
 import { ineligibleCard } from '../cards/screening';
 import { assessEligibility, offersReReferReminder } from '../src/domain/eligibility';
 import type { ReferralIntake } from '../src/app/referralIntake';
@@ -8,6 +7,8 @@ import type { Logger } from '../src/log';
 import type { DialogTurn } from './turnPort';
 import { ScreeningDialog, SCREENING_DIALOG, type ScreeningResult } from './screeningDialog';
 import { ReferralFormDialog, REFERRAL_FORM_DIALOG, type ReferralFormOptions } from './referralFormDialog';
+import { SentencingDateDialog, SENTENCING_DATE_DIALOG, type SentencingDateOptions } from './sentencingDateDialog';
+import { sendCard } from './cardUpdates';
 
 export const REFERRAL_DIALOG = 'referral';
 
@@ -23,6 +24,7 @@ export class ReferralDialog extends ComponentDialog {
     super(REFERRAL_DIALOG);
     this.addDialog(new ScreeningDialog(log, turn));
     this.addDialog(new ReferralFormDialog(intake, log, turn));
+    this.addDialog(new SentencingDateDialog(intake, log, turn));
     this.addDialog(
       new WaterfallDialog('referralSteps', [
         (step) => this.screen(step),
@@ -46,15 +48,20 @@ export class ReferralDialog extends ComponentDialog {
     if (eligibility.outcome === 'ineligible') {
       // An anonymous record for reporting; nothing about the people involved was asked yet.
       await this.intake.recordIneligible(this.turn.actorOf(step.context), screening.screeningId, screening.answers, eligibility);
-      const card = ineligibleCard({
+      const offerReminder = offersReReferReminder(eligibility);
+      const card = ineligibleCard({ screeningId: screening.screeningId, result: eligibility, offerReminder, today: this.intake.today() });
+      const cardActivityId = await sendCard(step.context, card);
+      await this.resultShown(step.context, screening.screeningId);
+      if (!offerReminder) return step.endDialog();
+      // The card asks for the sentencing date; a typed answer comes back here rather than to "Sorry, I did not understand".
+      const actor = this.turn.actorOf(step.context);
+      const options: SentencingDateOptions = {
         screeningId: screening.screeningId,
         result: eligibility,
-        offerReminder: offersReReferReminder(eligibility),
-        today: this.intake.today(),
-      });
-      await step.context.sendActivity({ type: 'message', attachments: [attachment(card)] });
-      await this.resultShown(step.context, screening.screeningId);
-      return step.endDialog();
+        shownTo: { screeningId: screening.screeningId, aadObjectId: actor.aadObjectId, tenantId: actor.tenantId },
+        ...(cardActivityId ? { cardActivityId } : {}),
+      };
+      return step.beginDialog(SENTENCING_DATE_DIALOG, options);
     }
     const options: ReferralFormOptions = {
       screeningId: screening.screeningId,

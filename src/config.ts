@@ -78,6 +78,14 @@ export const configSchema = z
     STAFF_TENANT_ID: uuidish.transform((s) => s.toLowerCase()),
     PARTNER_TENANTS: partnerTenants,
     COORDINATOR_AAD_IDS: idList,
+    // How a referrer reaches the service (a phone number, an email address), added to the notices they are sent. Empty: not shown.
+    SERVICE_CONTACT: z
+      .string()
+      .trim()
+      .max(200, 'must be at most 200 characters: a phone number or an email address, not a paragraph')
+      // eslint-disable-next-line no-control-regex -- one line of text: a newline or control character would break the notice
+      .regex(/^[^\u0000-\u001F\u007F]*$/, 'must be one line of plain text')
+      .default(''),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(16 * 1024).max(10 * 1024 * 1024).default(512 * 1024),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120000).default(10000),

@@ -137,7 +137,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Every process sends what the outbox holds (web, worker, or both); claims keep them from sending a row twice.
   const dispatcher = new OutboxDispatcher({
     repo: outbox,
-    deliverer: new OwedDeliveries({ views: assignmentViews, referralsChannel: channel, cases, assignments, roster: rosterRepo, messenger: sender, staffTenantId: config.STAFF_TENANT_ID, log }),
+    deliverer: new OwedDeliveries({ views: assignmentViews, referralsChannel: channel, cases, assignments, roster: rosterRepo, messenger: sender, staffTenantId: config.STAFF_TENANT_ID, serviceContact: config.SERVICE_CONTACT, log }),
     log,
     databaseUrl: config.DATABASE_URL,
     leaseMs: config.OUTBOX_LEASE_MS,

@@ -114,6 +114,12 @@ export class ReferralIntake {
     return { ok: true, sentencingDate: date, eligibility: result };
   }
 
+  /** The re-refer date this actor already set on a screening (with the card's button, say), or null. */
+  async reReferDate(actor: Actor, screeningId: string): Promise<string | null> {
+    const s = await this.deps.screenings.get(screeningId);
+    return s && s.tenantId === actor.tenantId && s.reReferAadId === actor.aadObjectId ? s.sentencingDate : null;
+  }
+
   /** Validates and saves a referral; idempotent on formId (a double submit creates one case). */
   async submit(
     actor: Actor,

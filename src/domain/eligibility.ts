@@ -132,7 +132,8 @@ export const REASON_EXPLANATIONS: Record<ReasonCode, ReasonExplanation> = {
     topic: 'whether sentencing is over',
     title: 'The case has not finished going through the courts',
     why: 'Meeting before sentencing, or while a trial or appeal is pending, could affect the legal process.',
-    whatNext: 'Refer again once sentencing is over. If you know the sentencing date, tell us and we will remind you on that day.',
+    // Only this explanation's card may offer the reminder (when sentencing is the one failing rule), so it promises none.
+    whatNext: 'Refer again once sentencing is over.',
   },
   RESPONSIBILITY_NOT_ACCEPTED: {
     topic: 'whether responsibility was accepted',

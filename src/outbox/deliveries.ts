@@ -1,6 +1,8 @@
-import { channelCaseCard, offerCard, replacementNeededCard } from '../../cards/caseCards';
-import type { AdaptiveCard } from '../../cards/adaptive';
+import { channelCaseCard, declineCategoryOf, offerCard, replacementNeededCard } from '../../cards/caseCards';
+import { plain, type AdaptiveCard } from '../../cards/adaptive';
 import { CLOSING_OUTCOMES } from '../domain/caseState';
+import { OFFENCE_TYPES } from '../domain/vocabulary';
+import { displayDate } from '../shared/clock';
 import type { Logger } from '../log';
 import { owe, parseOwed, type OwedData } from '../app/owed';
 import type { AssignmentViews } from '../app/assignmentViews';
@@ -21,6 +23,8 @@ export interface OwedDeliveriesDeps {
   roster: Pick<RosterRepository, 'get' | 'coordinatorIds'>;
   messenger: Messenger;
   staffTenantId: string;
+  /** SERVICE_CONTACT: how a referrer reaches the service, added to their notices; empty for none. */
+  serviceContact?: string;
   log: Logger;
 }
 
@@ -167,7 +171,14 @@ export class OwedDeliveries implements Deliverer {
     } else {
       status = REFERRER_TEXT[data.notice];
     }
-    const sent = await this.d.messenger.sendToUser(c.referrerTenantId, c.referrerAadId, { type: 'message', text: `Referral ${c.reference}: ${status}` });
+    // An officer with many referrals tells them apart by offence type and date; never by the people
+    // involved, so the notice names nobody. A decline gives its category, not the coordinator's note.
+    const lines = [`Referral ${c.reference}: ${status}`, `Offence type: ${OFFENCE_TYPES[c.offenceType]} · referred on ${displayDate(c.createdAt)}.`];
+    const category = data.notice === 'declined' ? declineCategoryOf(c.declineReason) : undefined;
+    if (category) lines.push(`Reason: ${category}.`);
+    const contact = this.d.serviceContact?.trim();
+    if (contact) lines.push(`To contact the service: ${plain(contact)} (quote the case reference).`);
+    const sent = await this.d.messenger.sendToUser(c.referrerTenantId, c.referrerAadId, { type: 'message', text: lines.join('\n\n') });
     if (!sent.ok) this.d.log.warn({ caseId, notice: data.notice, reason: sent.reason }, 'referrer could not be told of a status change');
     return outcome(sent);
   }

@@ -99,6 +99,7 @@ export interface ReferralSummary {
   reference: string;
   createdAt: Date;
   stage: CaseStage;
+  offenceType: OffenceType;
 }
 
 export interface NewCaseEvent {
@@ -319,14 +320,14 @@ export class CaseRepository {
   /** A referrer's own referrals, newest first; never anyone else's. */
   async listByReferrer(tenantId: string, aadObjectId: string, limit: number): Promise<ReferralSummary[]> {
     checkLimit(limit);
-    const { rows } = await this.pool.query<{ reference: string; created_at: Date; stage: CaseStage }>(
-      `SELECT reference, created_at, stage FROM cases
+    const { rows } = await this.pool.query<{ reference: string; created_at: Date; stage: CaseStage; offence_type: OffenceType }>(
+      `SELECT reference, created_at, stage, offence_type FROM cases
        WHERE referrer_tenant_id = $1 AND referrer_aad_id = $2
        ORDER BY created_at DESC, ref_year DESC, ref_seq DESC
        LIMIT $3`,
       [tenantId, aadObjectId, limit],
     );
-    return rows.map((r) => ({ reference: r.reference, createdAt: r.created_at, stage: r.stage }));
+    return rows.map((r) => ({ reference: r.reference, createdAt: r.created_at, stage: r.stage, offenceType: r.offence_type }));
   }
 
   /** Takes a Queryable so the event commits or rolls back with the change it records. */

@@ -369,6 +369,9 @@ describe('declining at triage, opening a case from the channel, adding from the 
     const toReferrer = connector.sentTo(chat(alice).conversationId).map((a) => a.text ?? '').join('\n');
     expect(toReferrer).toContain(`Referral ${reference}: The restorative justice service has reviewed this referral and cannot take it on.`);
     expect(toReferrer).not.toContain('panel');
+    // SERVICE_CONTACT is not set for this app: no contact line, the category still given.
+    expect(toReferrer).toContain('Reason: Not suitable for restorative justice.');
+    expect(toReferrer).not.toContain('To contact the service');
     expect(textOf(await chat(alice).say(`case ${reference}`))).toContain('Declined by the service');
   });
 

@@ -263,7 +263,7 @@ describe('answers the bot does not understand, and form errors', () => {
     expect(text).toContain('Keep this under 2000 characters.');
     // Each error sits right after its input, and the values are kept.
     const body = JSON.stringify(card);
-    expect(body).toMatch(/"id":"harmedPersonPhone"[^}]*"value":"12345"\},\{"type":"TextBlock","text":"Enter a UK phone number/);
+    expect(body).toMatch(/"id":"harmedPersonPhone"[^}]*"value":"12345"\},\{"type":"Container","style":"attention","items":\[\{"type":"TextBlock","text":"Enter a UK phone number/);
     expect(body).toContain('"value":"Sam Example"');
     expect(await count('SELECT 1 FROM cases')).toBe(before);
 

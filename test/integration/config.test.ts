@@ -39,3 +39,11 @@ test('OTEL_EXPORTER_OTLP_ENDPOINT: unset turns tracing off; a malformed one is r
     expect(() => loadConfig({ ...local, OTEL_EXPORTER_OTLP_ENDPOINT: bad })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/);
   }
 });
+
+test('SERVICE_CONTACT: empty unless set, trimmed; a second line or a paragraph is refused, naming it', () => {
+  const local = { ...base, ALLOW_UNAUTHENTICATED: '1', HOST: '127.0.0.1' };
+  expect(loadConfig(local).SERVICE_CONTACT).toBe('');
+  expect(loadConfig({ ...local, SERVICE_CONTACT: '  rj@example.org or 020 7946 0999 ' }).SERVICE_CONTACT).toBe('rj@example.org or 020 7946 0999');
+  expect(() => loadConfig({ ...local, SERVICE_CONTACT: 'rj@example.org\nCall us' })).toThrow(/SERVICE_CONTACT: must be one line of plain text/);
+  expect(() => loadConfig({ ...local, SERVICE_CONTACT: 'x'.repeat(201) })).toThrow(/SERVICE_CONTACT: must be at most 200 characters/);
+});

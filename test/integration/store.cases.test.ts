@@ -162,8 +162,8 @@ describe('CaseRepository', () => {
 
     const listed = await repo.listByReferrer(tenant, REFERRER, 10);
     expect(listed).toEqual([
-      { reference: mine2.reference, createdAt: expect.any(Date), stage: 'referred' },
-      { reference: mine1.reference, createdAt: expect.any(Date), stage: 'referred' },
+      { reference: mine2.reference, createdAt: expect.any(Date), stage: 'referred', offenceType: 'burglary' },
+      { reference: mine1.reference, createdAt: expect.any(Date), stage: 'referred', offenceType: 'burglary' },
     ]);
     expect(await repo.listByReferrer(tenant, REFERRER, 1)).toHaveLength(1);
     await expect(repo.listByReferrer(tenant, REFERRER, 0)).rejects.toThrow('limit must be an integer from 1 to 1000, got 0');

@@ -225,7 +225,7 @@ function everyCard(): AdaptiveCard[] {
   const eligibility = assessEligibility({ answers: {} });
   const cards: AdaptiveCard[] = [
     welcomeCard(),
-    myReferralsCard([{ reference: 'RJ-2026-0001', submittedOn: '1 May 2026', stage: 'referred' }], true),
+    myReferralsCard([{ reference: 'RJ-2026-0001', submittedOn: '1 May 2026', stage: 'referred', offenceType: 'burglary' }], true),
     myReferralsCard([], false),
     ...SCREENING_QUESTIONS.flatMap((q, i) => [screeningQuestionCard({ screeningId: 's', question: q, number: i + 1, retry: i === 0 }), answeredQuestionCard(q, i + 1, 'yes')]),
     staleQuestionCard(),

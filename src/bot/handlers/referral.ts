@@ -59,7 +59,7 @@ async function myReferrals(d: ReferralDeps, ctx: TurnContext): Promise<void> {
     return;
   }
   const { items, more } = await d.intake.myReferrals(actorOf(ctx), MY_REFERRALS_LIMIT);
-  await sendCard(ctx, myReferralsCard(items.map((i) => ({ reference: i.reference, submittedOn: displayDate(i.createdAt), stage: i.stage })), more));
+  await sendCard(ctx, myReferralsCard(items.map((i) => ({ reference: i.reference, submittedOn: displayDate(i.createdAt), stage: i.stage, offenceType: i.offenceType })), more));
 }
 
 /** A click on a card that belongs to a dialog: continue it, or say the card is no longer open. */
