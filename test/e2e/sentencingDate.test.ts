@@ -140,11 +140,24 @@ describe('"Do you know the sentencing date?" answered by typing', () => {
     const turn = await screen(c, { sentenced: 'no' });
     const remind = cardWithAction(turn, 'Remind me on that date');
     await c.click(remind.action.verb, { ...remind.action.data, sentencingDate: '2027-03-14' }, remind.activityId);
+    // The button answered the question: a typed "no" is no longer an answer to it.
     const no = await c.say('no');
-    expect(said(no)).toContain('You asked to be reminded on **14 March 2027**');
+    expect(said(no)).toContain('Sorry, I did not understand that. Type **refer**');
     expect(no.updated).toEqual([]);
     expect(await reminderOf(String(remind.action.data.screeningId))).toEqual({ d: '2027-03-14', re_refer_aad_id: officer.aadObjectId });
-    expect(said(await c.say('no'))).toContain('Sorry, I did not understand that. Type **refer**');
+  });
+
+  test('after the card\'s No thanks, a typed date sets nothing and refer starts afresh without speaking of an unfinished referral', async () => {
+    const c = chat();
+    const turn = await screen(c, { sentenced: 'no' });
+    const noThanks = cardWithAction(turn, 'No thanks');
+    await c.click(noThanks.action.verb, noThanks.action.data, noThanks.activityId);
+    const typed = await c.say('14/03/2027');
+    expect(said(typed)).toContain('Sorry, I did not understand that. Type **refer**');
+    expect(await reminderOf(String(noThanks.action.data.screeningId))).toEqual({ d: null, re_refer_aad_id: null });
+    const again = await c.say('refer');
+    expect(said(again)).not.toContain('unfinished referral');
+    expect(() => cardWithAction(again, 'Yes')).not.toThrow();
   });
 
   test('commands still work while the question is open', async () => {

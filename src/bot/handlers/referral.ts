@@ -7,6 +7,7 @@ import { ineligibleAnsweredCard, ineligibleCard, staleQuestionCard } from '../..
 import { VERBS } from '../../../cards/verbs';
 import { welcomeCard } from '../../../cards/welcome';
 import { REFERRAL_DIALOG } from '../../../dialogs/referralDialog';
+import { SENTENCING_DATE_DIALOG } from '../../../dialogs/sentencingDateDialog';
 import { displayDate } from '../../shared/clock';
 import type { ReferralIntake, ScreeningShownTo } from '../../app/referralIntake';
 import { offersReReferReminder } from '../../domain/eligibility';
@@ -164,6 +165,19 @@ export const submitReferral = (d: ReferralDeps): CardVerb =>
   });
 
 /** The ineligible result's "remind me on the sentencing date": only whoever it was shown to. */
+/**
+ * The card's Remind / No thanks answered the question the typed-answer dialog is waiting on: close it,
+ * so a later "no" or date is not taken as a second answer and `refer` does not speak of an unfinished
+ * referral.
+ */
+async function closeTypedQuestion(d: ReferralDeps, ctx: TurnContext, screeningId: string): Promise<void> {
+  const dc = await d.dialogs.createContext(ctx);
+  const waiting = dc.child?.activeDialog;
+  const state: unknown = waiting?.state;
+  const about = typeof state === 'object' && state !== null && 'screeningId' in state ? state.screeningId : undefined;
+  if (waiting?.id === SENTENCING_DATE_DIALOG && about === screeningId) await dc.cancelAllDialogs();
+}
+
 export const screeningRemind = (d: ReferralDeps): CardVerb =>
   defineVerb({
     verb: VERBS.screeningRemind,
@@ -172,6 +186,7 @@ export const screeningRemind = (d: ReferralDeps): CardVerb =>
     handle: async (ctx, data) => {
       const r = await d.intake.setReReferDate(actorOf(ctx), data.screeningId, data.sentencingDate ?? '', await d.shownTo(ctx, data.screeningId));
       if (r.ok) {
+        await closeTypedQuestion(d, ctx, data.screeningId);
         replyToCard(ctx, { kind: 'card', card: ineligibleAnsweredCard(r.eligibility, displayDate(r.sentencingDate)) });
       } else if (r.reason === 'invalid_date') {
         replyToCard(ctx, {
@@ -191,6 +206,7 @@ export const screeningNoRemind = (d: ReferralDeps): CardVerb =>
     who: anyone('whoever the ineligible result was shown to: checked against this conversation'),
     handle: async (ctx, data) => {
       const result = await d.intake.screeningResult(actorOf(ctx), data.screeningId, await d.shownTo(ctx, data.screeningId));
+      if (result) await closeTypedQuestion(d, ctx, data.screeningId);
       replyToCard(ctx, result
         ? { kind: 'card', card: ineligibleAnsweredCard(result, undefined) }
         : { kind: 'error', status: 404, text: 'That screening could not be found. Type refer to start again.' });
