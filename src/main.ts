@@ -35,6 +35,7 @@ import { createReminders, loadReminderPolicy } from './reminders';
 import { reconnectForever } from './reminders/redis';
 import { LONDON } from './app/clock';
 import type { Tracing } from './traceContext';
+import { tabDeps } from './tab';
 
 export interface AppOptions {
   log?: Logger;
@@ -223,7 +224,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       botFrameworkEndpoints: opts.botFrameworkEndpoints,
       metrics,
     });
-    http = createServer({ ...serverBase, processMessage: (req, res) => inbound.process(req, res) });
+    const tab = tabDeps({ config, pool, roster: rosterRepo, calendar, clock, log });
+    http = createServer({ ...serverBase, processMessage: (req, res) => inbound.process(req, res), tab });
     port = await http.listen(config.PORT, config.HOST);
     log.info({ port }, 'RJ Referrals listening');
   } else {
