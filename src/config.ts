@@ -110,6 +110,8 @@ export const configSchema = z
       .string()
       .default('https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys')
       .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v.replace('{tenant}', 'x')), 'must be an https:// URL of a JWKS (may contain {tenant})'),
+    // The Teams app id of the package (npm run package prints it): the monthly report card's button opens the tab with it.
+    TEAMS_APP_ID: z.union([z.literal(''), uuidish.transform((s) => s.toLowerCase())]).default(''),
     // Seconds of clock difference tolerated on a token's exp/nbf.
     TAB_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(60),
   })

@@ -35,7 +35,7 @@ import { createReminders, loadReminderPolicy } from './reminders';
 import { reconnectForever } from './reminders/redis';
 import { LONDON } from './app/clock';
 import type { Tracing } from './traceContext';
-import { tabDeps } from './tab';
+import { dashboardUrl, tabDeps } from './tab';
 
 export interface AppOptions {
   log?: Logger;
@@ -166,6 +166,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       referralsChannel: () => workflow.referralsChannel(),
       metrics,
       ...(opts.tracing ? { tracing: opts.tracing } : {}),
+      monthlyReport: { ...(dashboardUrl(config) ? { dashboardUrl: dashboardUrl(config) } : {}) },
     },
   );
   try {

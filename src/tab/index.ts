@@ -59,3 +59,12 @@ export function tabDeps(d: { config: Config; pool: Pool; roster: RosterRepositor
     log: d.log,
   };
 }
+
+/**
+ * Where the monthly report card's button opens the dashboard: the Teams deep link to the personal
+ * tab when TEAMS_APP_ID is known, else the tab's page (which, outside Teams, says to open it in Teams).
+ */
+export function dashboardUrl(config: Pick<Config, 'TEAMS_APP_ID' | 'TAB_HOST'>): string | undefined {
+  if (config.TEAMS_APP_ID) return `https://teams.microsoft.com/l/entity/${config.TEAMS_APP_ID}/rj-dashboard`;
+  return config.TAB_HOST ? `https://${config.TAB_HOST}/tab` : undefined;
+}

@@ -63,8 +63,10 @@ async function signInAsCoordinator(page: Page, query = ''): Promise<void> {
   await page.locator('#pipeline-table tbody tr').first().waitFor();
 }
 
-const cellsOf = (page: Page, selector: string) =>
-  page.locator(selector).evaluate((t) => Array.from(t.querySelectorAll('tbody tr')).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '')));
+// Strings run in the page: this project's TypeScript has no DOM types.
+const cellsOf = (page: Page, selector: string): Promise<string[][]> =>
+  page.evaluate(`Array.from(document.querySelector(${JSON.stringify(selector)}).querySelectorAll('tbody tr')).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent || ''))`);
+const pageWidth = (page: Page): Promise<number> => page.evaluate('document.documentElement.scrollWidth');
 
 test('outside Teams, the dev sign-in shows the pipeline with the database\'s counts', async () => {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
@@ -132,12 +134,12 @@ test('at 320 px in the dark theme nothing runs off the side of the page', async 
   const page = await browser.newPage({ viewport: { width: 320, height: 700 } });
   try {
     await signInAsCoordinator(page, '?theme=dark');
-    expect(await page.evaluate(() => document.body.className)).toBe('theme-dark');
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+    expect(await page.evaluate('document.body.className')).toBe('theme-dark');
+    expect(await pageWidth(page)).toBeLessThanOrEqual(320);
     await page.screenshot({ path: path.join(SHOTS, 'pipeline-320-dark.png'), fullPage: false });
     await page.locator('#views button[data-view=reports]').click();
     await page.locator('table[data-table=conversion] tbody tr').first().waitFor();
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(320);
   } finally {
     await page.close();
   }
