@@ -113,6 +113,12 @@ export class DashboardRepository {
     return readCasesEvents(this.db, caseIds);
   }
 
+  /** Staff names by object id, to label facilitators and timeline entries (the roster's list also counts caseloads, which a page does not need). */
+  async staffNames(): Promise<Map<string, string>> {
+    const { rows } = await this.db.query<{ aad_object_id: string; display_name: string }>('SELECT aad_object_id, display_name FROM staff');
+    return new Map(rows.map((r) => [r.aad_object_id, r.display_name]));
+  }
+
   /** Whether this person referred any case (the referrer role of the dashboard). */
   async hasReferrals(tenantId: string, aadObjectId: string): Promise<boolean> {
     const { rows } = await this.db.query('SELECT 1 FROM cases WHERE referrer_tenant_id = $1 AND referrer_aad_id = $2 LIMIT 1', [tenantId, aadObjectId]);

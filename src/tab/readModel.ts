@@ -122,8 +122,8 @@ export class DashboardReadModel {
     return { kind: 'referrer', aadObjectId: v.actor.aadObjectId, tenantId: v.actor.tenantId };
   }
 
-  private async staffNames(): Promise<Map<string, string>> {
-    return new Map((await this.d.roster.list()).map((s) => [s.aadObjectId, s.displayName]));
+  private staffNames(): Promise<Map<string, string>> {
+    return this.d.dashboard.staffNames();
   }
 
   /** Rows the viewer may see, folded; `undefined` entries are cases the rules hide from them. */
