@@ -11,6 +11,14 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { __dirname: 'readonly', module: 'writable', require: 'readonly', process: 'readonly', console: 'readonly' } },
   },
   {
+    // The tab page's scripts run in the browser (Teams' webview), loaded as plain scripts.
+    files: ['web/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(['window', 'document', 'fetch', 'URL', 'URLSearchParams', 'Node', 'getComputedStyle', 'setTimeout', 'Promise', 'microsoftTeams', 'Chart'].map((g) => [g, 'readonly'])),
+    },
+  },
+  {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

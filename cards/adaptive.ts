@@ -117,7 +117,14 @@ export interface SubmitAction {
   associatedInputs?: 'auto' | 'none';
 }
 
-export type CardAction = ExecuteAction | SubmitAction;
+/** Opens a link (a Teams deep link to the dashboard tab); the bot receives nothing. */
+export interface OpenUrlAction {
+  type: 'Action.OpenUrl';
+  title: string;
+  url: string;
+}
+
+export type CardAction = ExecuteAction | SubmitAction | OpenUrlAction;
 
 export interface AdaptiveCard {
   type: 'AdaptiveCard';

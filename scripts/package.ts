@@ -79,6 +79,7 @@ const GUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0
 // Teams accepts only MAJOR.MINOR.PATCH app versions (no pre-release tags), and an update must raise it.
 const APP_VERSION_RE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 const DEFAULT_WEBSITE_URL = 'https://example.org/rj-referrals';
+const DEFAULT_TAB_HOST = 'rj-referrals.example.org';
 
 function missingOr(missing: string, invalid: string) {
   return (issue: { input?: unknown }) => (issue.input === undefined ? missing : invalid);
@@ -105,6 +106,12 @@ const envSchema = z.object({
     .regex(APP_VERSION_RE, 'APP_VERSION must be MAJOR.MINOR.PATCH, e.g. 1.0.3 (Teams accepts no pre-release suffix)')
     .default('1.0.0'),
   WEBSITE_URL: httpsUrl('WEBSITE_URL'),
+  // The host the bot (and its dashboard tab at /tab) is served from: the tab's URLs, validDomains and
+  // the SSO resource api://<host>/<app id> all use it. The same value as the server's TAB_HOST.
+  TAB_HOST: z
+    .string()
+    .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'TAB_HOST must be a host name such as rj.example.org (no https://, no path, no port)')
+    .optional(),
   PRIVACY_URL: httpsUrl('PRIVACY_URL'),
   TERMS_URL: httpsUrl('TERMS_URL'),
 });
@@ -114,6 +121,7 @@ export interface PackageConfig {
   TEAMS_APP_ID: string;
   APP_VERSION: string;
   WEBSITE_URL: string;
+  TAB_HOST: string;
   PRIVACY_URL: string;
   TERMS_URL: string;
 }
@@ -149,6 +157,7 @@ export function resolveConfig(values: Record<string, string>): { config: Package
   const base = website.replace(/\/+$/, '');
   if (!e.WEBSITE_URL) warnings.push(`WEBSITE_URL is not set; using the placeholder ${website}. Set it before publishing.`);
   if (!e.PRIVACY_URL) warnings.push(`PRIVACY_URL is not set; using ${base}/privacy. Set it before publishing.`);
+  if (!e.TAB_HOST) warnings.push(`TAB_HOST is not set; using the placeholder ${DEFAULT_TAB_HOST}. The dashboard tab will not load until it is set to the bot's host.`);
   if (!e.TERMS_URL) warnings.push(`TERMS_URL is not set; using ${base}/terms. Set it before publishing.`);
   return {
     config: {
@@ -156,6 +165,7 @@ export function resolveConfig(values: Record<string, string>): { config: Package
       TEAMS_APP_ID: (e.TEAMS_APP_ID ?? deriveTeamsAppId(e.MicrosoftAppId)).toLowerCase(),
       APP_VERSION: e.APP_VERSION,
       WEBSITE_URL: website,
+      TAB_HOST: (e.TAB_HOST ?? DEFAULT_TAB_HOST).toLowerCase(),
       PRIVACY_URL: e.PRIVACY_URL ?? `${base}/privacy`,
       TERMS_URL: e.TERMS_URL ?? `${base}/terms`,
     },

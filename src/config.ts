@@ -108,6 +108,20 @@ export const configSchema = z
     METRICS_TOKEN: z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters (a long random string)')]).default(''),
     OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
     OTEL_SERVICE_NAME: z.string().default('rj-referrals'),
+    // The coordinators' dashboard (Teams tab, /tab and /api/tab/*). Its API takes Teams SSO tokens:
+    // the public host name the tab is served from (the manifest's api://<host>/<app id>) ...
+    TAB_HOST: z.union([z.literal(''), z.string().regex(/^[a-z0-9.-]+(:[0-9]+)?$/i, 'must be a host name such as rj.example.org (no scheme, no path)')]).default(''),
+    // ... the token audience (default api://<TAB_HOST>/<MicrosoftAppId>) and where the signing keys are
+    // (default Microsoft's keys for the token's tenant; "{tenant}" in the URL is replaced by its tid).
+    TAB_AUDIENCE: z.string().default(''),
+    TAB_JWKS_URL: z
+      .string()
+      .default('https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys')
+      .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v.replace('{tenant}', 'x')), 'must be an https:// URL of a JWKS (may contain {tenant})'),
+    // The Teams app id of the package (npm run package prints it): the monthly report card's button opens the tab with it.
+    TEAMS_APP_ID: z.union([z.literal(''), uuidish.transform((s) => s.toLowerCase())]).default(''),
+    // Seconds of clock difference tolerated on a token's exp/nbf.
+    TAB_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(60),
   })
   .superRefine((c, ctx) => {
     // Fail closed: without an app id nothing authenticates /api/messages, so anyone who can reach it

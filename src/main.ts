@@ -45,6 +45,7 @@ import { createReminders, loadReminderPolicy } from './reminders';
 import { reconnectForever } from './reminders/redis';
 import { LONDON } from './shared/clock';
 import type { Tracing } from './traceContext';
+import { dashboardUrl, tabDeps } from './tab';
 
 export interface AppOptions {
   log?: Logger;
@@ -170,6 +171,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       referralsChannel: channel,
       metrics,
       ...(opts.tracing ? { tracing: opts.tracing } : {}),
+      monthlyReport: { ...(dashboardUrl(config) ? { dashboardUrl: dashboardUrl(config) } : {}) },
     },
   );
   try {
@@ -234,7 +236,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       botFrameworkEndpoints: opts.botFrameworkEndpoints,
       metrics,
     });
-    http = createServer({ ...serverBase, processMessage: (req, res) => inbound.process(req, res) });
+    const tab = tabDeps({ config, pool, roster: rosterRepo, calendar, clock, log });
+    http = createServer({ ...serverBase, processMessage: (req, res) => inbound.process(req, res), tab });
     port = await http.listen(config.PORT, config.HOST);
     log.info({ port }, 'RJ Referrals listening');
   } else {

@@ -1,6 +1,7 @@
 import restify, { type Request, type Response } from 'restify';
 import type { Logger } from './log';
 import { bearerMatches, type Metrics } from './metrics';
+import { registerTabRoutes, type TabDeps } from './tab/routes';
 
 export interface ServerDeps {
   log: Logger;
@@ -9,6 +10,8 @@ export interface ServerDeps {
   processMessage?: (req: Request, res: Response) => Promise<void>;
   /** /metrics, when metrics are on: Prometheus text for a scraper presenting `Authorization: Bearer <token>`. */
   metrics?: { metrics: Metrics; token: string };
+  /** The coordinators' dashboard: the page at /tab and its API at /api/tab/* (absent in a WORKER_ONLY process). */
+  tab?: TabDeps;
   /** Each named dependency must answer for the process to be ready. */
   readiness: Record<string, () => Promise<void>>;
 }
@@ -64,6 +67,8 @@ export function createServer(d: ServerDeps): HttpServer {
       if (inFlight === 0) idleWaiters.splice(0).forEach((w) => w());
     }
   });
+
+  if (d.tab) registerTabRoutes(server, d.tab);
 
   server.get('/healthz', async (_req: Request, res: Response) => {
     res.send(200, { status: 'ok' });

@@ -98,6 +98,21 @@ function durationFigure(values: readonly number[]): DurationFigure {
 const RESTORATIVE_TYPES = ['conference_held', 'indirect_completed'] as const;
 const PLAN_TYPES = ['conference_scheduled', 'indirect_chosen'] as const;
 
+/**
+ * Every event type serviceReport reads: a store may pass a case's events of these types only (the
+ * figures are the same as from the whole log), which keeps a year's report to a few rows per case.
+ */
+export const REPORT_EVENT_TYPES: readonly string[] = [
+  'referral_accepted',
+  'referral_declined',
+  'pair_confirmed',
+  CONTACT_LOGGED,
+  ...PLAN_TYPES,
+  ...RESTORATIVE_TYPES,
+  'case_closed',
+  'case_reopened',
+];
+
 function closingOutcome(data: unknown): ClosingOutcome | undefined {
   if (typeof data !== 'object' || data === null || !('outcome' in data)) return undefined;
   const outcome = (data as { outcome: unknown }).outcome;

@@ -153,9 +153,30 @@ export function createWorkingCalendar(options: WorkingCalendarOptions = {}): Wor
   // Zone lookups (Intl) are the expensive part, so each operation does at most one conversion in
   // (wallOf) and one out (instantOf); everything between is integer arithmetic on wall-clock time.
   // Comparing wall-clock times is sound here because working hours never contain a DST transition.
+  // The zone's offset per UTC day, asked of Intl at the day's two ends: a report over a year of cases
+  // converts tens of thousands of instants. A day whose two ends disagree (a DST change) is cached by
+  // quarter hour instead, again only where both ends agree, so a cached offset is exact for every
+  // instant it covers. Both caches are bounded (a calendar lives as long as the process).
+  const ianaZone = IANAZone.create(zone);
+  const dayOffsets = new Map<number, number>();
+  const quarterOffsets = new Map<number, number>();
+  const QUARTER_HOUR = 15 * 60_000;
+  const cachedOffset = (cache: Map<number, number>, size: number, ms: number): number | undefined => {
+    const bucket = Math.floor(ms / size);
+    const known = cache.get(bucket);
+    if (known !== undefined) return known;
+    const first = ianaZone.offset(bucket * size);
+    if (ianaZone.offset((bucket + 1) * size - 1) !== first) return undefined;
+    if (cache.size >= 100_000) cache.clear();
+    cache.set(bucket, first);
+    return first;
+  };
+  const offsetMinutes = (ms: number): number =>
+    cachedOffset(dayOffsets, MS_PER_DAY, ms) ?? cachedOffset(quarterOffsets, QUARTER_HOUR, ms) ?? ianaZone.offset(ms);
   const wallOf = (instant: Date): Wall => {
-    const t = DateTime.fromJSDate(instant, { zone });
-    return { day: dayNumber(t.year, t.month, t.day), msOfDay: ((t.hour * 60 + t.minute) * 60 + t.second) * 1000 + t.millisecond };
+    const local = instant.getTime() + offsetMinutes(instant.getTime()) * 60_000;
+    const day = Math.floor(local / MS_PER_DAY);
+    return { day, msOfDay: local - day * MS_PER_DAY };
   };
   const instantOf = (wall: Wall): Date => {
     const f = new Date(wall.day * MS_PER_DAY + wall.msOfDay);

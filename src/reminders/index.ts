@@ -15,6 +15,8 @@ import { ReconcileRecovery } from './recovery';
 import { checkRedisForQueues, producerConnection, reconnectForever, reminderQueueOptions, REMINDERS_QUEUE, ReminderKeys, workerConnection } from './redis';
 import { ReminderActions } from './reminderActions';
 import { ReminderScheduler, type ReminderJobData } from './scheduler';
+import { MONTHLY_REPORT_JOB, MONTHLY_REPORT_SCHEDULER, MonthlyReportJob } from './monthlyReport';
+import { MONTHLY_REPORT_CRON } from '../domain/monthlyReport';
 import { createReminderWorker, RECONCILE_JOB } from './worker';
 
 export { ReminderActions, type ReminderActionResult } from './reminderActions';
@@ -69,6 +71,8 @@ export interface RemindersDeps {
   metrics?: Metrics;
   /** When tracing is on: jobs carry their trace, and reconciles after a change join the change's. */
   tracing?: Tracing;
+  /** Present: the monthly report card goes to the referrals channel (src/reminders/monthlyReport.ts), its button to dashboardUrl. */
+  monthlyReport?: { dashboardUrl?: string };
 }
 
 export interface Reminders {
@@ -147,7 +151,11 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     leaseMs: config.leaseMs ?? 5 * 60_000,
     metrics: deps.metrics,
   });
+  const monthly = deps.monthlyReport
+    ? new MonthlyReportJob({ pool: deps.pool, calendar: deps.calendar, clock: deps.clock, log: deps.log, messenger: deps.messenger, referralsChannel: deps.referralsChannel, ...deps.monthlyReport })
+    : undefined;
   const worker = createReminderWorker(delivery, scheduler, deps.log, {
+    ...(monthly ? { monthlyReport: () => monthly.run() } : {}),
     connection: consumer,
     prefix: config.keyPrefix,
     autorun: false,
@@ -161,6 +169,9 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
   // Job schedulers live in Redis: registered at start-up and again whenever Redis may have lost them.
   const registerSchedulers = async () => {
     await queue.upsertJobScheduler(DAILY_RECONCILE_SCHEDULER, daily, { name: RECONCILE_JOB, data: {}, opts: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 } } });
+    if (monthly) {
+      await queue.upsertJobScheduler(MONTHLY_REPORT_SCHEDULER, { pattern: MONTHLY_REPORT_CRON, tz: deps.calendar.zone }, { name: MONTHLY_REPORT_JOB, data: {}, opts: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 } } });
+    }
   };
   const recovery = new ReconcileRecovery({
     scheduler,

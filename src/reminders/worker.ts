@@ -4,6 +4,7 @@ import type { Logger } from '../log';
 import type { DeliveryOutcome, ReminderDelivery } from './delivery';
 import { REMINDERS_QUEUE } from './redis';
 import type { ReminderJobData, ReminderScheduler } from './scheduler';
+import { MONTHLY_REPORT_JOB } from './monthlyReport';
 
 /** The name of the daily safety-net job (a BullMQ Job Scheduler); every other job is a reminder. */
 export const RECONCILE_JOB = 'maintenance.reconcile';
@@ -27,6 +28,8 @@ export interface ReminderWorkerOptions {
   quietWhile?: () => boolean;
   /** BullMQOtel when tracing is on: each job's processing span joins the trace that added the job. */
   telemetry?: Telemetry;
+  /** Runs the monthly report job (MONTHLY_REPORT_JOB), when the monthly report is on. */
+  monthlyReport?: () => Promise<unknown>;
 }
 
 /** The wait before retry `attempt` + 1: Teams' Retry-After when it gave one, else exponential with full jitter. */
@@ -64,6 +67,10 @@ export function createReminderWorker(
     async (job: Job<ReminderJobData>, token?: string) => {
       if (job.name === RECONCILE_JOB) {
         await scheduler.reconcileAll();
+        return;
+      }
+      if (job.name === MONTHLY_REPORT_JOB) {
+        await o.monthlyReport?.();
         return;
       }
       const id = job.id;

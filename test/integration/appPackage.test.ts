@@ -21,7 +21,7 @@ import { encodePng } from '../../scripts/makeIcons';
 const repoRoot = path.resolve(__dirname, '..', '..');
 const script = path.join(repoRoot, 'scripts', 'package.ts');
 const APP_ID = '0b6f1c3e-9d2a-4e57-8a41-3f2c7d9e1a55';
-const SETTINGS = ['MicrosoftAppId', 'TEAMS_APP_ID', 'APP_VERSION', 'WEBSITE_URL', 'PRIVACY_URL', 'TERMS_URL', 'APP_PACKAGE_OUT'];
+const SETTINGS = ['MicrosoftAppId', 'TEAMS_APP_ID', 'APP_VERSION', 'WEBSITE_URL', 'PRIVACY_URL', 'TERMS_URL', 'TAB_HOST', 'APP_PACKAGE_OUT'];
 
 let tmp: string;
 beforeAll(() => {
@@ -89,6 +89,25 @@ describe('Teams app package', () => {
     // An independent reader agrees the zip is standard, when one is installed.
     const unzip = spawnSync('unzip', ['-tq', outFile], { encoding: 'utf8' });
     if (!unzip.error) expect(unzip.status).toBe(0);
+  });
+
+  it('declares the dashboard tab: a personal static tab, a channel tab, SSO for api://<host>/<app id> and the host as a valid domain', async () => {
+    const { manifest, warnings } = await runPackaging({ values: { MicrosoftAppId: APP_ID, TAB_HOST: 'rj.example.org' }, outFile: path.join(tmp, 'tab.zip') });
+    expect(validate(manifest)).toEqual([]);
+    expect(warnings.join(' ')).not.toContain('TAB_HOST');
+    const m = manifest as unknown as {
+      staticTabs: { contentUrl: string; scopes: string[] }[];
+      configurableTabs: { configurationUrl: string; scopes: string[] }[];
+      webApplicationInfo: { id: string; resource: string };
+      validDomains: string[];
+    };
+    expect(m.staticTabs[0]).toMatchObject({ contentUrl: 'https://rj.example.org/tab', scopes: ['personal'] });
+    expect(m.configurableTabs[0]).toMatchObject({ configurationUrl: 'https://rj.example.org/tab/config.html', scopes: ['team'] });
+    expect(m.webApplicationInfo).toEqual({ id: APP_ID, resource: `api://rj.example.org/${APP_ID}` });
+    expect(m.validDomains).toEqual(['rj.example.org']);
+    await expect(runPackaging({ values: { MicrosoftAppId: APP_ID, TAB_HOST: 'https://rj.example.org/' }, outFile: path.join(tmp, 'bad.zip') })).rejects.toThrow(/TAB_HOST must be a host name/);
+    const unset = await runPackaging({ values: { MicrosoftAppId: APP_ID }, outFile: path.join(tmp, 'unset.zip') });
+    expect(unset.warnings.join(' ')).toContain('TAB_HOST is not set');
   });
 
   it('is reproducible and derives a stable Teams app id unless TEAMS_APP_ID is given', async () => {

@@ -7,6 +7,7 @@ import { sql as outbox } from './006_outbox';
 import { sql as reconcilePending } from './007_reconcile_pending';
 import { sql as formNonces } from './008_form_nonces';
 import { sql as traceParent } from './009_trace_parent';
+import { sql as tabDashboard } from './010_tab_dashboard';
 
 export interface Migration {
   /** Recorded in schema_migrations; applied in ascending order of this string. */
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '007_reconcile_pending', sql: reconcilePending },
   { version: '008_form_nonces', sql: formNonces },
   { version: '009_trace_parent', sql: traceParent },
+  { version: '010_tab_dashboard', sql: tabDashboard },
 ];
