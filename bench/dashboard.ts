@@ -7,6 +7,8 @@
  *
  * BENCH_CASES (default 100000) and BENCH_RUNS (default 20) change the size.
  */
+import { StaffRoles } from '../src/app/roles';
+import { DEFAULT_REMINDER_POLICY } from '../src/domain/defaultReminderPolicy';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -100,7 +102,8 @@ async function main(): Promise<void> {
     const calendar = createWorkingCalendar();
     const dashboard = new DashboardRepository(pool);
     const roster = new RosterRepository(pool);
-    const readModel = new DashboardReadModel({ dashboard, roster, calendar, clock: () => NOW, staffTenantId: STAFF, botAppId: APP_ID });
+    const roles = new StaffRoles(roster);
+    const readModel = new DashboardReadModel({ dashboard, roster, roles: (a) => roles.of(a), calendar, reminderPolicy: DEFAULT_REMINDER_POLICY, clock: () => NOW, staffTenantId: STAFF, botAppId: APP_ID });
     const log = createLogger('silent');
     const checker = createTokenChecker({
       allowedTenants: [STAFF, PARTNER],
@@ -154,14 +157,14 @@ async function main(): Promise<void> {
     const v = (await readModel.viewer(seeded.coordinator, STAFF))!;
     const page = await dashboard.cases({ kind: 'all' }, { stage: 'open' }, { limit: 51, offset: 0 });
     const events = await dashboard.events(page.map((c) => c.id));
-    const ctx = { now: NOW, calendar, firstContactWorkingDays: 8, followUpAt: '09:00' };
+    const ctx = { now: NOW, calendar, policy: DEFAULT_REMINDER_POLICY };
     const parts: [string, { p50: number; p95: number }][] = [
       ['token check (jose, keys cached)', await time(RUNS, () => checker.check(`Bearer ${token}`))],
       ['role from the roster', await time(RUNS, () => readModel.viewer(seeded.coordinator, STAFF))],
       ['pipeline: stage counts SQL', await time(RUNS, () => dashboard.stageCounts({ kind: 'all' }, {}))],
       ['pipeline: page of cases SQL', await time(RUNS, () => dashboard.cases({ kind: 'all' }, { stage: 'open' }, { limit: 51, offset: 0 }))],
       ['pipeline: events of the page SQL', await time(RUNS, () => dashboard.events(page.map((c) => c.id)))],
-      ['pipeline: fold + due items (50 cases)', await time(RUNS, async () => page.forEach((c) => foldCase(events.get(c.id) ?? [], ctx)))],
+      ['pipeline: fold + due items (50 cases)', await time(RUNS, async () => page.forEach((c) => foldCase(c, events.get(c.id) ?? [], ctx)))],
       ['pipeline: whole read model', await time(RUNS, () => readModel.pipeline(v, { stage: 'open', limit: 50, offset: 0 }))],
     ];
     for (const [name, p] of [['quarter', quarter], ['twelve months', year]] as const) {

@@ -25,6 +25,8 @@ const LAYERS = {
   // The bot keeps its dialog state and conversation references in the store and offers the reminder
   // card actions, so it may reach the store and src/reminders directly as well as through src/app.
   bot: { path: '^src/bot/', may: ['dialogs', 'teams', 'reminders', 'app', 'store', 'cards', 'domain', 'shared', 'platform'] },
+  // The coordinators' dashboard (/tab, /api/tab): an inbound adapter like the bot, reading through src/app's roles.
+  tab: { path: '^src/tab/', may: ['app', 'store', 'cards', 'domain', 'shared', 'platform'] },
   // The composition root wires everything together; nothing imports it.
   root: { path: '^src/(main|server|instrument|tracing|calendarFile)\\.ts$', may: ['*'] },
 };

@@ -236,7 +236,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       botFrameworkEndpoints: opts.botFrameworkEndpoints,
       metrics,
     });
-    const tab = tabDeps({ config, pool, roster: rosterRepo, calendar, clock, log });
+    const tab = tabDeps({ config, pool, roster: rosterRepo, roles: (a) => roles.of(a), calendar, reminderPolicy: policy, clock, log });
     http = createServer({ ...serverBase, processMessage: (req, res) => inbound.process(req, res), tab });
     port = await http.listen(config.PORT, config.HOST);
     log.info({ port }, 'RJ Referrals listening');

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { monthlyReportCard } from '../../cards/monthlyReport';
-import type { Clock } from '../app/clock';
+import type { Clock } from '../shared/clock';
 import { isFirstWorkingDayOfMonth, previousMonth } from '../domain/monthlyReport';
 import { serviceReport } from '../domain/reports';
 import type { WorkingCalendar } from '../domain/workingTime';

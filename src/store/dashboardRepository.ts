@@ -3,6 +3,7 @@ import type { CaseStage } from '../domain/vocabulary';
 import { readCasesEvents, type CaseEventRecord } from './caseRepository';
 import type { Queryable } from './db';
 import { normaliseAadId } from './rosterRepository';
+import { CLOSED_STAGES_SQL } from './stages';
 
 /*
  * The reads behind the coordinators' dashboard. Which cases a person may see is decided by the
@@ -29,11 +30,12 @@ export interface PipelineCaseRow {
   readonly stage: CaseStage;
   readonly source: string;
   readonly createdAt: Date;
+  /** When the pair was first confirmed: first-contact reminders (and so the due lines) run from it. */
+  readonly pairConfirmedAt: Date | null;
   readonly referrerAadId: string;
   readonly referrerTenantId: string;
 }
 
-const CLOSED_STAGES = ['closed', 'declined'];
 
 /** WHERE clause and parameters for a scope plus filters (the stage filter optional, for the counts). */
 function where(scope: DashboardScope, q: PipelineQuery, withStage: boolean): { sql: string; params: unknown[] } {
@@ -54,7 +56,7 @@ function where(scope: DashboardScope, q: PipelineQuery, withStage: boolean): { s
   }
   if (withStage) {
     const stage = q.stage ?? 'open';
-    if (stage === 'open') parts.push(`c.stage <> ALL(${p(CLOSED_STAGES)}::text[])`);
+    if (stage === 'open') parts.push(`c.stage NOT IN ${CLOSED_STAGES_SQL}`);
     else if (stage !== 'all') parts.push(`c.stage = ${p(stage)}`);
   }
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
@@ -83,23 +85,23 @@ export class DashboardRepository {
   /** One page of candidate cases, oldest reference first. */
   async cases(scope: DashboardScope, q: PipelineQuery, page: { limit: number; offset: number }): Promise<PipelineCaseRow[]> {
     const w = where(scope, q, true);
-    const { rows } = await this.db.query<{ id: string; reference: string; stage: CaseStage; source: string; created_at: Date; referrer_aad_id: string; referrer_tenant_id: string }>(
-      `SELECT c.id, c.reference, c.stage, c.source, c.created_at, c.referrer_aad_id, c.referrer_tenant_id
+    const { rows } = await this.db.query<{ id: string; reference: string; stage: CaseStage; source: string; created_at: Date; pair_confirmed_at: Date | null; referrer_aad_id: string; referrer_tenant_id: string }>(
+      `SELECT c.id, c.reference, c.stage, c.source, c.created_at, c.pair_confirmed_at, c.referrer_aad_id, c.referrer_tenant_id
        FROM cases c ${w.sql}
        ORDER BY c.ref_year, c.ref_seq
        LIMIT ${Math.trunc(page.limit)} OFFSET ${Math.trunc(page.offset)}`,
       w.params,
     );
-    return rows.map((r) => ({ id: r.id, reference: r.reference, stage: r.stage, source: r.source, createdAt: r.created_at, referrerAadId: r.referrer_aad_id, referrerTenantId: r.referrer_tenant_id }));
+    return rows.map((r) => ({ id: r.id, reference: r.reference, stage: r.stage, source: r.source, createdAt: r.created_at, pairConfirmedAt: r.pair_confirmed_at, referrerAadId: r.referrer_aad_id, referrerTenantId: r.referrer_tenant_id }));
   }
 
   async caseByReference(reference: string): Promise<PipelineCaseRow | undefined> {
-    const { rows } = await this.db.query<{ id: string; reference: string; stage: CaseStage; source: string; created_at: Date; referrer_aad_id: string; referrer_tenant_id: string; offence_type: string }>(
-      `SELECT id, reference, stage, source, created_at, referrer_aad_id, referrer_tenant_id FROM cases WHERE reference = $1`,
+    const { rows } = await this.db.query<{ id: string; reference: string; stage: CaseStage; source: string; created_at: Date; pair_confirmed_at: Date | null; referrer_aad_id: string; referrer_tenant_id: string; offence_type: string }>(
+      `SELECT id, reference, stage, source, created_at, pair_confirmed_at, referrer_aad_id, referrer_tenant_id FROM cases WHERE reference = $1`,
       [reference],
     );
     const r = rows[0];
-    return r ? { id: r.id, reference: r.reference, stage: r.stage, source: r.source, createdAt: r.created_at, referrerAadId: r.referrer_aad_id, referrerTenantId: r.referrer_tenant_id } : undefined;
+    return r ? { id: r.id, reference: r.reference, stage: r.stage, source: r.source, createdAt: r.created_at, pairConfirmedAt: r.pair_confirmed_at, referrerAadId: r.referrer_aad_id, referrerTenantId: r.referrer_tenant_id } : undefined;
   }
 
   /** The offence type and flags shown on the case view (never the description or participants). */

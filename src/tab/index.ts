@@ -1,7 +1,10 @@
 import type { Pool } from 'pg';
-import type { Clock } from '../app/clock';
+import type { Clock } from '../shared/clock';
 import type { Config } from '../config';
 import type { WorkingCalendar } from '../domain/workingTime';
+import type { Actor as DomainActor } from '../domain/permissions';
+import type { ReminderPolicy } from '../domain/reminderPolicy';
+import type { Actor } from '../app/actor';
 import type { Logger } from '../log';
 import { DashboardRepository } from '../store/dashboardRepository';
 import type { RosterRepository } from '../store/rosterRepository';
@@ -51,11 +54,29 @@ export function tabAuth(config: Config, dashboard: DashboardRepository, roster: 
   };
 }
 
-export function tabDeps(d: { config: Config; pool: Pool; roster: RosterRepository; calendar: WorkingCalendar; clock: Clock; log: Logger }): TabDeps {
+export function tabDeps(d: {
+  config: Config;
+  pool: Pool;
+  roster: RosterRepository;
+  roles: (actor: Actor) => Promise<DomainActor>;
+  calendar: WorkingCalendar;
+  reminderPolicy: ReminderPolicy;
+  clock: Clock;
+  log: Logger;
+}): TabDeps {
   const dashboard = new DashboardRepository(d.pool);
   return {
     auth: tabAuth(d.config, dashboard, d.roster, d.clock),
-    readModel: new DashboardReadModel({ dashboard, roster: d.roster, calendar: d.calendar, clock: d.clock, staffTenantId: d.config.STAFF_TENANT_ID, botAppId: d.config.MicrosoftAppId }),
+    readModel: new DashboardReadModel({
+      dashboard,
+      roster: d.roster,
+      roles: d.roles,
+      calendar: d.calendar,
+      reminderPolicy: d.reminderPolicy,
+      clock: d.clock,
+      staffTenantId: d.config.STAFF_TENANT_ID,
+      botAppId: d.config.MicrosoftAppId,
+    }),
     log: d.log,
   };
 }

@@ -1,13 +1,16 @@
 import { DateTime } from 'luxon';
 import { referrerStatus } from '../../cards/myReferrals';
-import { caseProgress, dueItems, type CaseProgress, type DueItem, type StoredEvent } from '../domain/caseProgress';
+import { caseProgress, type CaseProgress, type StoredEvent } from '../domain/caseProgress';
+import { dueItems, type DueCase, type DueItem, type DueRules } from '../domain/dueDates';
+import type { ReminderPolicy } from '../domain/reminderPolicy';
 import { caseView, PARTIES, PARTY_LABELS, type ConsentStatus } from '../domain/caseState';
 import { can, isCoordinator, isFacilitator, visibility, type Actor as DomainActor } from '../domain/permissions';
 import { reportTables, type ReportTable } from '../domain/reportTables';
 import { serviceReport, type ServiceReport } from '../domain/reports';
 import { CASE_STAGES, OFFENCE_TYPES, type CaseStage, type OffenceType } from '../domain/vocabulary';
 import type { WorkingCalendar } from '../domain/workingTime';
-import { LONDON, type Clock } from '../app/clock';
+import type { Actor } from '../app/actor';
+import { LONDON, type Clock } from '../shared/clock';
 import type { DashboardRepository, DashboardScope, PipelineCaseRow, PipelineQuery } from '../store/dashboardRepository';
 import type { RosterRepository, StaffMember } from '../store/rosterRepository';
 
@@ -65,17 +68,18 @@ export interface ReadModelDeps {
   staffTenantId: string;
   /** The bot's app id, for the deep link that opens the bot chat on a case; empty in local mode. */
   botAppId: string;
-  /** As CaseProgressService's defaults (DEFAULT_REMINDER_POLICY). */
-  firstContactWorkingDays?: number;
-  followUpAt?: string;
+  /** The policy the reminder worker runs with: the due lines are its reminders, as on the case card. */
+  reminderPolicy: ReminderPolicy;
+  /** Roles exactly as the bot reads them (StaffRoles.of in src/app/roles.ts). */
+  roles: (actor: Actor) => Promise<DomainActor>;
 }
 
 export type Answer<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly status: 403 | 404; readonly message: string };
 
-/** How the dashboard folds a case: the one call of the case fold and its due items (swap here for a new fold). */
-export function foldCase(events: readonly StoredEvent[], ctx: { now: Date; calendar: WorkingCalendar; firstContactWorkingDays: number; followUpAt: string }): { progress: CaseProgress; due: DueItem[] } {
+/** The case as the bot's case card reads it: the one fold and the policy's due items. */
+export function foldCase(c: DueCase, events: readonly StoredEvent[], rules: DueRules): { progress: CaseProgress; due: DueItem[] } {
   const progress = caseProgress(events);
-  return { progress, due: dueItems(progress, ctx) };
+  return { progress, due: dueItems(c, progress, rules) };
 }
 
 const OVERDUE_SCAN_CHUNK = 200;
@@ -95,25 +99,17 @@ function isoDate(d: Date): string {
 export class DashboardReadModel {
   constructor(private readonly d: ReadModelDeps) {}
 
-  /** Roles exactly as the bot reads them (CaseWorkflow.domainActor); undefined when the person has none here. */
+  /** Roles exactly as the bot reads them; undefined when the person has none here. */
   async viewer(aadObjectId: string, tenantId: string): Promise<Viewer | undefined> {
-    const staffTenant = tenantId === this.d.staffTenantId;
-    const staff = staffTenant ? await this.d.roster.get(aadObjectId) : null;
-    const actor: DomainActor = {
-      aadObjectId,
-      tenantId,
-      staffTenant,
-      coordinator: staffTenant && staff?.coordinator === true,
-      facilitator: staffTenant && staff?.facilitator === true,
-    };
+    const actor = await this.d.roles({ aadObjectId, tenantId, staffTenant: tenantId === this.d.staffTenantId });
     if (isCoordinator(actor)) return { actor, role: 'coordinator' };
     if (isFacilitator(actor)) return { actor, role: 'facilitator' };
     if (await this.d.dashboard.hasReferrals(tenantId, aadObjectId)) return { actor, role: 'referrer' };
     return undefined;
   }
 
-  private dueContext() {
-    return { now: this.d.clock(), calendar: this.d.calendar, firstContactWorkingDays: this.d.firstContactWorkingDays ?? 8, followUpAt: this.d.followUpAt ?? '09:00' };
+  private dueContext(): DueRules {
+    return { policy: this.d.reminderPolicy, calendar: this.d.calendar, now: this.d.clock() };
   }
 
   private scope(v: Viewer): DashboardScope {
@@ -133,7 +129,7 @@ export class DashboardReadModel {
     const out: PipelineRow[] = [];
     for (const c of cases) {
       const log = events.get(c.id) ?? [];
-      const { progress, due } = foldCase(log, ctx);
+      const { progress, due } = foldCase(c, log, ctx);
       const seen = visibility(v.actor, caseView(progress.facts, { aadObjectId: c.referrerAadId, tenantId: c.referrerTenantId }));
       if (seen === 'none') continue;
       if (seen === 'status') {
@@ -196,7 +192,7 @@ export class DashboardReadModel {
     const c = await this.d.dashboard.caseByReference(reference);
     if (!c) return NOT_FOUND;
     const log = (await this.d.dashboard.events([c.id])).get(c.id) ?? [];
-    const { progress, due } = foldCase(log, this.dueContext());
+    const { progress, due } = foldCase(c, log, this.dueContext());
     const view = caseView(progress.facts, { aadObjectId: c.referrerAadId, tenantId: c.referrerTenantId });
     const seen = visibility(v.actor, view);
     // Nobody learns from the answer whether a case they may not see exists.

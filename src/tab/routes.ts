@@ -5,7 +5,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { REPORT_TABLE_IDS, toCsv, type Cell } from '../domain/reportTables';
 import { CASE_STAGES, type CaseStage } from '../domain/vocabulary';
-import { LONDON } from '../app/clock';
+import { LONDON } from '../shared/clock';
 import type { Logger } from '../log';
 import type { DashboardReadModel, PipelineRow, Viewer } from './readModel';
 import type { TokenChecker } from './tokenCheck';

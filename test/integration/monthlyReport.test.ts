@@ -45,8 +45,10 @@ function job(at: string, send: (card: AdaptiveCard) => boolean) {
     dashboardUrl: 'https://teams.microsoft.com/l/entity/0c210042-6b78-557e-8cfe-bccb42de75fc/rj-dashboard',
     messenger: {
       sendToUser: async () => ({ ok: false, permanent: true, kind: 'unused', status: null, reason: 'unused' }),
-      sendToConversation: async (conversationId, card) => {
+      sendToConversation: async (conversationId, content) => {
         expect(conversationId).toBe(CHANNEL);
+        if (!('body' in content)) throw new Error('the monthly report is a card, not a text message');
+        const card = content;
         sent.push(card);
         return send(card) ? { ok: true, conversationId, activityId: 'a1' } : { ok: false, permanent: false, kind: 'throttled', status: 429, reason: 'test' };
       },
