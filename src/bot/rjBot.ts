@@ -2,12 +2,10 @@ import {
   ActivityTypes,
   TeamsActivityHandler,
   TurnContext,
-  type AdaptiveCardInvokeResponse,
-  type AdaptiveCardInvokeValue,
   type ConversationState,
   type InvokeResponse,
 } from 'botbuilder';
-import { attachment } from '../../cards/adaptive';
+import { attachment, type AdaptiveCard } from '../../cards/adaptive';
 import type { Logger } from '../log';
 import { noMetrics, type ActionOutcome, type Metrics } from '../metrics';
 import { readExecuteAction, readSubmitAction } from './activitySchemas';
@@ -28,6 +26,13 @@ export interface RjBotDeps {
 
 const CARD_TYPE = 'application/vnd.microsoft.card.adaptive';
 const MESSAGE_TYPE = 'application/vnd.microsoft.activity.message';
+const ERROR_TYPE = 'application/vnd.microsoft.error';
+
+/** The body of a Universal Action's invoke response: the card's new content, a message, or an error. */
+type CardActionResponse =
+  | { statusCode: number; type: typeof CARD_TYPE; value: AdaptiveCard }
+  | { statusCode: number; type: typeof MESSAGE_TYPE; value: string }
+  | { statusCode: number; type: typeof ERROR_TYPE; value: { code: string; message: string } };
 
 /**
  * The Teams activity handler: routes text commands and card verbs through one table, persists
@@ -67,35 +72,32 @@ export class RjBot extends TeamsActivityHandler {
   }
 
   /**
-   * botbuilder reads `value.action.type` of an `adaptiveCard/action` invoke without checking that
-   * `action` exists (a TypeError, a failed turn); such an invoke is answered 400 here instead.
+   * Universal Actions (`adaptiveCard/action`) are answered here rather than in botbuilder's
+   * onAdaptiveCardInvoke: botbuilder reads `value.action.type` without checking that `action` exists
+   * (a TypeError, a failed turn), and it types the response's value as an object, where Teams also
+   * takes a message string. A malformed invoke is answered 400.
    */
-  protected override async onInvokeActivity(ctx: TurnContext): Promise<InvokeResponse> {
-    if (ctx.activity.name === 'adaptiveCard/action') {
-      const action = readExecuteAction(ctx.activity.value);
-      if ('error' in action) return { status: 200, body: { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message: action.error } } };
-    }
-    return super.onInvokeActivity(ctx);
+  protected override async onInvokeActivity(ctx: TurnContext): Promise<InvokeResponse<CardActionResponse>> {
+    if (ctx.activity.name !== 'adaptiveCard/action') return super.onInvokeActivity(ctx);
+    return { status: 200, body: await this.answerCardAction(ctx) };
   }
 
-  protected override async onAdaptiveCardInvoke(ctx: TurnContext, value: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
-    const action = readExecuteAction(value);
-    if ('error' in action) {
-      return { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message: action.error } as never };
-    }
+  private async answerCardAction(ctx: TurnContext): Promise<CardActionResponse> {
+    const action = readExecuteAction(ctx.activity.value);
+    if ('error' in action) return { statusCode: 400, type: ERROR_TYPE, value: { code: 'BadRequest', message: action.error } };
     await this.handleCardAction(ctx, action);
     const reply = cardReplyOf(ctx);
-    if (!reply) return { statusCode: 200, type: MESSAGE_TYPE, value: 'Done.' as never };
+    if (!reply) return { statusCode: 200, type: MESSAGE_TYPE, value: 'Done.' };
     switch (reply.kind) {
       case 'card':
-        return { statusCode: 200, type: CARD_TYPE, value: reply.card as never };
+        return { statusCode: 200, type: CARD_TYPE, value: reply.card };
       case 'message':
-        return { statusCode: 200, type: MESSAGE_TYPE, value: reply.text as never };
+        return { statusCode: 200, type: MESSAGE_TYPE, value: reply.text };
       case 'error':
         return {
           statusCode: reply.status,
-          type: 'application/vnd.microsoft.error',
-          value: { code: reply.status === 403 ? 'Forbidden' : reply.status === 404 ? 'NotFound' : 'BadRequest', message: reply.text } as never,
+          type: ERROR_TYPE,
+          value: { code: reply.status === 403 ? 'Forbidden' : reply.status === 404 ? 'NotFound' : 'BadRequest', message: reply.text },
         };
     }
   }
