@@ -11,6 +11,11 @@ export interface ServerDeps {
   metrics?: { metrics: Metrics; token: string };
   /** Each named dependency must answer for the process to be ready. */
   readiness: Record<string, () => Promise<void>>;
+  /**
+   * The local simulator (src/simulator), only in local unauthenticated mode: it answers every path
+   * under /simulator, its connector included. Absent, those paths are 404 like any unknown one.
+   */
+  simulator?: { handle(req: Request, res: Response): Promise<void> };
 }
 
 export interface HttpServer {
@@ -64,6 +69,20 @@ export function createServer(d: ServerDeps): HttpServer {
       if (inFlight === 0) idleWaiters.splice(0).forEach((w) => w());
     }
   });
+
+  const simulator = d.simulator;
+  if (simulator) {
+    const handle = async (req: Request, res: Response): Promise<void> => {
+      await simulator.handle(req, res);
+    };
+    server.get('/simulator', handle);
+    for (const route of ['/simulator/*'] as const) {
+      server.get(route, handle);
+      server.post(route, handle);
+      server.put(route, handle);
+      server.del(route, handle);
+    }
+  }
 
   server.get('/healthz', async (_req: Request, res: Response) => {
     res.send(200, { status: 'ok' });
