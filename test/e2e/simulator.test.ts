@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { Pool } from 'pg';
 import type { App } from '../../src/main';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisSpace, type TestRedisSpace } from '../support/redis';
@@ -34,6 +35,7 @@ let redis: TestRedisSpace;
 let app: App;
 let browser: Browser;
 let page: Page;
+let clockAfterReminder = '';
 
 beforeAll(async () => {
   db = await createTestDatabase('e2e_simulator');
@@ -133,8 +135,30 @@ test('one case through the simulator: referral, triage, offers, both accept, not
   await page.getByRole('button', { name: 'Next reminder' }).click();
   await message('facilitator1', `Follow-up due: ${reference}`).waitFor({ timeout: 15000 });
   await shot('5-reminder', 'facilitator1');
+  clockAfterReminder = await page.locator('#clock').innerText();
   await shot('simulator');
 }, 60000);
+
+test('Reset empties the database and the panes, puts the clock back and sets the service up again', async () => {
+  const pool = new Pool({ connectionString: db.url, max: 1 });
+  pool.on('error', () => undefined);
+  try {
+    expect((await pool.query('SELECT count(*)::int AS n FROM cases')).rows[0].n).toBe(1);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Reset' }).click();
+    // The panes empty first (a fresh snapshot), then the set-up runs again, the roster last.
+    await page.waitForFunction(`![...document.querySelectorAll('[data-pane="referrer"] .msg')].some((e) => /RJ-\\d{4}/.test(e.textContent))`);
+    await message('channel', 'Fitz Facilitator added as a facilitator').waitFor();
+    expect((await pool.query('SELECT count(*)::int AS n FROM cases')).rows[0].n).toBe(0);
+    expect(await pane('referrer').locator('.msg').filter({ hasText: /RJ-\d{4}/ }).count()).toBe(0);
+    // The clock is the app's own again, not the day of the reminder.
+    expect(await page.locator('#clock').innerText()).not.toBe(clockAfterReminder);
+    const roster = await pool.query('SELECT count(*) FILTER (WHERE coordinator)::int AS coordinators, count(*) FILTER (WHERE facilitator)::int AS facilitators FROM staff WHERE active');
+    expect(roster.rows[0]).toEqual({ coordinators: 1, facilitators: 2 });
+  } finally {
+    await pool.end();
+  }
+});
 
 async function optionLike(select: Locator, text: string): Promise<string> {
   await select.locator('option', { hasText: text }).first().waitFor({ state: 'attached' });
