@@ -1,10 +1,11 @@
 /**
  * The simulator at /simulator, driven in Debian's Chromium as a newcomer would: one case from the
  * referral to a reminder, every step a click or a typed message in the pane of the person concerned.
- * Screenshots go to docs/simulator/ (the README shows them). Also: with authentication on, neither
+ * Screenshots go to docs/simulator/ with SIMULATOR_SCREENSHOTS=docs (the README shows them). Also: with authentication on, neither
  * the page nor its connector exists.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { Pool } from 'pg';
@@ -15,7 +16,8 @@ import { startTestApp, STAFF_TENANT } from '../support/app';
 import { CHROMIUM } from '../support/cardRenderer';
 import { startBotFrameworkAuth, TEST_APP_ID, TEST_APP_PASSWORD, type BotFrameworkAuthServers } from '../support/botFrameworkAuth';
 
-const SHOTS = path.resolve(__dirname, '../../docs/simulator');
+// The README's pictures are refreshed on demand (SIMULATOR_SCREENSHOTS=docs); otherwise they go to a temporary directory.
+const SHOTS = process.env.SIMULATOR_SCREENSHOTS === 'docs' ? path.resolve(__dirname, '../../docs/simulator') : path.join(tmpdir(), `rj-simulator-shots-${process.pid}`);
 /**
  * The app's clock: the first Monday, 10:00 UTC, at least a day after the real time (the database
  * stamps a case with its own now(), and a contact cannot be dated before it), then moving with real
@@ -48,6 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  if (process.env.SIMULATOR_SCREENSHOTS !== 'docs') rmSync(SHOTS, { recursive: true, force: true });
   await app?.close();
   await redis?.flushPrefix();
   await db?.drop();
