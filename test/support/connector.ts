@@ -33,10 +33,13 @@ export class ConnectorEmulator extends BotConnector {
       readBody(req)
         .then((rawBody) => {
           const answer = emulator.handle({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, rawBody });
-          res.writeHead(answer.status, answer.headers).end(answer.payload);
+          // Separate calls: restify patches ServerResponse.writeHead in any process that loads it, and its version does not return the response.
+          res.writeHead(answer.status, answer.headers);
+          res.end(answer.payload);
         })
         .catch((e: unknown) => {
-          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'EmulatorError', message: String(e) } }));
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { code: 'EmulatorError', message: String(e) } }));
         });
     });
     return emulator;
