@@ -27,6 +27,9 @@ const LAYERS = {
   bot: { path: '^src/bot/', may: ['dialogs', 'teams', 'reminders', 'app', 'store', 'cards', 'domain', 'shared', 'platform'] },
   // The coordinators' dashboard (/tab, /api/tab): an inbound adapter like the bot, reading through src/app's roles.
   tab: { path: '^src/tab/', may: ['app', 'store', 'cards', 'domain', 'shared', 'platform'] },
+  // The local-mode simulator (/simulator) plays the Teams connector and moves the reminder queue's clock,
+  // so it reaches src/reminders' queue helpers; only the composition root loads it, and only in local mode.
+  simulator: { path: '^src/simulator/', may: ['reminders', 'store', 'domain', 'shared', 'platform'] },
   // The composition root wires everything together; nothing imports it.
   root: { path: '^src/(main|server|instrument|tracing|calendarFile)\\.ts$', may: ['*'] },
 };

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { ReferralIntake } from './app/referralIntake';
 import { systemClock, type Clock } from './shared/clock';
 import { createBot } from './bot';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, isLoopbackHost, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './log';
 import { createMetrics, noMetrics } from './metrics';
 import { createServer, type HttpServer } from './server';
@@ -46,6 +46,7 @@ import { reconnectForever } from './reminders/redis';
 import { LONDON } from './shared/clock';
 import type { Tracing } from './traceContext';
 import { dashboardUrl, tabDeps } from './tab';
+import type { Simulator } from './simulator';
 
 export interface AppOptions {
   log?: Logger;
@@ -76,7 +77,12 @@ export interface App {
  */
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
-  const clock = opts.clock ?? systemClock;
+  // The simulator (/simulator) only in local unauthenticated mode, and loaded only then: it acts as
+  // anyone, moves the clock and empties the database. Its clock is the app's clock, moved on demand.
+  const localMode = !config.MicrosoftAppId && config.ALLOW_UNAUTHENTICATED && isLoopbackHost(config.HOST) && !config.WORKER_ONLY;
+  const sim = localMode ? await import('./simulator') : undefined;
+  const movableClock = sim ? new sim.MovableClock(opts.clock ?? systemClock) : undefined;
+  const clock = movableClock?.now ?? opts.clock ?? systemClock;
   if (!config.MicrosoftAppId) {
     // loadConfig allowed this only with ALLOW_UNAUTHENTICATED=1 on a loopback HOST; say it once, loudly.
     log.warn({ host: config.HOST }, 'authentication is OFF (ALLOW_UNAUTHENTICATED=1, no MicrosoftAppId): any local process can act as any user; local development only');
@@ -186,6 +192,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
 
   let http: HttpServer | undefined;
+  let simulator: Simulator | undefined;
   let port = 0;
   const serverBase = {
     log,
@@ -237,9 +244,23 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       metrics,
     });
     const tab = tabDeps({ config, pool, roster: rosterRepo, roles: (a) => roles.of(a), calendar, reminderPolicy: policy, clock, log });
-    http = createServer({ ...serverBase, processMessage: (req, res) => inbound.process(req, res), tab });
+    simulator =
+      sim && movableClock
+        ? sim.createSimulator({
+            log,
+            pool,
+            clock: movableClock,
+            calendar,
+            staffTenantId: config.STAFF_TENANT_ID,
+            partnerTenantId: [...config.PARTNER_TENANTS.keys()][0],
+            redisUrl: config.REDIS_URL,
+            keyPrefix: config.REDIS_KEY_PREFIX,
+          })
+        : undefined;
+    http = createServer({ ...serverBase, processMessage: (req, res) => inbound.process(req, res), tab, ...(simulator ? { simulator } : {}) });
     port = await http.listen(config.PORT, config.HOST);
-    log.info({ port }, 'RJ Referrals listening');
+    simulator?.started(`http://127.0.0.1:${port}`);
+    log.info({ port, ...(simulator ? { simulator: `http://127.0.0.1:${port}/simulator` } : {}) }, 'RJ Referrals listening');
   } else {
     // No /api/messages here, but /healthz, /readyz and /metrics, so the worker is watched like the web.
     http = createServer(serverBase);
@@ -254,6 +275,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     idle: () => dispatcher.idle(),
     close: () => {
       closing ??= (async () => {
+        await simulator?.close();
         await http?.close(config.SHUTDOWN_GRACE_MS);
         // The dispatcher sends and records the rows in hand; the rest stay owed for the next start.
         await dispatcher.stop();

@@ -14,6 +14,11 @@ export interface ServerDeps {
   tab?: TabDeps;
   /** Each named dependency must answer for the process to be ready. */
   readiness: Record<string, () => Promise<void>>;
+  /**
+   * The local simulator (src/simulator), only in local unauthenticated mode: it answers every path
+   * under /simulator, its connector included. Absent, those paths are 404 like any unknown one.
+   */
+  simulator?: { handle(req: Request, res: Response): Promise<void> };
 }
 
 export interface HttpServer {
@@ -69,6 +74,19 @@ export function createServer(d: ServerDeps): HttpServer {
   });
 
   if (d.tab) registerTabRoutes(server, d.tab);
+  const simulator = d.simulator;
+  if (simulator) {
+    const handle = async (req: Request, res: Response): Promise<void> => {
+      await simulator.handle(req, res);
+    };
+    server.get('/simulator', handle);
+    for (const route of ['/simulator/*'] as const) {
+      server.get(route, handle);
+      server.post(route, handle);
+      server.put(route, handle);
+      server.del(route, handle);
+    }
+  }
 
   server.get('/healthz', async (_req: Request, res: Response) => {
     res.send(200, { status: 'ok' });
