@@ -19,6 +19,7 @@ export const SIMULATOR_PAGE = `<!doctype html>
   .pane { background: #fff; border: 1px solid #e1dfdd; border-radius: 6px; display: flex; flex-direction: column; height: 78vh; min-height: 420px; }
   .pane > h2 { font-size: 14px; margin: 0; padding: 8px 10px; border-bottom: 1px solid #e1dfdd; display: flex; justify-content: space-between; align-items: center; gap: 6px; }
   .pane > h2 small { font-weight: 400; color: #616161; }
+  .pane iframe.tabframe { flex: 1; border: 0; width: 100%; }
   .log { flex: 1; overflow-y: auto; padding: 8px; display: flex; flex-direction: column; gap: 8px; }
   .msg { max-width: 100%; }
   .msg .who { font-size: 12px; color: #616161; margin-bottom: 2px; }
@@ -137,7 +138,7 @@ export const SIMULATOR_PAGE = `<!doctype html>
   const itemKey = (item, viewer) => item.id + '|' + item.version + '|' + viewer;
   const draw = () => {
     const ordered = [...s.people.filter((p) => p.role === 'referrer'), null, ...s.people.filter((p) => p.role !== 'referrer')];
-    reconcile($('#panes'), ordered.map((p) => (p ? ['chat:' + p.key, () => chatPane(p)] : ['channel', channelPane])));
+    reconcile($('#panes'), [...ordered.map((p) => (p ? ['chat:' + p.key, () => chatPane(p)] : ['channel', channelPane])), ['tab', tabPane]]);
     for (const p of s.people) {
       const log = document.querySelector('[data-pane="' + p.key + '"] .log');
       if (log) keepScrolled(log, () => reconcile(log, s.items.filter((i) => i.conversationId === p.conversationId).map((i) => [itemKey(i, p.key), () => renderItem(i, p.key)])));
@@ -160,6 +161,11 @@ export const SIMULATOR_PAGE = `<!doctype html>
     return el('section', { class: 'pane', 'data-pane': 'channel' }, el('h2', {}, el('span', {}, 'Referrals ', el('small', {}, '(coordinators\\' channel)')), el('span', {}, 'as ', select)), el('div', { class: 'log' }),
       composer((t) => api('act', { type: 'message', persona: s.viewer, pane: 'channel', text: t }), 'New post (the bot is mentioned for you)'));
   };
+  // The coordinators' dashboard as Teams would show it in a tab: the real /tab page, framed. Nothing
+  // answers teams-js here, so after its initialize times out it offers the dev sign-in (local mode only).
+  const tabPane = () => el('section', { class: 'pane', 'data-pane': 'tab' },
+    el('h2', {}, el('span', {}, 'Dashboard ', el('small', {}, '(the coordinators\\' Teams tab, dev sign-in)'))),
+    el('iframe', { src: '/tab', title: 'Coordinators\\' dashboard', class: 'tabframe' }));
   const drawChannel = () => {
     const select = document.querySelector('[data-pane="channel"] select');
     const staff = s.people.filter((p) => p.role !== 'referrer');

@@ -139,6 +139,14 @@ test('one case through the simulator: referral, triage, offers, both accept, not
   await message('facilitator1', `Follow-up due: ${reference}`).waitFor({ timeout: 15000 });
   await shot('5-reminder', 'facilitator1');
   clockAfterReminder = await page.locator('#clock').innerText();
+
+  // The dashboard pane: the real tab page, signed in as the coordinator, lists the case.
+  const tab = page.frameLocator('[data-pane="tab"] iframe');
+  await tab.getByText('Not running inside Microsoft Teams').waitFor({ timeout: 15_000 });
+  await tab.locator('#persona').selectOption({ label: await optionLike(tab.locator('#persona'), 'Coordinator') });
+  await tab.locator('#persona-go').click();
+  await tab.locator('#pipeline-table tbody tr', { hasText: reference }).waitFor();
+  await shot('6-dashboard', 'tab');
   await shot('simulator');
 }, 60000);
 
