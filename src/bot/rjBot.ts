@@ -79,12 +79,16 @@ export class RjBot extends TeamsActivityHandler {
    */
   protected override async onInvokeActivity(ctx: TurnContext): Promise<InvokeResponse<CardActionResponse>> {
     if (ctx.activity.name !== 'adaptiveCard/action') return super.onInvokeActivity(ctx);
-    return { status: 200, body: await this.answerCardAction(ctx) };
+    const action = readExecuteAction(ctx.activity.value);
+    if ('error' in action) {
+      return { status: 200, body: { statusCode: 400, type: ERROR_TYPE, value: { code: 'BadRequest', message: action.error } } };
+    }
+    // As botbuilder answers: the HTTP status is the response's own statusCode.
+    const body = await this.answerCardAction(ctx, action);
+    return { status: body.statusCode, body };
   }
 
-  private async answerCardAction(ctx: TurnContext): Promise<CardActionResponse> {
-    const action = readExecuteAction(ctx.activity.value);
-    if ('error' in action) return { statusCode: 400, type: ERROR_TYPE, value: { code: 'BadRequest', message: action.error } };
+  private async answerCardAction(ctx: TurnContext, action: CardActionInput): Promise<CardActionResponse> {
     await this.handleCardAction(ctx, action);
     const reply = cardReplyOf(ctx);
     if (!reply) return { statusCode: 200, type: MESSAGE_TYPE, value: 'Done.' };
