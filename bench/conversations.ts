@@ -2,7 +2,7 @@
  * What each simulated user does, one turn at a time, and how the benchmark tells that the bot really
  * answered (a fast wrong answer must not count as throughput).
  */
-import type { Activity } from 'botbuilder';
+import type { WireActivity as Activity } from '../src/simulator/wire';
 import { assessEligibility, nextQuestion, type Answer, type QuestionId, type ScreeningAnswers } from '../src/domain/eligibility';
 import { teamsChannel, type TeamsChannel, type TeamsUser } from '../test/support/activities';
 import type { ConnectorRequest } from '../test/support/connector';

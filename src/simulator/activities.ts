@@ -6,7 +6,7 @@
  * Action.Execute and `value`-only messages with `channelData.postBack` for the Action.Submit fallback.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Activity, ChannelAccount } from 'botframework-schema';
+import type { WireAccount as ChannelAccount, WireActivity as Activity } from './wire';
 
 /** A Teams user as the bot sees them. */
 export interface TeamsUser {

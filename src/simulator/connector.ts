@@ -17,7 +17,7 @@
  * aadObjectId) but as `aadObjectId` from `.../members/{id}` and `.../pagedmembers`.
  */
 import { EventEmitter } from 'node:events';
-import type { Activity, ChannelAccount } from 'botframework-schema';
+import type { WireAccount as ChannelAccount, WireActivity as Activity } from './wire';
 import { personalConversationId } from './activities';
 
 export type RequestKind =

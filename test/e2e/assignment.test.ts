@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { createPool } from '../../src/store/db';
-import type { Activity } from 'botbuilder';
+import type { WireActivity as Activity } from '../../src/simulator/wire';
 import type { App } from '../../src/main';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
 import { createTestDatabase, type TestDatabase } from '../support/db';

@@ -6,7 +6,7 @@
  * bundle in `dist/` does, and parsing/validation needs no DOM (rendering would).
  */
 import type * as AC from 'adaptivecards';
-import type { Activity, Attachment } from 'botbuilder';
+import type { WireActivity as Activity, WireAttachment as Attachment } from '../../src/simulator/wire';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the UMD bundle has no module typings; the lib/ typings describe the same API
 const adaptiveCards = require('adaptivecards/dist/adaptivecards.js') as typeof AC;

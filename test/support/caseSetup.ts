@@ -3,7 +3,7 @@
  * way the people involved would: the referrer screens and submits, a coordinator accepts it in the
  * referrals channel and offers it to a pair, both facilitators accept from their 1:1 offer cards.
  */
-import type { Activity } from 'botbuilder';
+import type { WireActivity as Activity } from '../../src/simulator/wire';
 import type { ConnectorEmulator } from './connector';
 import { Chat, actionsOf, cardText, cardWithAction, invokeCard, textOf } from './chat';
 import { cardsIn } from './cards';

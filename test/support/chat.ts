@@ -1,4 +1,4 @@
-import type { Activity } from 'botbuilder';
+import type { WireActivity as Activity } from '../../src/simulator/wire';
 import { cardsIn, expectValidCard } from './cards';
 import type { ConnectorEmulator, SentActivity } from './connector';
 import { teamsChannel, postActivity, type PostResult, type TeamsChannel, type TeamsUser } from './activities';
