@@ -23,6 +23,7 @@ export const CASE_VERBS = {
   rosterAdd: 'roster.add',
   rosterUpdate: 'roster.update',
   rosterHistory: 'roster.history',
+  auditPage: 'audit.page',
 } as const;
 
 /**

@@ -34,6 +34,8 @@ import { OutboxRepository } from './store/outboxRepository';
 import { OutboxDispatcher } from './outbox/dispatcher';
 import { OwedDeliveries } from './outbox/deliveries';
 import { CaseCardViews } from './app/caseCardView';
+import { AccessAudit } from './app/accessAudit';
+import { AuditRepository } from './store/auditRepository';
 import { CaseLists } from './app/caseLists';
 import { progressUseCases } from './app/progress';
 import { ProgressRunner } from './app/progressRunner';
@@ -221,7 +223,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       offers: new OfferAnswers(assignmentDeps),
     };
     const progressRepo = new ProgressRepository(pool);
-    const views = new CaseCardViews({ cases, progress: progressRepo, roster: rosterRepo, roles: (a) => roles.of(a), calendar, reminderPolicy: policy, clock });
+    const audit = new AccessAudit({ audit: new AuditRepository(pool), cases, roster: rosterRepo, roles: (a) => roles.of(a), clock });
+    const views = new CaseCardViews({ cases, progress: progressRepo, roster: rosterRepo, roles: (a) => roles.of(a), calendar, reminderPolicy: policy, clock, recordView: audit.recordView });
     const progress = progressUseCases({
       views,
       lists: new CaseLists({ progress: progressRepo, roster: rosterRepo, roles: (a) => roles.of(a), views }),
@@ -238,6 +241,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       roster: new RosterService(rosterRepo, config.STAFF_TENANT_ID, log, (a) => roles.of(a)),
       progress,
       reminders: reminders.actions,
+      audit,
       roles: (a) => roles.of(a),
       recordSeenName: (a) => roles.recordSeenName(a),
       botFrameworkEndpoints: opts.botFrameworkEndpoints,

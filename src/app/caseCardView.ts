@@ -23,6 +23,8 @@ import type { Actor } from './actor';
 import { refused, type Reply } from './reply';
 import { displayDate, LONDON, type Clock } from '../shared/clock';
 import { staffNames } from './staffNames';
+import type { RecordView } from './accessAudit';
+import { FORM_VIEWS } from '../domain/accessAudit';
 
 export interface CaseCardViewDeps {
   cases: Pick<CaseRepository, 'getCase' | 'findByReference'>;
@@ -34,6 +36,8 @@ export interface CaseCardViewDeps {
   clock: Clock;
   /** The policy the reminder worker runs with (main.ts loads it once): the card's due dates are its reminders'. */
   reminderPolicy: ReminderPolicy;
+  /** The access audit: every card or form that shows a case's personal fields is recorded before it is shown. */
+  recordView: RecordView;
 }
 
 export type FormKind = 'contact' | 'consent' | 'risk' | 'conference' | 'indirect' | 'outcome' | 'close' | 'reopen';
@@ -93,6 +97,7 @@ export class CaseCardViews {
   }
 
   async renderCase(c: CaseRecord, p: CaseProgress, who: DomainActor, message?: { text: string; kind: 'good' | 'attention' }): Promise<AdaptiveCard> {
+    await this.d.recordView(who, c.id, 'case_card');
     const facts = p.facts;
     const accepted = facts.facilitators.filter((s) => s.status === 'accepted').map((s) => s.aadObjectId);
     const latest = (party: Party) => p.contacts[party][0];
@@ -217,6 +222,7 @@ export class CaseCardViews {
     const now = this.d.clock();
     const problem = this.formProblem(p, who, kind);
     if (problem) return { kind: 'card', card: await this.renderCase(c, p, who, { text: problem, kind: 'attention' }) };
+    await this.d.recordView(who, c.id, FORM_VIEWS[kind]);
     return { kind: 'card', card: this.formCard(c, p, kind, { ...this.defaults(kind, now), ...preset }) };
   }
 
@@ -228,6 +234,7 @@ export class CaseCardViews {
     const problem = this.formProblem(p, who, 'contact');
     const last = PARTIES.includes(party as Party) ? p.contacts[party as Party][0] : undefined;
     if (problem || !last) return { kind: 'card', card: await this.renderCase(c, p, who, { text: problem ?? 'There is no contact to correct.', kind: 'attention' }) };
+    await this.d.recordView(who, c.id, 'contact_form');
     const note = last.noteId ? (await this.d.progress.notes(c.id, [last.noteId])).get(last.noteId)?.text : undefined;
     const at = DateTime.fromISO(last.at).setZone(LONDON);
     const values: FormValues = {

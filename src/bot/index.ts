@@ -18,6 +18,7 @@ import type { Triage } from '../app/triage';
 import type { RosterService } from '../app/rosterService';
 import type { ReminderActions } from '../reminders';
 import type { ProgressUseCases } from '../app/progress';
+import type { AccessAudit } from '../app/accessAudit';
 import type { Config } from '../config';
 import type { Actor as DomainActor } from '../domain/permissions';
 import type { Logger } from '../log';
@@ -40,6 +41,7 @@ import type { ReferralDeps } from './handlers/referral';
 import * as reminderHandlers from './handlers/reminders';
 import * as rosterHandlers from './handlers/roster';
 import * as triageHandlers from './handlers/triage';
+import * as auditHandlers from './handlers/audit';
 import { sendCard, type SendPrivately } from './handlers/replies';
 
 export interface BotServices {
@@ -54,6 +56,8 @@ export interface BotServices {
   roster: RosterService;
   progress: ProgressUseCases;
   reminders: ReminderActions;
+  /** The access audit's `audit RJ-…` view (recording views happens in the case card views). */
+  audit: Pick<AccessAudit, 'trail'>;
   /** Roles from the roster, read only (StaffRoles.of). */
   roles: (actor: Actor) => Promise<DomainActor>;
   /** Keeps a staff member's name as Teams shows it now (StaffRoles.recordSeenName): the one write of a role look-up. */
@@ -170,7 +174,7 @@ export function createBot(s: BotServices): Bot {
   return { adapter, bot, process };
 }
 
-export type HandlerServices = Pick<BotServices, 'triage' | 'assignment' | 'offers' | 'roster' | 'progress' | 'reminders' | 'roles' | 'log'>;
+export type HandlerServices = Pick<BotServices, 'triage' | 'assignment' | 'offers' | 'roster' | 'progress' | 'reminders' | 'audit' | 'roles' | 'log'>;
 
 /**
  * The one list of every text command and card verb the bot understands, each a small module of
@@ -196,6 +200,7 @@ export function botHandlers(s: HandlerServices, referral: ReferralDeps): { comma
       progressHandlers.overdueCommand(progress),
       progressHandlers.caseCommand(progress),
       progressHandlers.contactCommand(progress),
+      auditHandlers.auditCommand({ audit: s.audit }),
     ],
     verbs: [
       referralHandlers.startReferralVerb(referral),
@@ -237,6 +242,7 @@ export function botHandlers(s: HandlerServices, referral: ReferralDeps): { comma
       progressHandlers.reopenForm(progress),
       progressHandlers.reopenSave(progress),
       progressHandlers.caseList(progress),
+      auditHandlers.auditPage({ audit: s.audit }),
       reminderHandlers.reminderOpen({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),
       reminderHandlers.reminderLogContact({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),
       reminderHandlers.reminderSnooze({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),

@@ -47,6 +47,7 @@ export const ACTIONS = [
   'chooseChannel',
   'viewAllCases',
   'viewReports',
+  'viewAudit',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -66,6 +67,7 @@ const COORDINATOR_ONLY: Readonly<Partial<Record<Action, string>>> = {
   chooseChannel: 'Only coordinators can choose the referrals channel.',
   viewAllCases: 'Only coordinators can see all cases.',
   viewReports: 'Only coordinators can see reports.',
+  viewAudit: 'Only coordinators can see who looked at or changed a case.',
 };
 
 const NOT_YOURS = 'You can only see cases you referred or that are assigned to you.';

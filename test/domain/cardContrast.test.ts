@@ -1,4 +1,5 @@
 import * as adaptive from '../../cards/adaptive';
+import * as audit from '../../cards/audit';
 import * as caseCards from '../../cards/caseCards';
 import * as myReferrals from '../../cards/myReferrals';
 import * as progressCards from '../../cards/progressCards';
@@ -98,6 +99,10 @@ const CARDS: Record<string, () => adaptive.AdaptiveCard[]> = {
     people: [{ ...person(1, true), coordinator: true, facilitator: true, active: true }, { ...person(2), coordinator: false, facilitator: true, active: false }],
     candidates: [{ aadObjectId: 'aad-9', name: 'New' }], message: 'Added Person 9 as a facilitator.',
   }), roster.rosterCard({ people: [], candidates: [] })],
+  auditCard: () => [
+    audit.auditCard({ caseId, reference: 'RJ-2026-0001', rows: [{ when: '3 December 2026, 09:00', who: 'Cora (a coordinator)', what: 'Saw the case card with details' }], page: 2, pageCount: 3, total: 120 }),
+    audit.auditCard({ caseId, reference: 'RJ-2026-0001', rows: [], page: 1, pageCount: 1, total: 0 }),
+  ],
   rosterHistoryCard: () => [roster.rosterHistoryCard({ rows: [{ when: '3 December 2026', text: 'Cora added Fran' }], page: 2, pageCount: 3, total: 30 }), roster.rosterHistoryCard({ rows: [], page: 1, pageCount: 1, total: 0 })],
   screeningQuestionCard: () => [true, false].map((retry) => screening.screeningQuestionCard({ screeningId: 's', question: SCREENING_QUESTIONS[0]!, number: 1, retry })),
   answeredQuestionCard: () => [screening.answeredQuestionCard(SCREENING_QUESTIONS[0]!, 1, 'not_sure')],
@@ -140,7 +145,7 @@ describe('the contrast measure', () => {
 
 describe('every card builder is covered', () => {
   test('each exported …Card function of cards/ has inputs here', () => {
-    const modules = [caseCards, myReferrals, progressCards, referralConfirmation, referralForm, reminders, roster, screening, welcome];
+    const modules = [audit, caseCards, myReferrals, progressCards, referralConfirmation, referralForm, reminders, roster, screening, welcome];
     const builders = modules.flatMap((m) => Object.entries(m).filter(([name, v]) => typeof v === 'function' && /Card$/.test(name)).map(([name]) => name));
     expect(builders.filter((b) => !(b in CARDS))).toEqual([]);
   });

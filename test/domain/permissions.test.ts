@@ -107,6 +107,9 @@ describe('can', () => {
     ['facilitator lists all cases', ASSIGNED, 'viewAllCases', 'Only coordinators can see all cases.'],
     ['coordinator sees reports', COORD, 'viewReports', true],
     ['staff referrer sees reports', STAFF_REFERRER, 'viewReports', 'Only coordinators can see reports.'],
+    ['coordinator reads a case audit', COORD, 'viewAudit', true],
+    ['assigned facilitator reads the audit', ASSIGNED, 'viewAudit', 'Only coordinators can see who looked at or changed a case.'],
+    ['partner "coordinator" reads the audit', PARTNER_COORD, 'viewAudit', 'Only coordinators can see who looked at or changed a case.'],
     // Answering an offer: only the facilitator it was made to.
     ['offered facilitator answers', OFFERED, 'answerOffer', true],
     ['facilitator who answered may repeat (idempotent)', ASSIGNED, 'answerOffer', true],
@@ -135,7 +138,7 @@ describe('can', () => {
   });
 
   test('coordinator-only messages all name coordinators', () => {
-    for (const action of ['triage', 'assign', 'signOffRisk', 'closeCase', 'reopenCase', 'manageRoster', 'viewAllCases', 'viewReports'] as const) {
+    for (const action of ['triage', 'assign', 'signOffRisk', 'closeCase', 'reopenCase', 'manageRoster', 'viewAllCases', 'viewReports', 'viewAudit'] as const) {
       const result = can(REFERRER, action, CASE);
       expect(result.allowed).toBe(false);
       if (!result.allowed) expect(result.message.startsWith(C)).toBe(true);

@@ -32,6 +32,7 @@ import { referralConfirmationCard } from '../../cards/referralConfirmation';
 import { referralClosedCard, referralFormCard, referralSubmittedCard } from '../../cards/referralForm';
 import { digestCard, reminderCard, snoozedCard, undeliveredCard, type ReminderCardItem } from '../../cards/reminders';
 import { rosterCard, rosterHistoryCard } from '../../cards/roster';
+import { auditCard } from '../../cards/audit';
 import { answeredQuestionCard, ineligibleAnsweredCard, ineligibleCard, screeningQuestionCard, staleQuestionCard } from '../../cards/screening';
 import { RETIRED_VERBS } from '../../cards/verbs';
 import { welcomeCard } from '../../cards/welcome';
@@ -131,6 +132,7 @@ function handlers() {
     roster: untouched('roster'),
     progress: untouched('progress'),
     reminders: untouched('reminders'),
+    audit: untouched('audit'),
     roles: async () => { throw new Error('roles asked while listing'); },
     log: untouched('log'),
   };
@@ -281,6 +283,7 @@ function everyCard(): AdaptiveCard[] {
       message: 'done',
     }),
     rosterHistoryCard({ rows: [{ when: 'today', text: 'x' }], page: 2, pageCount: 3, total: 40 }),
+    auditCard({ caseId, reference: 'RJ-2026-0001', rows: [{ when: 'today', who: 'C', what: 'x' }], page: 2, pageCount: 3, total: 120 }),
   ];
   return cards;
 }
@@ -316,7 +319,7 @@ describe('every card verb has a handler, and every handler a card or a command',
   });
 
   test('every command is reachable by a text (exact, or a pattern matching an example)', () => {
-    const examples = ['case rj-2026-0001', 'contact rj-2026-0001', 'roster add coordinator', 'roster remove'];
+    const examples = ['case rj-2026-0001', 'contact rj-2026-0001', 'audit rj-2026-0001', 'roster add coordinator', 'roster remove'];
     for (const c of list.commands) {
       if ('texts' in c) for (const t of c.texts) expect(routes.commands.has(t)).toBe(true);
       else expect(examples.some((e) => c.pattern.test(e))).toBe(true);
