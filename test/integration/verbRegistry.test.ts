@@ -45,6 +45,9 @@ import { assessEligibility, SCREENING_QUESTIONS } from '../../src/domain/eligibi
 import { decide, type CaseCommand } from '../../src/domain/lifecycle';
 import type { Actor as DomainActor } from '../../src/domain/permissions';
 import { cardReplyOf, setActor } from '../../src/bot/turn';
+import { createLogger } from '../../src/log';
+import { PERSONAL_FIELD_NAMES } from '../../src/domain/personalFields';
+import { REFERRAL_FORM_FIELDS } from '../../src/domain/referralForm';
 
 /*
  * The one registry: a name given twice stops the start-up, every verb a card can emit has a
@@ -324,5 +327,43 @@ describe('every card verb has a handler, and every handler a card or a command',
       if ('texts' in c) for (const t of c.texts) expect(routes.commands.has(t)).toBe(true);
       else expect(examples.some((e) => c.pattern.test(e))).toBe(true);
     }
+  });
+});
+
+/** Every input id of a type in a card, ShowCard cards included. */
+function inputIdsOf(c: unknown, types: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (typeof o.type === 'string' && types.has(o.type) && typeof o.id === 'string') out.push(o.id);
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(c);
+  return out;
+}
+
+describe('whatever a person types into a card never reaches the logs (issue 10, item 9)', () => {
+  const typed = [...new Set(everyCard().flatMap((c) => inputIdsOf(c, new Set(['Input.Text']))))];
+
+  test('every free-text input of every card, and every referral form field, is on the redaction list', () => {
+    expect(typed.length).toBeGreaterThan(10);
+    expect([...typed, ...REFERRAL_FORM_FIELDS].filter((id) => !PERSONAL_FIELD_NAMES.includes(id))).toEqual([]);
+  });
+
+  test('logged as a form, as an invoke value or as action data, at debug level, each is redacted', () => {
+    const lines: string[] = [];
+    const log = createLogger('debug', { write: (l: string) => { lines.push(l); } });
+    for (const [i, id] of [...typed, ...REFERRAL_FORM_FIELDS].entries()) {
+      const secret = `Secret${i}Value`;
+      log.debug({ [id]: secret }, 'form');
+      log.debug({ form: { [id]: secret } }, 'values');
+      log.debug({ activity: { value: { action: { data: { [id]: secret } } } } }, 'invoke');
+      log.debug({ activity: { value: { [id]: secret } } }, 'submit');
+    }
+    expect(lines.length).toBe(4 * (typed.length + REFERRAL_FORM_FIELDS.length));
+    expect(lines.join('\n')).not.toMatch(/Secret\d+Value/);
   });
 });
