@@ -24,6 +24,8 @@ export const CASE_VERBS = {
   rosterUpdate: 'roster.update',
   rosterHistory: 'roster.history',
   auditPage: 'audit.page',
+  legalHoldPlace: 'retention.hold',
+  legalHoldCancel: 'retention.holdCancel',
 } as const;
 
 /**

@@ -122,6 +122,10 @@ export const configSchema = z
     TEAMS_APP_ID: z.union([z.literal(''), uuidish.transform((s) => s.toLowerCase())]).default(''),
     // Seconds of clock difference tolerated on a token's exp/nbf.
     TAB_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(60),
+    // Retention (docs/DATA.md): closed cases are anonymised this many years after closing; abandoned
+    // referral drafts are deleted after this many days.
+    RETENTION_YEARS: z.coerce.number().int().min(1, 'RETENTION_YEARS must be at least 1').max(100).default(7),
+    DRAFT_RETENTION_DAYS: z.coerce.number().int().min(1, 'DRAFT_RETENTION_DAYS must be at least 1').max(3650).default(30),
   })
   .superRefine((c, ctx) => {
     // Fail closed: without an app id nothing authenticates /api/messages, so anyone who can reach it

@@ -35,6 +35,8 @@ import { OutboxDispatcher } from './outbox/dispatcher';
 import { OwedDeliveries } from './outbox/deliveries';
 import { CaseCardViews } from './app/caseCardView';
 import { AccessAudit } from './app/accessAudit';
+import { LegalHolds, RetentionPass } from './app/retention';
+import { RetentionRepository } from './store/retention';
 import { AuditRepository } from './store/auditRepository';
 import { CaseLists } from './app/caseLists';
 import { progressUseCases } from './app/progress';
@@ -139,6 +141,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const assignments = new AssignmentRepository(pool);
   // The one row lock every change to a case runs under, assignment and progress alike.
   const locks = new CaseLocks(pool, cases);
+  const retentionRules = { years: config.RETENTION_YEARS, draftDays: config.DRAFT_RETENTION_DAYS, zone: calendar.zone };
+  const retention = new RetentionPass({ locks, repo: new RetentionRepository(pool), rules: retentionRules, clock, log });
   const roles = new StaffRoles(rosterRepo);
   // What the coordinators' channel, the offers and the pair's details show; the outbox renders with it too.
   const assignmentViews = new AssignmentViews({ cases, assignments, roster: rosterRepo, refs, staffTenantId: config.STAFF_TENANT_ID });
@@ -180,6 +184,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       metrics,
       ...(opts.tracing ? { tracing: opts.tracing } : {}),
       monthlyReport: { ...(dashboardUrl(config) ? { dashboardUrl: dashboardUrl(config) } : {}) },
+      retention: () => retention.run(),
     },
   );
   try {
@@ -242,6 +247,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       progress,
       reminders: reminders.actions,
       audit,
+      holds: new LegalHolds({
+        locks,
+        clock,
+        log,
+        roles: (a) => roles.of(a),
+        findCase: async (reference) => {
+          const c = await cases.findByReference(reference);
+          return c ? { id: c.id, reference: c.reference } : undefined;
+        },
+      }),
       roles: (a) => roles.of(a),
       recordSeenName: (a) => roles.recordSeenName(a),
       botFrameworkEndpoints: opts.botFrameworkEndpoints,

@@ -176,7 +176,12 @@ export class CaseCardViews {
       stageLabel: CASE_STAGES[facts.stage],
       offence: OFFENCE_TYPES[c.offenceType],
       referredOn: displayDate(c.createdAt),
-      flags: [c.complex ? 'Complex (experienced facilitator needed)' : '', c.extraCare ? 'Extra care (stalking/abuse guidance)' : ''].filter(Boolean).join(' · ') || undefined,
+      flags: [
+        c.complex ? 'Complex (experienced facilitator needed)' : '',
+        c.extraCare ? 'Extra care (stalking/abuse guidance)' : '',
+        p.retention.anonymisedAt ? `Anonymised on ${displayDate(p.retention.anonymisedAt)}: the participants' details were removed when the retention period ended` : '',
+        p.retention.heldSince ? `On legal hold since ${displayDate(p.retention.heldSince)}: it will not be anonymised until the hold is lifted` : '',
+      ].filter(Boolean).join(' · ') || undefined,
       facilitators: accepted.map((id) => names.get(id) ?? 'Unknown facilitator'),
       participants,
       referral: {

@@ -19,6 +19,7 @@ import type { RosterService } from '../app/rosterService';
 import type { ReminderActions } from '../reminders';
 import type { ProgressUseCases } from '../app/progress';
 import type { AccessAudit } from '../app/accessAudit';
+import type { LegalHolds } from '../app/retention';
 import type { Config } from '../config';
 import type { Actor as DomainActor } from '../domain/permissions';
 import type { Logger } from '../log';
@@ -42,6 +43,7 @@ import * as reminderHandlers from './handlers/reminders';
 import * as rosterHandlers from './handlers/roster';
 import * as triageHandlers from './handlers/triage';
 import * as auditHandlers from './handlers/audit';
+import * as retentionHandlers from './handlers/retention';
 import { sendCard, type SendPrivately } from './handlers/replies';
 
 export interface BotServices {
@@ -58,6 +60,8 @@ export interface BotServices {
   reminders: ReminderActions;
   /** The access audit's `audit RJ-…` view (recording views happens in the case card views). */
   audit: Pick<AccessAudit, 'trail'>;
+  /** Legal hold on a case (`hold RJ-…`, `lift hold RJ-…`). */
+  holds: Pick<LegalHolds, 'form' | 'place' | 'cancel' | 'lift'>;
   /** Roles from the roster, read only (StaffRoles.of). */
   roles: (actor: Actor) => Promise<DomainActor>;
   /** Keeps a staff member's name as Teams shows it now (StaffRoles.recordSeenName): the one write of a role look-up. */
@@ -174,7 +178,7 @@ export function createBot(s: BotServices): Bot {
   return { adapter, bot, process };
 }
 
-export type HandlerServices = Pick<BotServices, 'triage' | 'assignment' | 'offers' | 'roster' | 'progress' | 'reminders' | 'audit' | 'roles' | 'log'>;
+export type HandlerServices = Pick<BotServices, 'triage' | 'assignment' | 'offers' | 'roster' | 'progress' | 'reminders' | 'audit' | 'holds' | 'roles' | 'log'>;
 
 /**
  * The one list of every text command and card verb the bot understands, each a small module of
@@ -201,6 +205,8 @@ export function botHandlers(s: HandlerServices, referral: ReferralDeps): { comma
       progressHandlers.caseCommand(progress),
       progressHandlers.contactCommand(progress),
       auditHandlers.auditCommand({ audit: s.audit }),
+      retentionHandlers.holdCommand({ holds: s.holds }),
+      retentionHandlers.liftHoldCommand({ holds: s.holds }),
     ],
     verbs: [
       referralHandlers.startReferralVerb(referral),
@@ -243,6 +249,8 @@ export function botHandlers(s: HandlerServices, referral: ReferralDeps): { comma
       progressHandlers.reopenSave(progress),
       progressHandlers.caseList(progress),
       auditHandlers.auditPage({ audit: s.audit }),
+      retentionHandlers.placeHold({ holds: s.holds }),
+      retentionHandlers.cancelHold({ holds: s.holds }),
       reminderHandlers.reminderOpen({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),
       reminderHandlers.reminderLogContact({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),
       reminderHandlers.reminderSnooze({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),

@@ -68,6 +68,9 @@ const CHANGE_LABELS: Readonly<Record<string, string>> = {
   case_closed: 'Closed the case',
   case_reopened: 'Reopened the case',
   stage_changed: 'Moved the case to another stage',
+  legal_hold_placed: 'Put the case on legal hold',
+  legal_hold_lifted: 'Lifted the legal hold',
+  case_anonymised: 'Anonymised the case (retention period ended)',
 };
 
 export interface AuditEntry {

@@ -18,6 +18,7 @@ import {
 } from './caseState';
 import { CONTACT_METHODS, CONTACT_OUTCOMES, type ContactMethod, type ContactOutcome } from './contactForm';
 import { CASE_STAGES } from './vocabulary';
+import { CASE_ANONYMISED, LEGAL_HOLD_LIFTED, LEGAL_HOLD_PLACED } from './retention';
 
 /*
  * A case's progress as read from its whole event log: the lifecycle facts (caseState.ts) plus what
@@ -95,6 +96,8 @@ export interface CaseProgress {
   readonly reopened?: { readonly at: Date; readonly by: string | null };
   readonly pairConfirmedAt?: Date;
   readonly lastActivityAt?: Date;
+  /** Legal hold (while placed) and anonymisation, from their events (src/domain/retention.ts). */
+  readonly retention: { readonly heldSince?: Date; readonly holdNoteId?: string; readonly anonymisedAt?: Date };
   readonly timeline: readonly TimelineEntry[];
   /** Lifecycle events whose data did not parse, skipped by the fold; `caseProgress` refuses a log with any. */
   readonly malformed: readonly MalformedEvent[];
@@ -128,6 +131,12 @@ function describe(e: StoredEvent, contact: ContactLogged | undefined): string | 
       return 'Accepted into the service';
     case 'referral_declined':
       return 'Declined at triage';
+    case LEGAL_HOLD_PLACED:
+      return 'Put on legal hold';
+    case LEGAL_HOLD_LIFTED:
+      return 'Legal hold lifted';
+    case CASE_ANONYMISED:
+      return 'Anonymised: the retention period ended';
     case 'facilitator_offered':
       return 'Offered to a facilitator';
     case 'offer_accepted':
@@ -208,6 +217,7 @@ export function foldCaseLog(events: readonly StoredEvent[]): CaseProgress {
   let reopened: CaseProgress['reopened'];
   let pairConfirmedAt: Date | undefined;
   let lastActivityAt: Date | undefined;
+  let retention: CaseProgress['retention'] = {};
   const timeline: TimelineEntry[] = [];
 
   for (const [seq, stored] of events.entries()) {
@@ -289,6 +299,15 @@ export function foldCaseLog(events: readonly StoredEvent[]): CaseProgress {
         closed = undefined;
         reopened = { at: e.at, by: e.actorAadId };
         break;
+      case LEGAL_HOLD_PLACED:
+        retention = { ...retention, heldSince: e.at, holdNoteId: str(d, 'noteId') };
+        break;
+      case LEGAL_HOLD_LIFTED:
+        retention = { ...(retention.anonymisedAt ? { anonymisedAt: retention.anonymisedAt } : {}) };
+        break;
+      case CASE_ANONYMISED:
+        retention = { ...retention, anonymisedAt: e.at };
+        break;
     }
     const text = repeatedStage ? undefined : describe(e, contact);
     if (text) timeline.push({ at: e.at, actorAadId: e.actorAadId, text });
@@ -315,6 +334,7 @@ export function foldCaseLog(events: readonly StoredEvent[]): CaseProgress {
     reopened,
     pairConfirmedAt,
     lastActivityAt,
+    retention,
     timeline,
     malformed,
   };

@@ -48,6 +48,7 @@ export const ACTIONS = [
   'viewAllCases',
   'viewReports',
   'viewAudit',
+  'legalHold',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -68,6 +69,7 @@ const COORDINATOR_ONLY: Readonly<Partial<Record<Action, string>>> = {
   viewAllCases: 'Only coordinators can see all cases.',
   viewReports: 'Only coordinators can see reports.',
   viewAudit: 'Only coordinators can see who looked at or changed a case.',
+  legalHold: 'Only coordinators can put a case on legal hold or lift it.',
 };
 
 const NOT_YOURS = 'You can only see cases you referred or that are assigned to you.';

@@ -17,6 +17,8 @@ import { ReminderActions } from './reminderActions';
 import { ReminderScheduler, type ReminderJobData } from './scheduler';
 import { MONTHLY_REPORT_JOB, MONTHLY_REPORT_SCHEDULER, MonthlyReportJob } from './monthlyReport';
 import { MONTHLY_REPORT_CRON } from '../domain/monthlyReport';
+import { RETENTION_CRON } from '../domain/retention';
+import { RETENTION_JOB, RETENTION_SCHEDULER } from './retention';
 import { createReminderWorker, RECONCILE_JOB } from './worker';
 
 export { ReminderActions, type ReminderActionResult } from './reminderActions';
@@ -73,6 +75,8 @@ export interface RemindersDeps {
   tracing?: Tracing;
   /** Present: the monthly report card goes to the referrals channel (src/reminders/monthlyReport.ts), its button to dashboardUrl. */
   monthlyReport?: { dashboardUrl?: string };
+  /** Present: the daily retention pass (src/app/retention.ts) runs as a job scheduler at RETENTION_CRON, London time. */
+  retention?: () => Promise<unknown>;
 }
 
 export interface Reminders {
@@ -156,6 +160,7 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     : undefined;
   const worker = createReminderWorker(delivery, scheduler, deps.log, {
     ...(monthly ? { monthlyReport: () => monthly.run() } : {}),
+    ...(deps.retention ? { retention: deps.retention } : {}),
     connection: consumer,
     prefix: config.keyPrefix,
     autorun: false,
@@ -171,6 +176,9 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     await queue.upsertJobScheduler(DAILY_RECONCILE_SCHEDULER, daily, { name: RECONCILE_JOB, data: {}, opts: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 } } });
     if (monthly) {
       await queue.upsertJobScheduler(MONTHLY_REPORT_SCHEDULER, { pattern: MONTHLY_REPORT_CRON, tz: deps.calendar.zone }, { name: MONTHLY_REPORT_JOB, data: {}, opts: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 } } });
+    }
+    if (deps.retention) {
+      await queue.upsertJobScheduler(RETENTION_SCHEDULER, { pattern: RETENTION_CRON, tz: deps.calendar.zone }, { name: RETENTION_JOB, data: {}, opts: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 } } });
     }
   };
   const recovery = new ReconcileRecovery({

@@ -5,6 +5,7 @@ import type { DeliveryOutcome, ReminderDelivery } from './delivery';
 import { REMINDERS_QUEUE } from './redis';
 import type { ReminderJobData, ReminderScheduler } from './scheduler';
 import { MONTHLY_REPORT_JOB } from './monthlyReport';
+import { RETENTION_JOB } from './retention';
 
 /** The name of the daily safety-net job (a BullMQ Job Scheduler); every other job is a reminder. */
 export const RECONCILE_JOB = 'maintenance.reconcile';
@@ -30,6 +31,8 @@ export interface ReminderWorkerOptions {
   telemetry?: Telemetry;
   /** Runs the monthly report job (MONTHLY_REPORT_JOB), when the monthly report is on. */
   monthlyReport?: () => Promise<unknown>;
+  /** Runs the daily retention pass (RETENTION_JOB), when retention is on. */
+  retention?: () => Promise<unknown>;
 }
 
 /** The wait before retry `attempt` + 1: Teams' Retry-After when it gave one, else exponential with full jitter. */
@@ -71,6 +74,10 @@ export function createReminderWorker(
       }
       if (job.name === MONTHLY_REPORT_JOB) {
         await o.monthlyReport?.();
+        return;
+      }
+      if (job.name === RETENTION_JOB) {
+        await o.retention?.();
         return;
       }
       const id = job.id;

@@ -19,9 +19,10 @@ import { oweMessages, type OwedMessage } from './outboxRepository';
 import type { NoteKind, ProgressTx, UsedFormNonce } from './progressRepository';
 import { normaliseAadId } from './rosterRepository';
 import { isUuid } from '../shared/ids';
+import { anonymiseCase, closedAtOf, setLegalHold, type RetentionTx } from './retention';
 
-/** A transaction holding one case's row lock: assignment writes and progress writes alike. */
-export type LockedTx = CaseTx & ProgressTx;
+/** A transaction holding one case's row lock: assignment, progress and retention writes alike. */
+export type LockedTx = CaseTx & ProgressTx & RetentionTx;
 
 /**
  * The one place a case's row lock is taken (`SELECT … FOR UPDATE` on the case). Every change to one
@@ -62,7 +63,7 @@ export class CaseLocks {
   }
 }
 
-class LockedCaseTx implements CaseTx, ProgressTx {
+class LockedCaseTx implements CaseTx, ProgressTx, RetentionTx {
   private current: LockedCase;
 
   constructor(
@@ -177,6 +178,18 @@ class LockedCaseTx implements CaseTx, ProgressTx {
 
   async owe(messages: readonly OwedMessage[]): Promise<void> {
     await oweMessages(this.client, messages);
+  }
+
+  async closedAt(): Promise<Date | null> {
+    return closedAtOf(this.client, this.caseId);
+  }
+
+  async setLegalHold(since: Date | null): Promise<void> {
+    await setLegalHold(this.client, this.caseId, since);
+  }
+
+  async anonymise(at: Date): Promise<void> {
+    await anonymiseCase(this.client, this.caseId, at);
   }
 
   async insertNote(note: { id: string; kind: NoteKind; text: string; authorAadId: string }): Promise<void> {

@@ -1,5 +1,6 @@
 import * as adaptive from '../../cards/adaptive';
 import * as audit from '../../cards/audit';
+import * as legalHold from '../../cards/legalHold';
 import * as caseCards from '../../cards/caseCards';
 import * as myReferrals from '../../cards/myReferrals';
 import * as progressCards from '../../cards/progressCards';
@@ -103,6 +104,8 @@ const CARDS: Record<string, () => adaptive.AdaptiveCard[]> = {
     audit.auditCard({ caseId, reference: 'RJ-2026-0001', rows: [{ when: '3 December 2026, 09:00', who: 'Cora (a coordinator)', what: 'Saw the case card with details' }], page: 2, pageCount: 3, total: 120 }),
     audit.auditCard({ caseId, reference: 'RJ-2026-0001', rows: [], page: 1, pageCount: 1, total: 0 }),
   ],
+  legalHoldFormCard: () => [legalHold.legalHoldFormCard({ caseId, reference: 'RJ-2026-0001' }), legalHold.legalHoldFormCard({ caseId, reference: 'RJ-2026-0001', reason: 'Civil claim', error: 'Give the reason for the hold.' })],
+  legalHoldDoneCard: () => [legalHold.legalHoldDoneCard('RJ-2026-0001', 'RJ-2026-0001 is on legal hold.')],
   rosterHistoryCard: () => [roster.rosterHistoryCard({ rows: [{ when: '3 December 2026', text: 'Cora added Fran' }], page: 2, pageCount: 3, total: 30 }), roster.rosterHistoryCard({ rows: [], page: 1, pageCount: 1, total: 0 })],
   screeningQuestionCard: () => [true, false].map((retry) => screening.screeningQuestionCard({ screeningId: 's', question: SCREENING_QUESTIONS[0]!, number: 1, retry })),
   answeredQuestionCard: () => [screening.answeredQuestionCard(SCREENING_QUESTIONS[0]!, 1, 'not_sure')],
@@ -145,7 +148,7 @@ describe('the contrast measure', () => {
 
 describe('every card builder is covered', () => {
   test('each exported …Card function of cards/ has inputs here', () => {
-    const modules = [audit, caseCards, myReferrals, progressCards, referralConfirmation, referralForm, reminders, roster, screening, welcome];
+    const modules = [audit, legalHold, caseCards, myReferrals, progressCards, referralConfirmation, referralForm, reminders, roster, screening, welcome];
     const builders = modules.flatMap((m) => Object.entries(m).filter(([name, v]) => typeof v === 'function' && /Card$/.test(name)).map(([name]) => name));
     expect(builders.filter((b) => !(b in CARDS))).toEqual([]);
   });

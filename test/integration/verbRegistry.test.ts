@@ -33,6 +33,7 @@ import { referralClosedCard, referralFormCard, referralSubmittedCard } from '../
 import { digestCard, reminderCard, snoozedCard, undeliveredCard, type ReminderCardItem } from '../../cards/reminders';
 import { rosterCard, rosterHistoryCard } from '../../cards/roster';
 import { auditCard } from '../../cards/audit';
+import { legalHoldDoneCard, legalHoldFormCard } from '../../cards/legalHold';
 import { answeredQuestionCard, ineligibleAnsweredCard, ineligibleCard, screeningQuestionCard, staleQuestionCard } from '../../cards/screening';
 import { RETIRED_VERBS } from '../../cards/verbs';
 import { welcomeCard } from '../../cards/welcome';
@@ -136,6 +137,7 @@ function handlers() {
     progress: untouched('progress'),
     reminders: untouched('reminders'),
     audit: untouched('audit'),
+    holds: untouched('holds'),
     roles: async () => { throw new Error('roles asked while listing'); },
     log: untouched('log'),
   };
@@ -287,6 +289,8 @@ function everyCard(): AdaptiveCard[] {
     }),
     rosterHistoryCard({ rows: [{ when: 'today', text: 'x' }], page: 2, pageCount: 3, total: 40 }),
     auditCard({ caseId, reference: 'RJ-2026-0001', rows: [{ when: 'today', who: 'C', what: 'x' }], page: 2, pageCount: 3, total: 120 }),
+    legalHoldFormCard({ caseId, reference: 'RJ-2026-0001', reason: 'r', error: 'e' }),
+    legalHoldDoneCard('RJ-2026-0001', 'done'),
   ];
   return cards;
 }
@@ -322,7 +326,7 @@ describe('every card verb has a handler, and every handler a card or a command',
   });
 
   test('every command is reachable by a text (exact, or a pattern matching an example)', () => {
-    const examples = ['case rj-2026-0001', 'contact rj-2026-0001', 'audit rj-2026-0001', 'roster add coordinator', 'roster remove'];
+    const examples = ['case rj-2026-0001', 'contact rj-2026-0001', 'audit rj-2026-0001', 'hold rj-2026-0001', 'lift hold rj-2026-0001', 'roster add coordinator', 'roster remove'];
     for (const c of list.commands) {
       if ('texts' in c) for (const t of c.texts) expect(routes.commands.has(t)).toBe(true);
       else expect(examples.some((e) => c.pattern.test(e))).toBe(true);

@@ -9,6 +9,7 @@ import { sql as formNonces } from './008_form_nonces';
 import { sql as traceParent } from './009_trace_parent';
 import { sql as tabDashboard } from './010_tab_dashboard';
 import { sql as accessAudit } from './013_access_audit';
+import { sql as retention } from './014_retention';
 
 export interface Migration {
   /** Recorded in schema_migrations; applied in ascending order of this string. */
@@ -29,4 +30,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '009_trace_parent', sql: traceParent },
   { version: '010_tab_dashboard', sql: tabDashboard },
   { version: '013_access_audit', sql: accessAudit },
+  { version: '014_retention', sql: retention },
 ];
