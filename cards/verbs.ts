@@ -26,6 +26,11 @@ export const CASE_VERBS = {
   auditPage: 'audit.page',
   legalHoldPlace: 'retention.hold',
   legalHoldCancel: 'retention.holdCancel',
+  erasureRecord: 'erasure.record',
+  erasureCancel: 'erasure.cancel',
+  erasureErase: 'erasure.erase',
+  erasureRefuse: 'erasure.refuse',
+  erasureView: 'erasure.view',
 } as const;
 
 /**

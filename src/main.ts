@@ -24,7 +24,7 @@ import { AssignmentViews } from './app/assignmentViews';
 import { OfferAnswers } from './app/offerAnswers';
 import { Triage } from './app/triage';
 import { StaffRoles } from './app/roles';
-import { referralsChannel } from './app/coordinators';
+import { referralsChannel, tellCoordinatorsNow } from './app/coordinators';
 import { RosterService } from './app/rosterService';
 import { createProactiveAdapter } from './teams/proactiveAdapter';
 import type { BotFrameworkEndpoints } from './teams/botAuthentication';
@@ -36,6 +36,8 @@ import { OwedDeliveries } from './outbox/deliveries';
 import { CaseCardViews } from './app/caseCardView';
 import { AccessAudit } from './app/accessAudit';
 import { LegalHolds, RetentionPass } from './app/retention';
+import { ErasureRequests, remindOpenErasures } from './app/erasure';
+import { ErasureRepository } from './store/erasure';
 import { RetentionRepository } from './store/retention';
 import { AuditRepository } from './store/auditRepository';
 import { CaseLists } from './app/caseLists';
@@ -142,7 +144,21 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // The one row lock every change to a case runs under, assignment and progress alike.
   const locks = new CaseLocks(pool, cases);
   const retentionRules = { years: config.RETENTION_YEARS, draftDays: config.DRAFT_RETENTION_DAYS, zone: calendar.zone };
-  const retention = new RetentionPass({ locks, repo: new RetentionRepository(pool), rules: retentionRules, clock, log });
+  const erasureRepo = new ErasureRepository(pool);
+  const retention = new RetentionPass({
+    locks,
+    repo: new RetentionRepository(pool),
+    rules: retentionRules,
+    clock,
+    log,
+    remindErasures: () =>
+      remindOpenErasures({
+        repo: erasureRepo,
+        clock,
+        log,
+        tell: (card) => tellCoordinatorsNow({ messenger: sender, referralsChannel: channel, coordinatorIds: () => rosterRepo.coordinatorIds(), log, staffTenantId: config.STAFF_TENANT_ID }, card),
+      }),
+  });
   const roles = new StaffRoles(rosterRepo);
   // What the coordinators' channel, the offers and the pair's details show; the outbox renders with it too.
   const assignmentViews = new AssignmentViews({ cases, assignments, roster: rosterRepo, refs, staffTenantId: config.STAFF_TENANT_ID });
@@ -228,6 +244,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       offers: new OfferAnswers(assignmentDeps),
     };
     const progressRepo = new ProgressRepository(pool);
+    const findCase = async (reference: string) => {
+      const c = await cases.findByReference(reference);
+      return c ? { id: c.id, reference: c.reference } : undefined;
+    };
     const audit = new AccessAudit({ audit: new AuditRepository(pool), cases, roster: rosterRepo, roles: (a) => roles.of(a), clock });
     const views = new CaseCardViews({ cases, progress: progressRepo, roster: rosterRepo, roles: (a) => roles.of(a), calendar, reminderPolicy: policy, clock, recordView: audit.recordView });
     const progress = progressUseCases({
@@ -252,11 +272,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         clock,
         log,
         roles: (a) => roles.of(a),
-        findCase: async (reference) => {
-          const c = await cases.findByReference(reference);
-          return c ? { id: c.id, reference: c.reference } : undefined;
-        },
+        findCase,
       }),
+      erasure: new ErasureRequests({ locks, clock, log, roles: (a) => roles.of(a), findCase }),
       roles: (a) => roles.of(a),
       recordSeenName: (a) => roles.recordSeenName(a),
       botFrameworkEndpoints: opts.botFrameworkEndpoints,

@@ -42,3 +42,19 @@ export async function reachCoordinators(d: CoordinatorReachDeps, content: Adapti
   }
   return { via: 'each', coordinatorIds: await d.coordinatorIds() };
 }
+
+/**
+ * Tells the coordinators at once (no outbox): their channel, else each of them in their 1:1 chat.
+ * True when the message reached the channel or every coordinator; the caller keeps what it owes
+ * in PostgreSQL and tries again later otherwise.
+ */
+export async function tellCoordinatorsNow(
+  d: CoordinatorReachDeps & { messenger: Pick<Messenger, 'sendToConversation' | 'sendToUser'>; staffTenantId: string },
+  content: AdaptiveCard,
+): Promise<boolean> {
+  const route = await reachCoordinators(d, content);
+  if (route.via === 'channel') return route.sent.ok;
+  if (route.coordinatorIds.length === 0) return false;
+  const sent = await Promise.all(route.coordinatorIds.map((id) => d.messenger.sendToUser(d.staffTenantId, id, content)));
+  return sent.every((s) => s.ok);
+}

@@ -19,12 +19,15 @@ export interface RetentionDeps {
   rules: RetentionRules;
   clock: Clock;
   log: Logger;
+  /** Day-21 reminders of open erasure requests (src/app/erasure.ts): the same daily job runs them. */
+  remindErasures?: () => Promise<number>;
 }
 
 export interface RetentionOutcome {
   anonymised: number;
   drafts: number;
   reReferrals: number;
+  erasureReminders: number;
 }
 
 /** Cases per batch: each is its own short transaction under the case's lock. */
@@ -54,8 +57,9 @@ export class RetentionPass {
     }
     const drafts = await this.d.repo.deleteDrafts(draftsBefore(now, this.d.rules));
     const reReferrals = await this.d.repo.clearFiredReReferrals();
-    this.d.log.info({ anonymised, drafts, reReferrals, skipped: skipped.size }, 'retention pass done');
-    return { anonymised, drafts, reReferrals };
+    const erasureReminders = (await this.d.remindErasures?.()) ?? 0;
+    this.d.log.info({ anonymised, drafts, reReferrals, erasureReminders, skipped: skipped.size }, 'retention pass done');
+    return { anonymised, drafts, reReferrals, erasureReminders };
   }
 
   private async anonymise(caseId: string, now: Date): Promise<boolean> {

@@ -20,6 +20,7 @@ import type { ReminderActions } from '../reminders';
 import type { ProgressUseCases } from '../app/progress';
 import type { AccessAudit } from '../app/accessAudit';
 import type { LegalHolds } from '../app/retention';
+import type { ErasureRequests } from '../app/erasure';
 import type { Config } from '../config';
 import type { Actor as DomainActor } from '../domain/permissions';
 import type { Logger } from '../log';
@@ -44,6 +45,7 @@ import * as rosterHandlers from './handlers/roster';
 import * as triageHandlers from './handlers/triage';
 import * as auditHandlers from './handlers/audit';
 import * as retentionHandlers from './handlers/retention';
+import * as erasureHandlers from './handlers/erasure';
 import { sendCard, type SendPrivately } from './handlers/replies';
 
 export interface BotServices {
@@ -62,6 +64,8 @@ export interface BotServices {
   audit: Pick<AccessAudit, 'trail'>;
   /** Legal hold on a case (`hold RJ-…`, `lift hold RJ-…`). */
   holds: Pick<LegalHolds, 'form' | 'place' | 'cancel' | 'lift'>;
+  /** Erasure requests (`erase RJ-… harmed person`). */
+  erasure: Pick<ErasureRequests, 'start' | 'record' | 'view' | 'erase' | 'refuse' | 'cancel'>;
   /** Roles from the roster, read only (StaffRoles.of). */
   roles: (actor: Actor) => Promise<DomainActor>;
   /** Keeps a staff member's name as Teams shows it now (StaffRoles.recordSeenName): the one write of a role look-up. */
@@ -178,7 +182,7 @@ export function createBot(s: BotServices): Bot {
   return { adapter, bot, process };
 }
 
-export type HandlerServices = Pick<BotServices, 'triage' | 'assignment' | 'offers' | 'roster' | 'progress' | 'reminders' | 'audit' | 'holds' | 'roles' | 'log'>;
+export type HandlerServices = Pick<BotServices, 'triage' | 'assignment' | 'offers' | 'roster' | 'progress' | 'reminders' | 'audit' | 'holds' | 'erasure' | 'roles' | 'log'>;
 
 /**
  * The one list of every text command and card verb the bot understands, each a small module of
@@ -207,6 +211,7 @@ export function botHandlers(s: HandlerServices, referral: ReferralDeps): { comma
       auditHandlers.auditCommand({ audit: s.audit }),
       retentionHandlers.holdCommand({ holds: s.holds }),
       retentionHandlers.liftHoldCommand({ holds: s.holds }),
+      erasureHandlers.eraseCommand({ erasure: s.erasure }),
     ],
     verbs: [
       referralHandlers.startReferralVerb(referral),
@@ -251,6 +256,11 @@ export function botHandlers(s: HandlerServices, referral: ReferralDeps): { comma
       auditHandlers.auditPage({ audit: s.audit }),
       retentionHandlers.placeHold({ holds: s.holds }),
       retentionHandlers.cancelHold({ holds: s.holds }),
+      erasureHandlers.recordErasure({ erasure: s.erasure }),
+      erasureHandlers.viewErasure({ erasure: s.erasure }),
+      erasureHandlers.eraseNow({ erasure: s.erasure }),
+      erasureHandlers.refuseErasure({ erasure: s.erasure }),
+      erasureHandlers.cancelErasure({ erasure: s.erasure }),
       reminderHandlers.reminderOpen({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),
       reminderHandlers.reminderLogContact({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),
       reminderHandlers.reminderSnooze({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),

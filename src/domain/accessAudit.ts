@@ -71,6 +71,8 @@ const CHANGE_LABELS: Readonly<Record<string, string>> = {
   legal_hold_placed: 'Put the case on legal hold',
   legal_hold_lifted: 'Lifted the legal hold',
   case_anonymised: 'Anonymised the case (retention period ended)',
+  erasure_requested: 'Recorded an erasure request',
+  erasure_decided: 'Decided an erasure request',
 };
 
 export interface AuditEntry {

@@ -49,6 +49,7 @@ export const ACTIONS = [
   'viewReports',
   'viewAudit',
   'legalHold',
+  'erasure',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -70,6 +71,7 @@ const COORDINATOR_ONLY: Readonly<Partial<Record<Action, string>>> = {
   viewReports: 'Only coordinators can see reports.',
   viewAudit: 'Only coordinators can see who looked at or changed a case.',
   legalHold: 'Only coordinators can put a case on legal hold or lift it.',
+  erasure: 'Only coordinators can record and decide erasure requests.',
 };
 
 const NOT_YOURS = 'You can only see cases you referred or that are assigned to you.';

@@ -7,7 +7,7 @@
 import { REFERRAL_FORM_FIELDS } from './referralForm';
 
 /** The free-text inputs of the case-progress and triage forms; their other inputs are codes and dates. */
-const PROGRESS_FORM_TEXT = ['note', 'riskSummary', 'venue', 'attendees', 'notHeldReason', 'closeNote', 'reopenReason', 'declineNote', 'holdReason'] as const;
+const PROGRESS_FORM_TEXT = ['note', 'riskSummary', 'venue', 'attendees', 'notHeldReason', 'closeNote', 'reopenReason', 'declineNote', 'holdReason', 'refusalReason'] as const;
 
 /** The names the code gives the same values once read (records, events, view models). */
 const VALUE_NAMES = [

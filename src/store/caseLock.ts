@@ -20,9 +20,12 @@ import type { NoteKind, ProgressTx, UsedFormNonce } from './progressRepository';
 import { normaliseAadId } from './rosterRepository';
 import { isUuid } from '../shared/ids';
 import { anonymiseCase, closedAtOf, setLegalHold, type RetentionTx } from './retention';
+import { decideErasureRequest, eraseParticipant, erasureRequest, insertErasureRequest, openErasureRequest, type ErasureRequest, type ErasureTx } from './erasure';
+import type { Party } from '../domain/caseState';
+import type { ErasureDecision } from '../domain/erasure';
 
 /** A transaction holding one case's row lock: assignment, progress and retention writes alike. */
-export type LockedTx = CaseTx & ProgressTx & RetentionTx;
+export type LockedTx = CaseTx & ProgressTx & RetentionTx & ErasureTx;
 
 /**
  * The one place a case's row lock is taken (`SELECT … FOR UPDATE` on the case). Every change to one
@@ -63,7 +66,7 @@ export class CaseLocks {
   }
 }
 
-class LockedCaseTx implements CaseTx, ProgressTx, RetentionTx {
+class LockedCaseTx implements CaseTx, ProgressTx, RetentionTx, ErasureTx {
   private current: LockedCase;
 
   constructor(
@@ -178,6 +181,26 @@ class LockedCaseTx implements CaseTx, ProgressTx, RetentionTx {
 
   async owe(messages: readonly OwedMessage[]): Promise<void> {
     await oweMessages(this.client, messages);
+  }
+
+  async erasureRequest(id: string): Promise<ErasureRequest | undefined> {
+    return isUuid(id) ? erasureRequest(this.client, this.caseId, id) : undefined;
+  }
+
+  async openErasureRequest(party: Party): Promise<ErasureRequest | undefined> {
+    return openErasureRequest(this.client, this.caseId, party);
+  }
+
+  async insertErasureRequest(r: Omit<ErasureRequest, 'caseId' | 'remindedAt' | 'decidedAt' | 'decision'>): Promise<void> {
+    await insertErasureRequest(this.client, this.caseId, r);
+  }
+
+  async decideErasureRequest(id: string, d: { decision: ErasureDecision; by: string; at: Date; refusalNoteId?: string }): Promise<void> {
+    await decideErasureRequest(this.client, this.caseId, id, d);
+  }
+
+  async eraseParticipant(party: Party, at: Date): Promise<void> {
+    await eraseParticipant(this.client, this.caseId, party, at);
   }
 
   async closedAt(): Promise<Date | null> {

@@ -7,7 +7,7 @@ import { isUuid } from '../shared/ids';
 import type { OwedMessage } from './outboxRepository';
 import { ACTIVE_STAGES_SQL } from './stages';
 
-export const NOTE_KINDS = ['contact', 'risk', 'conference_attendees', 'conference_not_held', 'closing', 'reopening', 'legal_hold'] as const;
+export const NOTE_KINDS = ['contact', 'risk', 'conference_attendees', 'conference_not_held', 'closing', 'reopening', 'legal_hold', 'erasure_refusal'] as const;
 export type NoteKind = (typeof NOTE_KINDS)[number];
 
 export interface CaseNote {

@@ -1,6 +1,7 @@
 import * as adaptive from '../../cards/adaptive';
 import * as audit from '../../cards/audit';
 import * as legalHold from '../../cards/legalHold';
+import * as erasure from '../../cards/erasure';
 import * as caseCards from '../../cards/caseCards';
 import * as myReferrals from '../../cards/myReferrals';
 import * as progressCards from '../../cards/progressCards';
@@ -106,6 +107,11 @@ const CARDS: Record<string, () => adaptive.AdaptiveCard[]> = {
   ],
   legalHoldFormCard: () => [legalHold.legalHoldFormCard({ caseId, reference: 'RJ-2026-0001' }), legalHold.legalHoldFormCard({ caseId, reference: 'RJ-2026-0001', reason: 'Civil claim', error: 'Give the reason for the hold.' })],
   legalHoldDoneCard: () => [legalHold.legalHoldDoneCard('RJ-2026-0001', 'RJ-2026-0001 is on legal hold.')],
+  erasureFormCard: () => [erasure.erasureFormCard({ caseId, reference: 'RJ-2026-0001', party: 'offender', partyLabel: 'the person who caused the harm', today: '2026-12-03', error: 'Enter the date.' })],
+  erasureRequestCard: () => [erasure.erasureRequestCard({ caseId, requestId: caseId, reference: 'RJ-2026-0001', partyLabel: 'the harmed person', receivedOn: '1 December 2026', dueOn: '29 December 2026', message: 'Request recorded.', error: 'Give the reason for refusing.' })],
+  erasureConfirmCard: () => [erasure.erasureConfirmCard({ caseId, requestId: caseId, reference: 'RJ-2026-0001', partyLabel: 'the harmed person' })],
+  erasureDoneCard: () => [erasure.erasureDoneCard('RJ-2026-0001', 'Erased.')],
+  erasureReminderCard: () => [erasure.erasureReminderCard({ caseId, reference: 'RJ-2026-0001', partyLabel: 'the harmed person', receivedOn: '1 December 2026', dueOn: '29 December 2026' })],
   rosterHistoryCard: () => [roster.rosterHistoryCard({ rows: [{ when: '3 December 2026', text: 'Cora added Fran' }], page: 2, pageCount: 3, total: 30 }), roster.rosterHistoryCard({ rows: [], page: 1, pageCount: 1, total: 0 })],
   screeningQuestionCard: () => [true, false].map((retry) => screening.screeningQuestionCard({ screeningId: 's', question: SCREENING_QUESTIONS[0]!, number: 1, retry })),
   answeredQuestionCard: () => [screening.answeredQuestionCard(SCREENING_QUESTIONS[0]!, 1, 'not_sure')],
@@ -148,7 +154,7 @@ describe('the contrast measure', () => {
 
 describe('every card builder is covered', () => {
   test('each exported …Card function of cards/ has inputs here', () => {
-    const modules = [audit, legalHold, caseCards, myReferrals, progressCards, referralConfirmation, referralForm, reminders, roster, screening, welcome];
+    const modules = [audit, legalHold, erasure, caseCards, myReferrals, progressCards, referralConfirmation, referralForm, reminders, roster, screening, welcome];
     const builders = modules.flatMap((m) => Object.entries(m).filter(([name, v]) => typeof v === 'function' && /Card$/.test(name)).map(([name]) => name));
     expect(builders.filter((b) => !(b in CARDS))).toEqual([]);
   });

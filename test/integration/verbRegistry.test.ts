@@ -34,6 +34,7 @@ import { digestCard, reminderCard, snoozedCard, undeliveredCard, type ReminderCa
 import { rosterCard, rosterHistoryCard } from '../../cards/roster';
 import { auditCard } from '../../cards/audit';
 import { legalHoldDoneCard, legalHoldFormCard } from '../../cards/legalHold';
+import { erasureConfirmCard, erasureDoneCard, erasureFormCard, erasureReminderCard, erasureRequestCard } from '../../cards/erasure';
 import { answeredQuestionCard, ineligibleAnsweredCard, ineligibleCard, screeningQuestionCard, staleQuestionCard } from '../../cards/screening';
 import { RETIRED_VERBS } from '../../cards/verbs';
 import { welcomeCard } from '../../cards/welcome';
@@ -138,6 +139,7 @@ function handlers() {
     reminders: untouched('reminders'),
     audit: untouched('audit'),
     holds: untouched('holds'),
+    erasure: untouched('erasure'),
     roles: async () => { throw new Error('roles asked while listing'); },
     log: untouched('log'),
   };
@@ -291,6 +293,11 @@ function everyCard(): AdaptiveCard[] {
     auditCard({ caseId, reference: 'RJ-2026-0001', rows: [{ when: 'today', who: 'C', what: 'x' }], page: 2, pageCount: 3, total: 120 }),
     legalHoldFormCard({ caseId, reference: 'RJ-2026-0001', reason: 'r', error: 'e' }),
     legalHoldDoneCard('RJ-2026-0001', 'done'),
+    erasureFormCard({ caseId, reference: 'RJ-2026-0001', party: 'harmed_person', partyLabel: 'the harmed person', today: '2026-12-03', error: 'e' }),
+    erasureRequestCard({ caseId, requestId: 'r', reference: 'RJ-2026-0001', partyLabel: 'the harmed person', receivedOn: '1 December 2026', dueOn: '29 December 2026', message: 'm', error: 'e' }),
+    erasureConfirmCard({ caseId, requestId: 'r', reference: 'RJ-2026-0001', partyLabel: 'the harmed person' }),
+    erasureDoneCard('RJ-2026-0001', 'done'),
+    erasureReminderCard({ caseId, reference: 'RJ-2026-0001', partyLabel: 'the harmed person', receivedOn: '1 December 2026', dueOn: '29 December 2026' }),
   ];
   return cards;
 }
@@ -326,7 +333,7 @@ describe('every card verb has a handler, and every handler a card or a command',
   });
 
   test('every command is reachable by a text (exact, or a pattern matching an example)', () => {
-    const examples = ['case rj-2026-0001', 'contact rj-2026-0001', 'audit rj-2026-0001', 'hold rj-2026-0001', 'lift hold rj-2026-0001', 'roster add coordinator', 'roster remove'];
+    const examples = ['case rj-2026-0001', 'contact rj-2026-0001', 'audit rj-2026-0001', 'hold rj-2026-0001', 'lift hold rj-2026-0001', 'erase rj-2026-0001 harmed person', 'roster add coordinator', 'roster remove'];
     for (const c of list.commands) {
       if ('texts' in c) for (const t of c.texts) expect(routes.commands.has(t)).toBe(true);
       else expect(examples.some((e) => c.pattern.test(e))).toBe(true);

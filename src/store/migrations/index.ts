@@ -10,6 +10,7 @@ import { sql as traceParent } from './009_trace_parent';
 import { sql as tabDashboard } from './010_tab_dashboard';
 import { sql as accessAudit } from './013_access_audit';
 import { sql as retention } from './014_retention';
+import { sql as erasure } from './015_erasure';
 
 export interface Migration {
   /** Recorded in schema_migrations; applied in ascending order of this string. */
@@ -31,4 +32,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '010_tab_dashboard', sql: tabDashboard },
   { version: '013_access_audit', sql: accessAudit },
   { version: '014_retention', sql: retention },
+  { version: '015_erasure', sql: erasure },
 ];
