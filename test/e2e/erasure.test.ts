@@ -3,6 +3,10 @@ import { createPool } from '../../src/store/db';
 import type { App } from '../../src/main';
 import { PROGRESS_VERBS } from '../../cards/progressVerbs';
 import { remindOpenErasures } from '../../src/app/erasure';
+import { subjectAccessExport, subjectAccessHtml } from '../../src/app/subjectAccess';
+import { CaseRepository } from '../../src/store/caseRepository';
+import { ProgressRepository } from '../../src/store/progressRepository';
+import { AuditRepository } from '../../src/store/auditRepository';
 import { ErasureRepository } from '../../src/store/erasure';
 import { ERASED_TEXT } from '../../src/domain/erasure';
 import { addDays, localDateOf } from '../../src/domain/contactForm';
@@ -98,6 +102,25 @@ afterAll(async () => {
   await connector?.close();
   await pool?.end();
   await db?.drop();
+});
+
+test('subject access (item 8): the export holds the participant\'s own contacts and notes, not the other\'s, and is recorded in the audit', async () => {
+  const d = { cases: new CaseRepository(pool, { now: clock }), progress: new ProgressRepository(pool), audit: new AuditRepository(pool), clock };
+  const asCoordinator = { aadObjectId: coord.aadObjectId, tenantId: STAFF_TENANT, staffTenant: true, coordinator: true, facilitator: false };
+  await expect(subjectAccessExport(d, { ...asCoordinator, coordinator: false }, reference, 'harmed_person')).rejects.toThrow('Only coordinators');
+  const x = await subjectAccessExport(d, asCoordinator, reference, 'harmed_person');
+  expect(x.person).toMatchObject({ name: REFERRAL_FORM.harmedPersonName, phone: expect.stringContaining('7946') });
+  expect(x.contacts.map((c) => c.note)).toEqual([HARMED_NOTE]);
+  const json = JSON.stringify(x);
+  expect(json).not.toContain(OFFENDER_NOTE);
+  expect(json).not.toContain(REFERRAL_FORM.offenderName);
+  expect(x.accessLog[0]).toMatchObject({ actorAadId: coord.aadObjectId, role: 'coordinator', what: 'Exported a participant’s data' });
+  const html = subjectAccessHtml(x);
+  expect(html).toContain(HARMED_NOTE);
+  expect(html).toContain('<h1>Data held about the harmed person in case');
+  expect(html).not.toContain(OFFENDER_NOTE);
+  const audited = await pool.query("SELECT actor_aad_id, view FROM case_access WHERE case_id = $1 AND view = 'export'", [caseId]);
+  expect(audited.rows).toEqual([{ actor_aad_id: coord.aadObjectId, view: 'export' }]);
 });
 
 test('only coordinators, and only for a named participant', async () => {
