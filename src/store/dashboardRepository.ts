@@ -82,15 +82,24 @@ export class DashboardRepository {
     return new Map(rows.map((r) => [r.stage, r.n]));
   }
 
-  /** One page of candidate cases, oldest reference first. */
-  async cases(scope: DashboardScope, q: PipelineQuery, page: { limit: number; offset: number }): Promise<PipelineCaseRow[]> {
+  /**
+   * One page of candidate cases, oldest reference first. With `overdueAt`, only open cases overdue at
+   * that instant by the due projection the reminder scheduler keeps (case_due, migration 011).
+   */
+  async cases(scope: DashboardScope, q: PipelineQuery, page: { limit: number; offset: number; overdueAt?: Date }): Promise<PipelineCaseRow[]> {
     const w = where(scope, q, true);
+    const params = [...w.params];
+    let overdue = '';
+    if (page.overdueAt) {
+      params.push(page.overdueAt);
+      overdue = `${w.sql ? ' AND' : 'WHERE'} c.stage NOT IN ${CLOSED_STAGES_SQL} AND EXISTS (SELECT 1 FROM case_due d WHERE d.case_id = c.id AND d.overdue_from <= $${params.length})`;
+    }
     const { rows } = await this.db.query<{ id: string; reference: string; stage: CaseStage; source: string; created_at: Date; pair_confirmed_at: Date | null; referrer_aad_id: string; referrer_tenant_id: string }>(
       `SELECT c.id, c.reference, c.stage, c.source, c.created_at, c.pair_confirmed_at, c.referrer_aad_id, c.referrer_tenant_id
-       FROM cases c ${w.sql}
+       FROM cases c ${w.sql}${overdue}
        ORDER BY c.ref_year, c.ref_seq
        LIMIT ${Math.trunc(page.limit)} OFFSET ${Math.trunc(page.offset)}`,
-      w.params,
+      params,
     );
     return rows.map((r) => ({ id: r.id, reference: r.reference, stage: r.stage, source: r.source, createdAt: r.created_at, pairConfirmedAt: r.pair_confirmed_at, referrerAadId: r.referrer_aad_id, referrerTenantId: r.referrer_tenant_id }));
   }

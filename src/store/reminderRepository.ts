@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
-import { foldCaseLog, type StoredEvent } from '../domain/caseProgress';
-import { reminderCaseView, REMINDER_VIEW_EVENT_TYPES } from '../domain/dueDates';
+import { foldCaseLog, type CaseProgress, type StoredEvent } from '../domain/caseProgress';
+import { reminderCaseView, REMINDER_VIEW_EVENT_TYPES, type DueCase, type DueProjection } from '../domain/dueDates';
 import type {
   Delivery,
   OfferView,
@@ -55,6 +55,22 @@ export interface DeliveryRecord {
 /** A screening whose referrer asked to be reminded on the sentencing date. */
 export interface ReReferView extends ScreenedOutReferral {
   readonly tenantId: string;
+}
+
+/** What `dueProjection` reads for one case: the row's columns and the log folded as for its view. */
+export interface DueSource {
+  readonly case: DueCase;
+  readonly progress: CaseProgress;
+}
+
+/**
+ * Given to the callback of `withCasesLocked`: the locked cases' due sources, and the write of their
+ * due projection (table case_due, the dashboard's) inside the same transaction. An id with no
+ * projection (a closed or unknown case) loses its row.
+ */
+export interface LockedCases {
+  readonly dueSources: ReadonlyMap<string, DueSource>;
+  saveDueProjection(projections: ReadonlyMap<string, DueProjection | null>, computedAt: Date): Promise<void>;
 }
 
 export type SnoozeResult =
@@ -135,8 +151,12 @@ export class ReminderRepository {
 
   /** Views of the given cases, keyed by id; unknown or malformed ids are simply absent. */
   async caseViews(caseIds: readonly string[], db: Queryable = this.pool): Promise<Map<string, ReminderCaseView>> {
+    return (await this.readCases(caseIds, db)).views;
+  }
+
+  private async readCases(caseIds: readonly string[], db: Queryable): Promise<{ views: Map<string, ReminderCaseView>; dueSources: Map<string, DueSource> }> {
     const ids = [...new Set(caseIds.filter(isUuid).map((id) => id.toLowerCase()))];
-    if (ids.length === 0) return new Map();
+    if (ids.length === 0) return { views: new Map(), dueSources: new Map() };
     const { rows } = await db.query<CaseRow>(
       'SELECT id, reference, stage, created_at, last_activity_at, pair_confirmed_at FROM cases WHERE id = ANY($1::uuid[])',
       [ids],
@@ -169,7 +189,7 @@ export class ReminderRepository {
    * one case therefore run one after another, each seeing every change committed before it started,
    * and a slow one can never undo a newer one's schedule.
    */
-  async withCasesLocked<T>(caseIds: readonly string[], fn: (views: Map<string, ReminderCaseView>) => Promise<T>): Promise<T> {
+  async withCasesLocked<T>(caseIds: readonly string[], fn: (views: Map<string, ReminderCaseView>, locked: LockedCases) => Promise<T>): Promise<T> {
     const ids = [...new Set(caseIds.filter(isUuid).map((id) => id.toLowerCase()))].sort();
     return withTransaction(this.pool, async (client: PoolClient) => {
       if (ids.length > 0) {
@@ -178,14 +198,21 @@ export class ReminderRepository {
           [ids, LOCK_NAMESPACE],
         );
       }
-      const views = await this.caseViews(ids, client);
-      return fn(views);
+      const { views, dueSources } = await this.readCases(ids, client);
+      return fn(views, { dueSources, saveDueProjection: (projections, computedAt) => saveDueProjection(client, projections, computedAt) });
     });
   }
 
-  private async buildViews(db: Queryable, cases: readonly CaseRow[]): Promise<Map<string, ReminderCaseView>> {
+  /** Deletes the due projection of cases that are closed (reconcileAll walks only open ones). */
+  async dropClosedDueProjections(): Promise<number> {
+    const { rowCount } = await this.pool.query(`DELETE FROM case_due d USING cases c WHERE c.id = d.case_id AND c.stage IN ${CLOSED_STAGES_SQL}`);
+    return rowCount ?? 0;
+  }
+
+  private async buildViews(db: Queryable, cases: readonly CaseRow[]): Promise<{ views: Map<string, ReminderCaseView>; dueSources: Map<string, DueSource> }> {
     const out = new Map<string, ReminderCaseView>();
-    if (cases.length === 0) return out;
+    const dueSources = new Map<string, DueSource>();
+    if (cases.length === 0) return { views: out, dueSources };
     const ids = cases.map((c) => c.id);
     // Sequential on purpose: `db` may be one client inside a transaction, which cannot run two at once.
     const offers = await db.query<OfferRow>(
@@ -243,8 +270,9 @@ export class ReminderRepository {
         progress,
       );
       out.set(c.id, view);
+      dueSources.set(c.id, { case: { id: c.id, reference: c.reference, stage: c.stage, createdAt: c.created_at, pairConfirmedAt: c.pair_confirmed_at }, progress });
     }
-    return out;
+    return { views: out, dueSources };
   }
 
   // ---- re-refer -----------------------------------------------------------------------------------
@@ -479,5 +507,21 @@ function claimRows(claims: readonly DeliveryClaim[]): string {
       recipient: c.recipient,
       due_at: c.dueAt.toISOString(),
     })),
+  );
+}
+
+/** Upserts the projections given, deletes the rows of ids given null (closed or unknown cases). */
+async function saveDueProjection(db: Queryable, projections: ReadonlyMap<string, DueProjection | null>, computedAt: Date): Promise<void> {
+  const kept = [...projections].flatMap(([id, p]) => (p && isUuid(id) ? [{ id: id.toLowerCase(), p }] : []));
+  const gone = [...projections].flatMap(([id, p]) => (!p && isUuid(id) ? [id.toLowerCase()] : []));
+  if (gone.length > 0) await db.query('DELETE FROM case_due WHERE case_id = ANY($1::uuid[])', [gone]);
+  if (kept.length === 0) return;
+  await db.query(
+    `INSERT INTO case_due (case_id, overdue_from, next_due_at, next_due_kind, computed_at)
+     SELECT x.id, x.overdue_from, x.next_due_at, x.next_due_kind, $5::timestamptz
+     FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[]) AS x(id, overdue_from, next_due_at, next_due_kind)
+     ON CONFLICT (case_id) DO UPDATE SET overdue_from = EXCLUDED.overdue_from, next_due_at = EXCLUDED.next_due_at,
+       next_due_kind = EXCLUDED.next_due_kind, computed_at = EXCLUDED.computed_at`,
+    [kept.map((k) => k.id), kept.map((k) => k.p.overdueFrom), kept.map((k) => k.p.next?.due ?? null), kept.map((k) => k.p.next?.kind ?? null), computedAt],
   );
 }
