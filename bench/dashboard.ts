@@ -19,6 +19,8 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { Pool } from 'pg';
 import { createLogger } from '../src/log';
 import { serviceReport } from '../src/domain/reports';
+import { caseProgress } from '../src/domain/caseProgress';
+import { dueItemsAt } from '../src/domain/dueDates';
 import { createWorkingCalendar } from '../src/domain/workingTime';
 import { createServer } from '../src/server';
 import { createPool } from '../src/store/db';
@@ -191,6 +193,10 @@ async function main(): Promise<void> {
       ['pipeline: page of cases SQL', await time(RUNS, () => dashboard.cases({ kind: 'all' }, { stage: 'open' }, { limit: 51, offset: 0 }))],
       ['pipeline: events of the page SQL', await time(RUNS, () => dashboard.events(page.map((c) => c.id)))],
       ['pipeline: fold + due items (50 cases)', await time(RUNS, async () => page.forEach((c) => foldCase(c, events.get(c.id) ?? [], ctx)))],
+      [`pipeline: fold + stored schedules (${page.filter((c) => c.due).length} stored)`, await time(RUNS, async () => page.forEach((c) => {
+        caseProgress(events.get(c.id) ?? []);
+        if (c.due) dueItemsAt(c.due.schedule, NOW);
+      }))],
       ['pipeline: whole read model', await time(RUNS, () => readModel.pipeline(v, { stage: 'open', limit: 50, offset: 0 }))],
       ['overdue: page of cases SQL (case_due)', await time(RUNS, () => dashboard.cases({ kind: 'all' }, { stage: 'open' }, { limit: 51, offset: 0, overdueAt: NOW }))],
       ['overdue: whole read model', await time(RUNS, () => readModel.pipeline(v, { stage: 'open', overdue: true, limit: 50, offset: 0 }))],

@@ -167,7 +167,7 @@ function dueLabel(kind: Exclude<DueKind, 'conference'>, party: Party | undefined
  * instants, do not depend on the time (remindersFor reads `now` only for notices before a
  * conference, which are not due items), so one list serves any later instant until the case changes.
  */
-interface ScheduledDueItem {
+export interface ScheduledDueItem {
   readonly kind: DueKind;
   readonly party?: Party;
   readonly due: Date;
@@ -176,7 +176,7 @@ interface ScheduledDueItem {
   readonly shownUntil?: Date;
 }
 
-function scheduledDueItems(c: DueCase, p: CaseProgress, rules: DueRules): ScheduledDueItem[] {
+export function dueSchedule(c: DueCase, p: CaseProgress, rules: DueRules): ScheduledDueItem[] {
   const view = reminderCaseView(
     {
       caseId: c.id,
@@ -232,8 +232,13 @@ function shownAt(item: ScheduledDueItem, now: number): boolean {
  * overdue after its reminder went out. Overdue means the due instant has come.
  */
 export function dueItems(c: DueCase, p: CaseProgress, rules: DueRules): DueItem[] {
-  const now = rules.now.getTime();
-  return scheduledDueItems(c, p, rules)
+  return dueItemsAt(dueSchedule(c, p, rules), rules.now);
+}
+
+/** The due items of a schedule (dueSchedule's, or one stored from it) at an instant. */
+export function dueItemsAt(schedule: readonly ScheduledDueItem[], at: Date): DueItem[] {
+  const now = at.getTime();
+  return schedule
     .filter((x) => shownAt(x, now))
     .map((x): DueItem => ({ kind: x.kind, due: x.due, overdue: x.kind !== 'conference' && x.due.getTime() <= now, label: x.label, ...(x.party ? { party: x.party } : {}) }))
     .sort((a, b) => a.due.getTime() - b.due.getTime());
@@ -244,23 +249,26 @@ export function dueItems(c: DueCase, p: CaseProgress, rules: DueRules): DueItem[
  * overdue filter is an index lookup instead of a fold of every open case. `overdueFrom` is the
  * instant from which `dueItems` calls the case overdue, for as long as the case does not change:
  * `dueItems(c, p, { ...rules, now: t }).some((x) => x.overdue)` exactly when `overdueFrom <= t`.
- * `next` is the first of `dueItems` at `rules.now`, the instant it was computed.
+ * `next` is the first of `dueItems` at `rules.now`, the instant it was computed; `schedule` is
+ * dueSchedule's list, from which `dueItemsAt` gives the case's due items at any later instant.
  */
 export interface DueProjection {
   readonly overdueFrom: Date | null;
   readonly next: { readonly kind: DueKind; readonly due: Date } | null;
+  readonly schedule: readonly ScheduledDueItem[];
 }
 
 export function dueProjection(c: DueCase, p: CaseProgress, rules: DueRules): DueProjection {
+  const schedule = dueSchedule(c, p, rules);
   let overdueFrom: number | undefined;
-  for (const x of scheduledDueItems(c, p, rules)) {
+  for (const x of schedule) {
     if (x.kind === 'conference') continue;
-    // Overdue once both due and shown: an outcome due before its conference starts waits for the start.
+    // Overdue once both due and shown: an outcome due before its conference started would wait for the start.
     const from = Math.max(x.due.getTime(), x.shownFrom?.getTime() ?? -Infinity);
     overdueFrom = overdueFrom === undefined ? from : Math.min(overdueFrom, from);
   }
-  const first = dueItems(c, p, rules)[0];
-  return { overdueFrom: overdueFrom === undefined ? null : new Date(overdueFrom), next: first ? { kind: first.kind, due: first.due } : null };
+  const first = dueItemsAt(schedule, rules.now)[0];
+  return { overdueFrom: overdueFrom === undefined ? null : new Date(overdueFrom), next: first ? { kind: first.kind, due: first.due } : null, schedule };
 }
 
 /** A short line for lists: the soonest due item, or what the case is waiting for. */

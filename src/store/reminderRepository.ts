@@ -63,6 +63,16 @@ export interface DueSource {
   readonly progress: CaseProgress;
 }
 
+/** A stored due item: dueSchedule's, with instants as ISO strings. */
+export interface StoredDueItem {
+  readonly kind: string;
+  readonly party?: string;
+  readonly due: string;
+  readonly label: string;
+  readonly shownFrom?: string;
+  readonly shownUntil?: string;
+}
+
 /**
  * Given to the callback of `withCasesLocked`: the locked cases' due sources, and the write of their
  * due projection (table case_due, the dashboard's) inside the same transaction. An id with no
@@ -199,7 +209,12 @@ export class ReminderRepository {
         );
       }
       const { views, dueSources } = await this.readCases(ids, client);
-      return fn(views, { dueSources, saveDueProjection: (projections, computedAt) => saveDueProjection(client, projections, computedAt) });
+      const latest = ids.length === 0 ? { rows: [] } : await client.query<{ case_id: string; id: string }>(
+        'SELECT case_id, max(id)::text AS id FROM case_events WHERE case_id = ANY($1::uuid[]) GROUP BY case_id',
+        [ids],
+      );
+      const through = new Map(latest.rows.map((r) => [r.case_id, r.id]));
+      return fn(views, { dueSources, saveDueProjection: (projections, computedAt) => saveDueProjection(client, projections, through, computedAt) });
     });
   }
 
@@ -511,17 +526,36 @@ function claimRows(claims: readonly DeliveryClaim[]): string {
 }
 
 /** Upserts the projections given, deletes the rows of ids given null (closed or unknown cases). */
-async function saveDueProjection(db: Queryable, projections: ReadonlyMap<string, DueProjection | null>, computedAt: Date): Promise<void> {
+async function saveDueProjection(db: Queryable, projections: ReadonlyMap<string, DueProjection | null>, through: ReadonlyMap<string, string>, computedAt: Date): Promise<void> {
   const kept = [...projections].flatMap(([id, p]) => (p && isUuid(id) ? [{ id: id.toLowerCase(), p }] : []));
   const gone = [...projections].flatMap(([id, p]) => (!p && isUuid(id) ? [id.toLowerCase()] : []));
   if (gone.length > 0) await db.query('DELETE FROM case_due WHERE case_id = ANY($1::uuid[])', [gone]);
   if (kept.length === 0) return;
+  const stored = (p: DueProjection): StoredDueItem[] =>
+    p.schedule.map((x) => ({
+      kind: x.kind,
+      ...(x.party ? { party: x.party } : {}),
+      due: x.due.toISOString(),
+      label: x.label,
+      ...(x.shownFrom ? { shownFrom: x.shownFrom.toISOString() } : {}),
+      ...(x.shownUntil ? { shownUntil: x.shownUntil.toISOString() } : {}),
+    }));
   await db.query(
-    `INSERT INTO case_due (case_id, overdue_from, next_due_at, next_due_kind, computed_at)
-     SELECT x.id, x.overdue_from, x.next_due_at, x.next_due_kind, $5::timestamptz
-     FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[]) AS x(id, overdue_from, next_due_at, next_due_kind)
+    `INSERT INTO case_due (case_id, overdue_from, next_due_at, next_due_kind, schedule, through_event_id, computed_at)
+     SELECT x.id, x.overdue_from, x.next_due_at, x.next_due_kind, x.schedule, x.through_event_id, $7::timestamptz
+     FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::jsonb[], $6::bigint[])
+          AS x(id, overdue_from, next_due_at, next_due_kind, schedule, through_event_id)
      ON CONFLICT (case_id) DO UPDATE SET overdue_from = EXCLUDED.overdue_from, next_due_at = EXCLUDED.next_due_at,
-       next_due_kind = EXCLUDED.next_due_kind, computed_at = EXCLUDED.computed_at`,
-    [kept.map((k) => k.id), kept.map((k) => k.p.overdueFrom), kept.map((k) => k.p.next?.due ?? null), kept.map((k) => k.p.next?.kind ?? null), computedAt],
+       next_due_kind = EXCLUDED.next_due_kind, schedule = EXCLUDED.schedule, through_event_id = EXCLUDED.through_event_id,
+       computed_at = EXCLUDED.computed_at`,
+    [
+      kept.map((k) => k.id),
+      kept.map((k) => k.p.overdueFrom),
+      kept.map((k) => k.p.next?.due ?? null),
+      kept.map((k) => k.p.next?.kind ?? null),
+      kept.map((k) => JSON.stringify(stored(k.p))),
+      kept.map((k) => through.get(k.id) ?? null),
+      computedAt,
+    ],
   );
 }

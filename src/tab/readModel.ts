@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { referrerStatus } from '../../cards/myReferrals';
 import { caseProgress, type CaseProgress, type StoredEvent } from '../domain/caseProgress';
-import { dueItems, type DueCase, type DueItem, type DueRules } from '../domain/dueDates';
+import { dueItems, dueItemsAt, type DueCase, type DueItem, type DueRules } from '../domain/dueDates';
 import type { ReminderPolicy } from '../domain/reminderPolicy';
 import { caseView, PARTIES, PARTY_LABELS, type ConsentStatus } from '../domain/caseState';
 import { can, isCoordinator, isFacilitator, visibility, type Actor as DomainActor } from '../domain/permissions';
@@ -127,7 +127,11 @@ export class DashboardReadModel {
     const out: PipelineRow[] = [];
     for (const c of cases) {
       const log = events.get(c.id) ?? [];
-      const { progress, due } = foldCase(c, log, ctx);
+      const progress = caseProgress(log);
+      // The scheduler's stored schedule when it has seen every event read here (the same dueItems,
+      // without a policy run per row); otherwise the case changed since, and the fold decides.
+      const stored = c.due && c.due.throughEventId === (log[log.length - 1]?.id ?? null) ? c.due.schedule : undefined;
+      const due = stored ? dueItemsAt(stored, now) : dueItems(c, progress, ctx);
       const seen = visibility(v.actor, caseView(progress.facts, { aadObjectId: c.referrerAadId, tenantId: c.referrerTenantId }));
       if (seen === 'none') continue;
       if (seen === 'status') {

@@ -5,7 +5,8 @@
  * case view's own fold (dueItems over the whole log); cases written before any reconcile get their
  * rows from the start-up reconcile; a closed case loses its row; another policy recomputes them. And
  * the tab's overdue filter, which reads the projection, lists exactly the cases the fold calls
- * overdue, at instants before, on and after due dates.
+ * overdue, at instants before, on and after due dates; the list's next-due lines, read from the
+ * stored schedule, equal the fold's, and a change not yet reconciled is never hidden by it.
  */
 import type { Pool } from 'pg';
 import { caseProgress } from '../../src/domain/caseProgress';
@@ -120,6 +121,23 @@ async function overdueBoth(policy: ReminderPolicy): Promise<{ tab: string[]; fol
   return { tab, fold };
 }
 
+/** The pipeline's next-due and overdue per reference, and the same from the fold's dueItems. */
+async function listBoth(policy: ReminderPolicy): Promise<{ tab: unknown[]; fold: unknown[] }> {
+  const model = readModel(policy);
+  const viewer: Viewer = (await model.viewer(COORD, STAFF_TENANT))!;
+  const tab = (await model.pipeline(viewer, { stage: 'open', limit: 500, offset: 0 })).cases.flatMap((r) => (r.kind === 'full' ? [[r.reference, r.nextDue, r.overdue]] : []));
+  const { rows } = await pool.query<{ id: string; reference: string }>("SELECT id, reference FROM cases WHERE stage NOT IN ('closed', 'declined') ORDER BY ref_year, ref_seq");
+  const events = await dashboard.events(rows.map((r) => r.id));
+  const fold = [];
+  for (const r of rows) {
+    const c = (await dashboard.caseByReference(r.reference))!;
+    const due = dueItems(c, caseProgress(events.get(r.id) ?? []), { policy, calendar: rig.calendar, now: t.now() });
+    const first = due[0];
+    fold.push([r.reference, first ? { label: first.label, due: first.due.toISOString(), overdue: first.overdue } : null, due.some((x) => x.overdue)]);
+  }
+  return { tab, fold };
+}
+
 test('after each step and reconcile, the projection equals the fold\'s; closure removes the row; the overdue filter agrees with the fold', async () => {
   const rules = (): DueRules => ({ policy: rig.policy, calendar: rig.calendar, now: t.now() });
   // Written before any reconcile, as cases that predate migration 011 are.
@@ -167,8 +185,13 @@ test('after each step and reconcile, the projection equals the fold\'s; closure 
   ];
   for (const [label, step] of steps) {
     await step();
+    // Not yet reconciled: the list must not show the stored schedule of before the change.
+    const unreconciled = await listBoth(rig.policy);
+    expect([label, unreconciled.tab]).toEqual([label, unreconciled.fold]);
     // The change listener reconciles the changed case; here the test does it.
     await rig.scheduler.reconcileCases(ids);
+    const listed = await listBoth(rig.policy);
+    expect([label, listed.tab]).toEqual([label, listed.fold]);
     const rows = await projectionRows();
     expect([label, rows]).toEqual([label, await expectedFromFold(ids, rules())]);
     if (label === 'b: closed') expect(rows.has(b.caseId)).toBe(false);
@@ -183,6 +206,9 @@ test('after each step and reconcile, the projection equals the fold\'s; closure 
     const { tab, fold } = await overdueBoth(rig.policy);
     expect([at, tab]).toEqual([at, fold]);
     seen.add(fold.length);
+    // The list's due lines from the stored schedules, as time passes (a conference starting, say).
+    const listed = await listBoth(rig.policy);
+    expect([at, listed.tab]).toEqual([at, listed.fold]);
   }
   // Some instants with none, some with a few: the comparison is not between two empty lists only.
   expect(Math.max(...seen)).toBeGreaterThanOrEqual(2);
