@@ -4,6 +4,9 @@
  * /api/tab/pipeline and GET /api/tab/reports over HTTP with a verified SSO token (p50, p95), against a
  * baseline measured in the same run: one aggregate SQL query over the same tables. Then splits each
  * endpoint's time into its parts, to say where it goes. Not part of npm test (seeding takes minutes).
+ * The overdue filter reads the due projection (case_due) that the reminder scheduler keeps; the
+ * seeded rows are written straight into PostgreSQL, so the benchmark fills it as a start-up would,
+ * with the scheduler's reconcile of every open case on a Redis of its own, and times that too.
  *
  * BENCH_CASES (default 100000) and BENCH_RUNS (default 20) change the size.
  */
@@ -16,6 +19,8 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { Pool } from 'pg';
 import { createLogger } from '../src/log';
 import { serviceReport } from '../src/domain/reports';
+import { caseProgress } from '../src/domain/caseProgress';
+import { dueItemsAt } from '../src/domain/dueDates';
 import { createWorkingCalendar } from '../src/domain/workingTime';
 import { createServer } from '../src/server';
 import { createPool } from '../src/store/db';
@@ -27,6 +32,10 @@ import { createTokenChecker } from '../src/tab/tokenCheck';
 import { createTestDatabase, type TestDatabase } from '../test/support/db';
 import { seedDashboard } from '../test/support/dashboardSeed';
 import { startServices, type RunningServices } from '../test/support/services';
+import { Queue } from 'bullmq';
+import { producerConnection, reminderQueueOptions, REMINDERS_QUEUE, ReminderKeys } from '../src/reminders/redis';
+import { ReminderScheduler, type ReminderJobData } from '../src/reminders/scheduler';
+import { ReminderRepository } from '../src/store/reminderRepository';
 
 const STAFF = '11111111-1111-4111-8111-111111111111';
 const PARTNER = '22222222-2222-4222-8222-222222222222';
@@ -69,7 +78,7 @@ async function main(): Promise<void> {
   let pool: Pool | undefined;
   const keys = createHttpServer();
   try {
-    services = await startServices({ pgAdminUrl: process.env.TEST_PG_ADMIN_URL, redisUrl: process.env.TEST_REDIS_URL ?? 'redis://unused' });
+    services = await startServices({ pgAdminUrl: process.env.TEST_PG_ADMIN_URL, redisUrl: process.env.TEST_REDIS_URL });
     process.env.TEST_PG_ADMIN_URL = services.pgAdminUrl;
     db = await createTestDatabase('dashboard_bench');
     pool = createPool(db.url, { max: 10, statementTimeoutMs: 600_000 });
@@ -90,6 +99,25 @@ async function main(): Promise<void> {
       'SELECT (SELECT count(*) FROM cases)::int AS cases, (SELECT count(*) FROM case_events)::int AS events, (SELECT count(*) FROM screenings)::int AS screenings',
     );
     console.log(`seeded ${JSON.stringify(counts.rows[0])} in ${Math.round((performance.now() - seedStart) / 1000)} s`);
+
+    // The start-up reconcile: reminders into Redis and the due projection into case_due, per open case.
+    const producer = producerConnection(services.redisUrl);
+    const prefix = `bench-dashboard-${process.pid}`;
+    const queue = new Queue<ReminderJobData>(REMINDERS_QUEUE, reminderQueueOptions(producer, prefix));
+    try {
+      await queue.waitUntilReady();
+      const scheduler = new ReminderScheduler({
+        queue, redis: producer, keys: new ReminderKeys(prefix), repo: new ReminderRepository(pool, { now: () => NOW }),
+        policy: DEFAULT_REMINDER_POLICY, calendar: createWorkingCalendar(), clock: () => NOW, log: createLogger('silent'),
+      });
+      const reconciled = await scheduler.reconcileAll();
+      const projected = await pool.query<{ rows: number; overdue: number }>('SELECT count(*)::int AS rows, count(*) FILTER (WHERE overdue_from <= $1)::int AS overdue FROM case_due', [NOW]);
+      console.log(`start-up reconcile: ${reconciled.owners} cases and screenings, ${reconciled.wanted} reminders, in ${reconciled.ms} ms; case_due ${JSON.stringify(projected.rows[0])}`);
+    } finally {
+      await queue.close();
+      producer.disconnect();
+    }
+    await pool.query('VACUUM ANALYZE case_due');
 
     // The tab's server alone (no bot, no reminders), with the real token check against a local JWKS.
     const pair = await generateKeyPair('RS256');
@@ -165,7 +193,13 @@ async function main(): Promise<void> {
       ['pipeline: page of cases SQL', await time(RUNS, () => dashboard.cases({ kind: 'all' }, { stage: 'open' }, { limit: 51, offset: 0 }))],
       ['pipeline: events of the page SQL', await time(RUNS, () => dashboard.events(page.map((c) => c.id)))],
       ['pipeline: fold + due items (50 cases)', await time(RUNS, async () => page.forEach((c) => foldCase(c, events.get(c.id) ?? [], ctx)))],
+      [`pipeline: fold + stored schedules (${page.filter((c) => c.due).length} stored)`, await time(RUNS, async () => page.forEach((c) => {
+        caseProgress(events.get(c.id) ?? []);
+        if (c.due) dueItemsAt(c.due.schedule, NOW);
+      }))],
       ['pipeline: whole read model', await time(RUNS, () => readModel.pipeline(v, { stage: 'open', limit: 50, offset: 0 }))],
+      ['overdue: page of cases SQL (case_due)', await time(RUNS, () => dashboard.cases({ kind: 'all' }, { stage: 'open' }, { limit: 51, offset: 0, overdueAt: NOW }))],
+      ['overdue: whole read model', await time(RUNS, () => readModel.pipeline(v, { stage: 'open', overdue: true, limit: 50, offset: 0 }))],
     ];
     for (const [name, p] of [['quarter', quarter], ['twelve months', year]] as const) {
       const input = await dashboard.reportInput(p.from, p.to);

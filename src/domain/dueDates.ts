@@ -162,13 +162,21 @@ function dueLabel(kind: Exclude<DueKind, 'conference'>, party: Party | undefined
 }
 
 /**
- * Everything due on a case, soonest first: the reminders `remindersFor` gives the case that are work
- * (first contact, follow-up, the conference's outcome once it has started, the agreement review), at
- * their due instants, plus the upcoming conference itself, which is not a reminder. Snoozes and
- * deliveries are left out on purpose: they move or spend a ping, not the work, so an item stays
- * overdue after its reminder went out. Overdue means the due instant has come.
+ * A due item with the span of time in which `dueItems` shows it: the conference only until it starts,
+ * its outcome only from then on; every other item always. Which items a case has, and their due
+ * instants, do not depend on the time (remindersFor reads `now` only for notices before a
+ * conference, which are not due items), so one list serves any later instant until the case changes.
  */
-export function dueItems(c: DueCase, p: CaseProgress, rules: DueRules): DueItem[] {
+export interface ScheduledDueItem {
+  readonly kind: DueKind;
+  readonly party?: Party;
+  readonly due: Date;
+  readonly label: string;
+  readonly shownFrom?: Date;
+  readonly shownUntil?: Date;
+}
+
+export function dueSchedule(c: DueCase, p: CaseProgress, rules: DueRules): ScheduledDueItem[] {
   const view = reminderCaseView(
     {
       caseId: c.id,
@@ -185,26 +193,82 @@ export function dueItems(c: DueCase, p: CaseProgress, rules: DueRules): DueItem[
     },
     p,
   );
-  const now = rules.now.getTime();
-  const items: DueItem[] = [];
+  const items: ScheduledDueItem[] = [];
   const seen = new Set<string>();
   for (const r of remindersFor(view, rules.policy, rules.calendar, rules.now)) {
     const kind = DUE_RULES[r.rule];
-    // Before a conference starts its outcome is not yet work: the conference itself is shown instead.
-    if (!kind || (r.about.kind === 'conference' && Date.parse(r.about.startsAt) > now)) continue;
+    if (!kind) continue;
     const party = r.about.kind === 'participant' ? partyOf(r.about.role) : undefined;
     // One item per piece of work, however many people its reminder goes to.
     const key = `${kind}|${party ?? ''}|${r.about.kind === 'conference' ? r.about.conferenceId : ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    items.push({ kind, due: r.dueAt, overdue: r.dueAt.getTime() <= now, label: dueLabel(kind, party), ...(party ? { party } : {}) });
+    items.push({
+      kind,
+      due: r.dueAt,
+      label: dueLabel(kind, party),
+      ...(party ? { party } : {}),
+      // Before a conference starts its outcome is not yet work: the conference itself is shown instead.
+      ...(r.about.kind === 'conference' ? { shownFrom: new Date(r.about.startsAt) } : {}),
+    });
   }
   const conference = currentConference(p);
   const startsAt = conference && !conference.held ? validInstant(conference.startsAt) : undefined;
-  if (c.stage === 'conference_scheduled' && startsAt && startsAt.getTime() > now) {
-    items.push({ kind: 'conference', due: startsAt, overdue: false, label: 'Conference' });
+  if (c.stage === 'conference_scheduled' && startsAt) {
+    items.push({ kind: 'conference', due: startsAt, label: 'Conference', shownUntil: startsAt });
   }
-  return items.sort((a, b) => a.due.getTime() - b.due.getTime());
+  return items;
+}
+
+function shownAt(item: ScheduledDueItem, now: number): boolean {
+  return (!item.shownFrom || item.shownFrom.getTime() <= now) && (!item.shownUntil || now < item.shownUntil.getTime());
+}
+
+/**
+ * Everything due on a case, soonest first: the reminders `remindersFor` gives the case that are work
+ * (first contact, follow-up, the conference's outcome once it has started, the agreement review), at
+ * their due instants, plus the upcoming conference itself, which is not a reminder. Snoozes and
+ * deliveries are left out on purpose: they move or spend a ping, not the work, so an item stays
+ * overdue after its reminder went out. Overdue means the due instant has come.
+ */
+export function dueItems(c: DueCase, p: CaseProgress, rules: DueRules): DueItem[] {
+  return dueItemsAt(dueSchedule(c, p, rules), rules.now);
+}
+
+/** The due items of a schedule (dueSchedule's, or one stored from it) at an instant. */
+export function dueItemsAt(schedule: readonly ScheduledDueItem[], at: Date): DueItem[] {
+  const now = at.getTime();
+  return schedule
+    .filter((x) => shownAt(x, now))
+    .map((x): DueItem => ({ kind: x.kind, due: x.due, overdue: x.kind !== 'conference' && x.due.getTime() <= now, label: x.label, ...(x.party ? { party: x.party } : {}) }))
+    .sort((a, b) => a.due.getTime() - b.due.getTime());
+}
+
+/**
+ * What the dashboard stores per open case (table case_due, kept by the reminder scheduler), so its
+ * overdue filter is an index lookup instead of a fold of every open case. `overdueFrom` is the
+ * instant from which `dueItems` calls the case overdue, for as long as the case does not change:
+ * `dueItems(c, p, { ...rules, now: t }).some((x) => x.overdue)` exactly when `overdueFrom <= t`.
+ * `next` is the first of `dueItems` at `rules.now`, the instant it was computed; `schedule` is
+ * dueSchedule's list, from which `dueItemsAt` gives the case's due items at any later instant.
+ */
+export interface DueProjection {
+  readonly overdueFrom: Date | null;
+  readonly next: { readonly kind: DueKind; readonly due: Date } | null;
+  readonly schedule: readonly ScheduledDueItem[];
+}
+
+export function dueProjection(c: DueCase, p: CaseProgress, rules: DueRules): DueProjection {
+  const schedule = dueSchedule(c, p, rules);
+  let overdueFrom: number | undefined;
+  for (const x of schedule) {
+    if (x.kind === 'conference') continue;
+    // Overdue once both due and shown: an outcome due before its conference started would wait for the start.
+    const from = Math.max(x.due.getTime(), x.shownFrom?.getTime() ?? -Infinity);
+    overdueFrom = overdueFrom === undefined ? from : Math.min(overdueFrom, from);
+  }
+  const first = dueItemsAt(schedule, rules.now)[0];
+  return { overdueFrom: overdueFrom === undefined ? null : new Date(overdueFrom), next: first ? { kind: first.kind, due: first.due } : null, schedule };
 }
 
 /** A short line for lists: the soonest due item, or what the case is waiting for. */

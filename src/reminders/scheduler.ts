@@ -1,7 +1,9 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../shared/clock';
+import { dueProjection, type DueProjection } from '../domain/dueDates';
 import { remindersFor, reReferReminder, type Reminder, type ReminderPolicy } from '../domain/reminderPolicy';
+import { isClosedStage } from '../domain/vocabulary';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Logger } from '../log';
 import { noMetrics, type Metrics } from '../metrics';
@@ -82,14 +84,36 @@ export class ReminderScheduler {
     return stats;
   }
 
+  /**
+   * Also keeps the dashboard's due projection (table case_due) for the same cases, from the same
+   * policy and the same locked read: dueProjection is the case view's dueItems, stored. It is
+   * PostgreSQL's alone, so it is committed even when Redis refuses the jobs (the error is still
+   * thrown, and the reconcile retried as before).
+   */
   private async reconcileCasesLocked(caseIds: readonly string[]): Promise<ReconcileStats> {
-    return this.d.repo.withCasesLocked(caseIds, async (views) => {
+    const outcome = await this.d.repo.withCasesLocked(caseIds, async (views, locked) => {
       const now = this.d.clock();
       const wanted = new Map<string, Reminder[]>();
-      for (const id of caseIds) wanted.set(id.toLowerCase(), []);
+      const due = new Map<string, DueProjection | null>();
+      for (const id of caseIds) {
+        wanted.set(id.toLowerCase(), []);
+        due.set(id.toLowerCase(), null);
+      }
       for (const view of views.values()) wanted.set(view.caseId, remindersFor(view, this.d.policy, this.d.calendar, now));
-      return this.apply(wanted);
+      const rules = { policy: this.d.policy, calendar: this.d.calendar, now };
+      for (const [id, source] of locked.dueSources) {
+        // Closed cases keep no row: nothing is due on them.
+        if (!isClosedStage(source.case.stage)) due.set(id, dueProjection(source.case, source.progress, rules));
+      }
+      await locked.saveDueProjection(due, now);
+      try {
+        return { ok: true as const, stats: await this.apply(wanted) };
+      } catch (err) {
+        return { ok: false as const, err };
+      }
     });
+    if (!outcome.ok) throw outcome.err;
+    return outcome.stats;
   }
 
   async reconcileScreening(screeningId: string): Promise<ReconcileStats> {
@@ -137,6 +161,8 @@ export class ReminderScheduler {
     }
     await Promise.all(inflight);
     if (errors.length > 0) throw errors[0];
+    // A case closed while no listener heard of it is not among the open ones walked above.
+    await this.d.repo.dropClosedDueProjections();
     const screenings = await this.d.repo.reReferViews();
     for (let i = 0; i < screenings.length; i += batchSize) {
       stats = add(stats, await this.reconcileScreenings(screenings.slice(i, i + batchSize).map((x) => x.id)));

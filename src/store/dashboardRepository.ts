@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import { PARTIES } from '../domain/caseState';
+import type { DueKind, ScheduledDueItem } from '../domain/dueDates';
 import { REPORT_EVENT_TYPES, type ReportCase, type ReportScreening } from '../domain/reports';
 import type { CaseStage } from '../domain/vocabulary';
 import { readCasesEvents, type CaseEventRecord } from './caseRepository';
@@ -34,6 +37,21 @@ export interface PipelineCaseRow {
   readonly pairConfirmedAt: Date | null;
   readonly referrerAadId: string;
   readonly referrerTenantId: string;
+  /** The due projection the reminder scheduler stored (case_due), if any: valid through that event id. */
+  readonly due?: { readonly throughEventId: string | null; readonly schedule: readonly ScheduledDueItem[] };
+}
+
+const DUE_KINDS = ['first_contact', 'follow_up', 'conference', 'conference_outcome', 'agreement_review'] as const satisfies readonly DueKind[];
+const instant = z.string().datetime({ offset: true }).transform((v) => new Date(v));
+const storedSchedule = z.array(
+  z.object({ kind: z.enum(DUE_KINDS), party: z.enum(PARTIES).optional(), due: instant, label: z.string(), shownFrom: instant.optional(), shownUntil: instant.optional() }),
+);
+
+/** A stored schedule back as the domain's items; a row that does not read back is treated as absent (the list folds instead). */
+function scheduleOf(json: unknown): ScheduledDueItem[] | undefined {
+  const parsed = storedSchedule.safeParse(json);
+  if (!parsed.success) return undefined;
+  return parsed.data.map((x) => ({ kind: x.kind, due: x.due, label: x.label, ...(x.party ? { party: x.party } : {}), ...(x.shownFrom ? { shownFrom: x.shownFrom } : {}), ...(x.shownUntil ? { shownUntil: x.shownUntil } : {}) }));
 }
 
 
@@ -82,17 +100,33 @@ export class DashboardRepository {
     return new Map(rows.map((r) => [r.stage, r.n]));
   }
 
-  /** One page of candidate cases, oldest reference first. */
-  async cases(scope: DashboardScope, q: PipelineQuery, page: { limit: number; offset: number }): Promise<PipelineCaseRow[]> {
+  /**
+   * One page of candidate cases, oldest reference first. With `overdueAt`, only open cases overdue at
+   * that instant by the due projection the reminder scheduler keeps (case_due, migration 011).
+   */
+  async cases(scope: DashboardScope, q: PipelineQuery, page: { limit: number; offset: number; overdueAt?: Date }): Promise<PipelineCaseRow[]> {
     const w = where(scope, q, true);
-    const { rows } = await this.db.query<{ id: string; reference: string; stage: CaseStage; source: string; created_at: Date; pair_confirmed_at: Date | null; referrer_aad_id: string; referrer_tenant_id: string }>(
-      `SELECT c.id, c.reference, c.stage, c.source, c.created_at, c.pair_confirmed_at, c.referrer_aad_id, c.referrer_tenant_id
-       FROM cases c ${w.sql}
+    const params = [...w.params];
+    let overdue = '';
+    if (page.overdueAt) {
+      params.push(page.overdueAt);
+      overdue = `${w.sql ? ' AND' : 'WHERE'} c.stage NOT IN ${CLOSED_STAGES_SQL} AND d.overdue_from <= $${params.length}`;
+    }
+    const { rows } = await this.db.query<{ id: string; reference: string; stage: CaseStage; source: string; created_at: Date; pair_confirmed_at: Date | null; referrer_aad_id: string; referrer_tenant_id: string; schedule: unknown; through_event_id: string | null; projected: boolean }>(
+      `SELECT c.id, c.reference, c.stage, c.source, c.created_at, c.pair_confirmed_at, c.referrer_aad_id, c.referrer_tenant_id,
+              d.schedule, d.through_event_id::text AS through_event_id, d.case_id IS NOT NULL AS projected
+       FROM cases c LEFT JOIN case_due d ON d.case_id = c.id ${w.sql}${overdue}
        ORDER BY c.ref_year, c.ref_seq
        LIMIT ${Math.trunc(page.limit)} OFFSET ${Math.trunc(page.offset)}`,
-      w.params,
+      params,
     );
-    return rows.map((r) => ({ id: r.id, reference: r.reference, stage: r.stage, source: r.source, createdAt: r.created_at, pairConfirmedAt: r.pair_confirmed_at, referrerAadId: r.referrer_aad_id, referrerTenantId: r.referrer_tenant_id }));
+    return rows.map((r) => {
+      const schedule = r.projected ? scheduleOf(r.schedule) : undefined;
+      return {
+        id: r.id, reference: r.reference, stage: r.stage, source: r.source, createdAt: r.created_at, pairConfirmedAt: r.pair_confirmed_at, referrerAadId: r.referrer_aad_id, referrerTenantId: r.referrer_tenant_id,
+        ...(schedule ? { due: { throughEventId: r.through_event_id, schedule } } : {}),
+      };
+    });
   }
 
   async caseByReference(reference: string): Promise<PipelineCaseRow | undefined> {

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
-import { foldCaseLog, type StoredEvent } from '../domain/caseProgress';
-import { reminderCaseView, REMINDER_VIEW_EVENT_TYPES } from '../domain/dueDates';
+import { foldCaseLog, type CaseProgress, type StoredEvent } from '../domain/caseProgress';
+import { reminderCaseView, REMINDER_VIEW_EVENT_TYPES, type DueCase, type DueProjection } from '../domain/dueDates';
 import type {
   Delivery,
   OfferView,
@@ -55,6 +55,32 @@ export interface DeliveryRecord {
 /** A screening whose referrer asked to be reminded on the sentencing date. */
 export interface ReReferView extends ScreenedOutReferral {
   readonly tenantId: string;
+}
+
+/** What `dueProjection` reads for one case: the row's columns and the log folded as for its view. */
+export interface DueSource {
+  readonly case: DueCase;
+  readonly progress: CaseProgress;
+}
+
+/** A stored due item: dueSchedule's, with instants as ISO strings. */
+export interface StoredDueItem {
+  readonly kind: string;
+  readonly party?: string;
+  readonly due: string;
+  readonly label: string;
+  readonly shownFrom?: string;
+  readonly shownUntil?: string;
+}
+
+/**
+ * Given to the callback of `withCasesLocked`: the locked cases' due sources, and the write of their
+ * due projection (table case_due, the dashboard's) inside the same transaction. An id with no
+ * projection (a closed or unknown case) loses its row.
+ */
+export interface LockedCases {
+  readonly dueSources: ReadonlyMap<string, DueSource>;
+  saveDueProjection(projections: ReadonlyMap<string, DueProjection | null>, computedAt: Date): Promise<void>;
 }
 
 export type SnoozeResult =
@@ -135,8 +161,12 @@ export class ReminderRepository {
 
   /** Views of the given cases, keyed by id; unknown or malformed ids are simply absent. */
   async caseViews(caseIds: readonly string[], db: Queryable = this.pool): Promise<Map<string, ReminderCaseView>> {
+    return (await this.readCases(caseIds, db)).views;
+  }
+
+  private async readCases(caseIds: readonly string[], db: Queryable): Promise<{ views: Map<string, ReminderCaseView>; dueSources: Map<string, DueSource> }> {
     const ids = [...new Set(caseIds.filter(isUuid).map((id) => id.toLowerCase()))];
-    if (ids.length === 0) return new Map();
+    if (ids.length === 0) return { views: new Map(), dueSources: new Map() };
     const { rows } = await db.query<CaseRow>(
       'SELECT id, reference, stage, created_at, last_activity_at, pair_confirmed_at FROM cases WHERE id = ANY($1::uuid[])',
       [ids],
@@ -169,7 +199,7 @@ export class ReminderRepository {
    * one case therefore run one after another, each seeing every change committed before it started,
    * and a slow one can never undo a newer one's schedule.
    */
-  async withCasesLocked<T>(caseIds: readonly string[], fn: (views: Map<string, ReminderCaseView>) => Promise<T>): Promise<T> {
+  async withCasesLocked<T>(caseIds: readonly string[], fn: (views: Map<string, ReminderCaseView>, locked: LockedCases) => Promise<T>): Promise<T> {
     const ids = [...new Set(caseIds.filter(isUuid).map((id) => id.toLowerCase()))].sort();
     return withTransaction(this.pool, async (client: PoolClient) => {
       if (ids.length > 0) {
@@ -178,14 +208,26 @@ export class ReminderRepository {
           [ids, LOCK_NAMESPACE],
         );
       }
-      const views = await this.caseViews(ids, client);
-      return fn(views);
+      const { views, dueSources } = await this.readCases(ids, client);
+      const latest = ids.length === 0 ? { rows: [] } : await client.query<{ case_id: string; id: string }>(
+        'SELECT case_id, max(id)::text AS id FROM case_events WHERE case_id = ANY($1::uuid[]) GROUP BY case_id',
+        [ids],
+      );
+      const through = new Map(latest.rows.map((r) => [r.case_id, r.id]));
+      return fn(views, { dueSources, saveDueProjection: (projections, computedAt) => saveDueProjection(client, projections, through, computedAt) });
     });
   }
 
-  private async buildViews(db: Queryable, cases: readonly CaseRow[]): Promise<Map<string, ReminderCaseView>> {
+  /** Deletes the due projection of cases that are closed (reconcileAll walks only open ones). */
+  async dropClosedDueProjections(): Promise<number> {
+    const { rowCount } = await this.pool.query(`DELETE FROM case_due d USING cases c WHERE c.id = d.case_id AND c.stage IN ${CLOSED_STAGES_SQL}`);
+    return rowCount ?? 0;
+  }
+
+  private async buildViews(db: Queryable, cases: readonly CaseRow[]): Promise<{ views: Map<string, ReminderCaseView>; dueSources: Map<string, DueSource> }> {
     const out = new Map<string, ReminderCaseView>();
-    if (cases.length === 0) return out;
+    const dueSources = new Map<string, DueSource>();
+    if (cases.length === 0) return { views: out, dueSources };
     const ids = cases.map((c) => c.id);
     // Sequential on purpose: `db` may be one client inside a transaction, which cannot run two at once.
     const offers = await db.query<OfferRow>(
@@ -243,8 +285,9 @@ export class ReminderRepository {
         progress,
       );
       out.set(c.id, view);
+      dueSources.set(c.id, { case: { id: c.id, reference: c.reference, stage: c.stage, createdAt: c.created_at, pairConfirmedAt: c.pair_confirmed_at }, progress });
     }
-    return out;
+    return { views: out, dueSources };
   }
 
   // ---- re-refer -----------------------------------------------------------------------------------
@@ -479,5 +522,40 @@ function claimRows(claims: readonly DeliveryClaim[]): string {
       recipient: c.recipient,
       due_at: c.dueAt.toISOString(),
     })),
+  );
+}
+
+/** Upserts the projections given, deletes the rows of ids given null (closed or unknown cases). */
+async function saveDueProjection(db: Queryable, projections: ReadonlyMap<string, DueProjection | null>, through: ReadonlyMap<string, string>, computedAt: Date): Promise<void> {
+  const kept = [...projections].flatMap(([id, p]) => (p && isUuid(id) ? [{ id: id.toLowerCase(), p }] : []));
+  const gone = [...projections].flatMap(([id, p]) => (!p && isUuid(id) ? [id.toLowerCase()] : []));
+  if (gone.length > 0) await db.query('DELETE FROM case_due WHERE case_id = ANY($1::uuid[])', [gone]);
+  if (kept.length === 0) return;
+  const stored = (p: DueProjection): StoredDueItem[] =>
+    p.schedule.map((x) => ({
+      kind: x.kind,
+      ...(x.party ? { party: x.party } : {}),
+      due: x.due.toISOString(),
+      label: x.label,
+      ...(x.shownFrom ? { shownFrom: x.shownFrom.toISOString() } : {}),
+      ...(x.shownUntil ? { shownUntil: x.shownUntil.toISOString() } : {}),
+    }));
+  await db.query(
+    `INSERT INTO case_due (case_id, overdue_from, next_due_at, next_due_kind, schedule, through_event_id, computed_at)
+     SELECT x.id, x.overdue_from, x.next_due_at, x.next_due_kind, x.schedule, x.through_event_id, $7::timestamptz
+     FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::jsonb[], $6::bigint[])
+          AS x(id, overdue_from, next_due_at, next_due_kind, schedule, through_event_id)
+     ON CONFLICT (case_id) DO UPDATE SET overdue_from = EXCLUDED.overdue_from, next_due_at = EXCLUDED.next_due_at,
+       next_due_kind = EXCLUDED.next_due_kind, schedule = EXCLUDED.schedule, through_event_id = EXCLUDED.through_event_id,
+       computed_at = EXCLUDED.computed_at`,
+    [
+      kept.map((k) => k.id),
+      kept.map((k) => k.p.overdueFrom),
+      kept.map((k) => k.p.next?.due ?? null),
+      kept.map((k) => k.p.next?.kind ?? null),
+      kept.map((k) => JSON.stringify(stored(k.p))),
+      kept.map((k) => through.get(k.id) ?? null),
+      computedAt,
+    ],
   );
 }

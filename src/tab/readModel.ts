@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { referrerStatus } from '../../cards/myReferrals';
 import { caseProgress, type CaseProgress, type StoredEvent } from '../domain/caseProgress';
-import { dueItems, type DueCase, type DueItem, type DueRules } from '../domain/dueDates';
+import { dueItems, dueItemsAt, type DueCase, type DueItem, type DueRules } from '../domain/dueDates';
 import type { ReminderPolicy } from '../domain/reminderPolicy';
 import { caseView, PARTIES, PARTY_LABELS, type ConsentStatus } from '../domain/caseState';
 import { can, isCoordinator, isFacilitator, visibility, type Actor as DomainActor } from '../domain/permissions';
@@ -82,8 +82,6 @@ export function foldCase(c: DueCase, events: readonly StoredEvent[], rules: DueR
   return { progress, due: dueItems(c, progress, rules) };
 }
 
-const OVERDUE_SCAN_CHUNK = 200;
-
 // The case card's words (consentLine in src/app/caseProgress.ts), without the date.
 const CONSENT_LABELS: Readonly<Record<ConsentStatus, string>> = {
   none: 'Not yet recorded',
@@ -123,13 +121,17 @@ export class DashboardReadModel {
   }
 
   /** Rows the viewer may see, folded; `undefined` entries are cases the rules hide from them. */
-  private async rows(v: Viewer, cases: readonly PipelineCaseRow[], names: Map<string, string>): Promise<PipelineRow[]> {
+  private async rows(v: Viewer, cases: readonly PipelineCaseRow[], names: Map<string, string>, now: Date): Promise<PipelineRow[]> {
     const events = await this.d.dashboard.events(cases.map((c) => c.id));
-    const ctx = this.dueContext();
+    const ctx: DueRules = { policy: this.d.reminderPolicy, calendar: this.d.calendar, now };
     const out: PipelineRow[] = [];
     for (const c of cases) {
       const log = events.get(c.id) ?? [];
-      const { progress, due } = foldCase(c, log, ctx);
+      const progress = caseProgress(log);
+      // The scheduler's stored schedule when it has seen every event read here (the same dueItems,
+      // without a policy run per row); otherwise the case changed since, and the fold decides.
+      const stored = c.due && c.due.throughEventId === (log[log.length - 1]?.id ?? null) ? c.due.schedule : undefined;
+      const due = stored ? dueItemsAt(stored, now) : dueItems(c, progress, ctx);
       const seen = visibility(v.actor, caseView(progress.facts, { aadObjectId: c.referrerAadId, tenantId: c.referrerTenantId }));
       if (seen === 'none') continue;
       if (seen === 'status') {
@@ -157,26 +159,19 @@ export class DashboardReadModel {
     const scope = this.scope(v);
     // A facilitator's and a referrer's lists are already theirs: another facilitator's filter means nothing there.
     const q: PipelineQuery = { ...(f.stage ? { stage: f.stage } : {}), ...(f.source ? { source: f.source } : {}), ...(f.facilitator && v.role === 'coordinator' ? { facilitator: f.facilitator } : {}) };
-    const [counts, names] = await Promise.all([this.d.dashboard.stageCounts(scope, q), this.staffNames()]);
-    let cases: PipelineRow[];
-    let hasMore: boolean;
-    if (!f.overdue) {
-      const page = await this.d.dashboard.cases(scope, q, { limit: f.limit + 1, offset: f.offset });
-      hasMore = page.length > f.limit;
-      cases = await this.rows(v, page.slice(0, f.limit), names);
-    } else {
-      // Overdue is decided by the fold, not by SQL: scan the candidates in chunks until the page is full.
-      const matches: PipelineRow[] = [];
-      let at = 0;
-      for (;;) {
-        const chunk = await this.d.dashboard.cases(scope, q, { limit: OVERDUE_SCAN_CHUNK, offset: at });
-        at += chunk.length;
-        for (const r of await this.rows(v, chunk, names)) if (r.kind === 'full' && r.overdue) matches.push(r);
-        if (matches.length > f.offset + f.limit || chunk.length < OVERDUE_SCAN_CHUNK) break;
-      }
-      hasMore = matches.length > f.offset + f.limit;
-      cases = matches.slice(f.offset, f.offset + f.limit);
-    }
+    const now = this.d.clock();
+    // Overdue comes from the due projection the reminder scheduler keeps (dueItems, stored per case),
+    // so the filter is an index lookup; each row shown is still folded, and one whose fold disagrees
+    // (a change the scheduler has not reconciled yet, a second or so) is left out rather than shown
+    // as overdue when it is not.
+    const [counts, names, page] = await Promise.all([
+      this.d.dashboard.stageCounts(scope, q),
+      this.staffNames(),
+      this.d.dashboard.cases(scope, q, { limit: f.limit + 1, offset: f.offset, ...(f.overdue ? { overdueAt: now } : {}) }),
+    ]);
+    const hasMore = page.length > f.limit;
+    const rows = await this.rows(v, page.slice(0, f.limit), names, now);
+    const cases = f.overdue ? rows.filter((r) => r.kind === 'full' && r.overdue) : rows;
     // Referrers see how many of their referrals are where, in the words of their status, not stage codes.
     const stages = Object.keys(CASE_STAGES) as CaseStage[];
     return {
