@@ -10,6 +10,10 @@
  *
  * BENCH_CASES (default 100000) and BENCH_RUNS (default 20) change the size.
  */
+import { CaseRepository } from '../src/store/caseRepository';
+import { AccessAudit } from '../src/app/accessAudit';
+import { AuditRepository } from '../src/store/auditRepository';
+import { ErasureRepository } from '../src/store/erasure';
 import { StaffRoles } from '../src/app/roles';
 import { DEFAULT_REMINDER_POLICY } from '../src/domain/defaultReminderPolicy';
 import { createServer as createHttpServer } from 'node:http';
@@ -128,10 +132,11 @@ async function main(): Promise<void> {
     });
     await new Promise<void>((r) => keys.listen(0, '127.0.0.1', () => r()));
     const calendar = createWorkingCalendar();
+    const db1 = pool;
     const dashboard = new DashboardRepository(pool);
     const roster = new RosterRepository(pool);
     const roles = new StaffRoles(roster);
-    const readModel = new DashboardReadModel({ dashboard, roster, roles: (a) => roles.of(a), calendar, reminderPolicy: DEFAULT_REMINDER_POLICY, clock: () => NOW, staffTenantId: STAFF, botAppId: APP_ID });
+    const readModel = new DashboardReadModel({ dashboard, roster, roles: (a) => roles.of(a), recordView: new AccessAudit({ audit: new AuditRepository(db1), cases: new CaseRepository(db1), roster, roles: (a) => roles.of(a), clock: () => NOW }).recordView, openErasureRequests: () => new ErasureRepository(db1).openCount(), calendar, reminderPolicy: DEFAULT_REMINDER_POLICY, clock: () => NOW, staffTenantId: STAFF, botAppId: APP_ID });
     const log = createLogger('silent');
     const checker = createTokenChecker({
       allowedTenants: [STAFF, PARTNER],

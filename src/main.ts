@@ -280,7 +280,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       botFrameworkEndpoints: opts.botFrameworkEndpoints,
       metrics,
     });
-    const tab = tabDeps({ config, pool, roster: rosterRepo, roles: (a) => roles.of(a), calendar, reminderPolicy: policy, clock, log });
+    const tab = tabDeps({ config, pool, roster: rosterRepo, roles: (a) => roles.of(a), calendar, reminderPolicy: policy, clock, log, recordView: audit.recordView });
     simulator =
       sim && movableClock
         ? sim.createSimulator({

@@ -9,6 +9,8 @@ import type { Logger } from '../log';
 import { DashboardRepository } from '../store/dashboardRepository';
 import type { RosterRepository } from '../store/rosterRepository';
 import { DashboardReadModel } from './readModel';
+import { ErasureRepository } from '../store/erasure';
+import type { RecordView } from '../app/accessAudit';
 import type { Persona, TabAuth, TabDeps } from './routes';
 import { createTokenChecker } from './tokenCheck';
 
@@ -63,8 +65,10 @@ export function tabDeps(d: {
   reminderPolicy: ReminderPolicy;
   clock: Clock;
   log: Logger;
+  recordView: RecordView;
 }): TabDeps {
   const dashboard = new DashboardRepository(d.pool);
+  const erasures = new ErasureRepository(d.pool);
   return {
     auth: tabAuth(d.config, dashboard, d.roster, d.clock),
     readModel: new DashboardReadModel({
@@ -76,6 +80,8 @@ export function tabDeps(d: {
       clock: d.clock,
       staffTenantId: d.config.STAFF_TENANT_ID,
       botAppId: d.config.MicrosoftAppId,
+      recordView: d.recordView,
+      openErasureRequests: () => erasures.openCount(),
     }),
     log: d.log,
   };

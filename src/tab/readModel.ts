@@ -10,6 +10,7 @@ import { serviceReport, type ServiceReport } from '../domain/reports';
 import { CASE_STAGES, OFFENCE_TYPES, type CaseStage, type OffenceType } from '../domain/vocabulary';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { Actor } from '../app/actor';
+import type { RecordView } from '../app/accessAudit';
 import { LONDON, type Clock } from '../shared/clock';
 import type { DashboardRepository, DashboardScope, PipelineCaseRow, PipelineQuery } from '../store/dashboardRepository';
 import type { RosterRepository, StaffMember } from '../store/rosterRepository';
@@ -72,6 +73,10 @@ export interface ReadModelDeps {
   reminderPolicy: ReminderPolicy;
   /** Roles exactly as the bot reads them (StaffRoles.of in src/app/roles.ts). */
   roles: (actor: Actor) => Promise<DomainActor>;
+  /** The access audit, as for the case card: a case opened in full here is recorded as `tab_case`. */
+  recordView: RecordView;
+  /** Erasure requests not yet decided (src/store/erasure.ts), shown with the reports. */
+  openErasureRequests: () => Promise<number>;
 }
 
 export type Answer<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly status: 403 | 404; readonly message: string };
@@ -195,6 +200,7 @@ export class DashboardReadModel {
     if (seen === 'status') return { ok: true, value: { kind: 'status', reference: c.reference, status: referrerStatus(c.stage), referredOn: isoDate(c.createdAt) } };
     const allowed = can(v.actor, 'viewCase', view);
     if (!allowed.allowed) return { ok: false, status: 403, message: allowed.message };
+    await this.d.recordView(v.actor, c.id, 'tab_case');
     const header = await this.d.dashboard.caseHeader(c.id);
     const names = await this.staffNames();
     const name = (id: string | null | undefined) => (id ? names.get(id) ?? null : null);
@@ -239,12 +245,12 @@ export class DashboardReadModel {
     };
   }
 
-  async report(v: Viewer, period: { from: Date; to: Date }): Promise<Answer<{ report: ServiceReport; tables: ReportTable[] }>> {
+  async report(v: Viewer, period: { from: Date; to: Date }): Promise<Answer<{ report: ServiceReport; tables: ReportTable[]; openErasureRequests: number }>> {
     const allowed = can(v.actor, 'viewReports');
     if (!allowed.allowed) return { ok: false, status: 403, message: allowed.message };
     const input = await this.d.dashboard.reportInput(period.from, period.to);
     const report = serviceReport(input, period, this.d.calendar);
-    return { ok: true, value: { report, tables: reportTables(report) } };
+    return { ok: true, value: { report, tables: reportTables(report), openErasureRequests: await this.d.openErasureRequests() } };
   }
 }
 

@@ -215,6 +215,12 @@ describe('role-scoped answers', () => {
     expect((res.body.timeline as unknown[]).length).toBeGreaterThanOrEqual(rows[0]!.n);
     expect(String(res.body.openInBot)).toBe(`https://teams.microsoft.com/l/chat/0/0?users=28:${TEST_APP_ID}&message=${encodeURIComponent(`case ${rows[0]!.reference}`)}`);
     expect(Array.isArray(res.body.due)).toBe(true);
+    // Opening a case in full is an access like the case card's (issue 10's audit); a referrer's status view is not.
+    const { rows: seen } = await pool.query(
+      "SELECT a.actor_aad_id, a.actor_role, a.view FROM case_access a JOIN cases c ON c.id = a.case_id WHERE c.reference = $1",
+      [rows[0]!.reference],
+    );
+    expect(seen).toEqual([{ actor_aad_id: seeded.coordinator, actor_role: 'coordinator', view: 'tab_case' }]);
   });
 });
 
@@ -224,6 +230,7 @@ describe('figures', () => {
   test('the report\'s counts equal counts from the database', async () => {
     const res = await get(`/api/tab/reports?${period}`, await token({ oid: seeded.coordinator }));
     expect(res.status).toBe(200);
+    expect(res.body.openErasureRequests).toBe(await (async () => (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM erasure_requests WHERE decided_at IS NULL')).rows[0]!.n)());
     const report = res.body.report as { referrals: number; screenings: Record<string, number>; conversion: Record<string, number>; outcomes: Record<string, number>; peopleSupported: number };
     const from = new Date('2026-03-31T23:00:00Z');
     const to = new Date('2026-06-30T23:00:00Z');

@@ -289,7 +289,9 @@
         el('div', { className: 'report-block' + (parts.length > 1 ? ' with-chart' : '') }, parts),
       ]);
     });
-    container.replaceChildren.apply(container, [el('p', { text: 'Referrals received: ' + body.report.referrals + ' · People supported: ' + body.report.peopleSupported })].concat(blocks));
+    var headline = 'Referrals received: ' + body.report.referrals + ' · People supported: ' + body.report.peopleSupported +
+      (typeof body.openErasureRequests === 'number' ? ' · Erasure requests open now: ' + body.openErasureRequests : '');
+    container.replaceChildren.apply(container, [el('p', { text: headline })].concat(blocks));
   }
 
   function loadReports() {
