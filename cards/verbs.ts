@@ -23,6 +23,10 @@ export const CASE_VERBS = {
   rosterAdd: 'roster.add',
   rosterUpdate: 'roster.update',
   rosterHistory: 'roster.history',
+  /** The roster card again: help's Roster button, and Cancel on a removal's confirmation. */
+  rosterShow: 'roster.show',
+  /** Cancel on the assign and replace forms: the card they came from, unchanged. */
+  assignCancel: 'assign.cancel',
 } as const;
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { plain, type AdaptiveCard } from '../../cards/adaptive';
-import { caseStatusCard } from '../../cards/caseCards';
+import { caseStatusCard, needsReviewDetail } from '../../cards/caseCards';
 import { referrerStatus } from '../../cards/myReferrals';
 import { caseCard, closeFormCard, conferenceFormCard, consentFormCard, contactFormCard, indirectFormCard, outcomeFormCard, reopenFormCard, riskFormCard, type CaseActionButton, type FormView, type ParticipantPanel } from '../../cards/progressCards';
 import { PROGRESS_VERBS } from '../../cards/progressVerbs';
@@ -171,7 +171,7 @@ export class CaseCardViews {
       stageLabel: CASE_STAGES[facts.stage],
       offence: OFFENCE_TYPES[c.offenceType],
       referredOn: displayDate(c.createdAt),
-      flags: [c.complex ? 'Complex (experienced facilitator needed)' : '', c.extraCare ? 'Extra care (stalking/abuse guidance)' : ''].filter(Boolean).join(' · ') || undefined,
+      flags: [c.complex ? 'Complex (experienced facilitator needed)' : '', c.extraCare ? 'Extra care (stalking/abuse guidance)' : '', needsReviewDetail(c.needsReviewReasons) ?? ''].filter(Boolean).join(' · ') || undefined,
       facilitators: accepted.map((id) => names.get(id) ?? 'Unknown facilitator'),
       participants,
       referral: {

@@ -33,7 +33,7 @@ export const SCREENSHOT_CARDS = {
     stageLabel: 'Awaiting triage',
     complex: true,
     extraCare: false,
-    needsReview: ['whether a perpetrator was arrested'],
+    needsReview: true,
     offers: [],
     alerts: ['Choose a reason before declining.'],
   }),
