@@ -183,10 +183,10 @@ function labelsOf(elements: readonly CardElement[], out = new Map<string, string
   return out;
 }
 
-/** "Please correct: date, method.": each field by its label (without "(optional)"), in the form's order. */
+/** "Please correct: date, method.": each field by its label (up to a comma or bracket), in the form's order. */
 function errorSummary(inputs: readonly CardElement[], errors: FormView['errors']): string | undefined {
   const labels = labelsOf(inputs);
-  const named = [...labels].filter(([id]) => errors[id]).map(([, label]) => label.replace(/\s*\(optional\)$/, '').replace(/[?:]$/, ''));
+  const named = [...labels].filter(([id]) => errors[id]).map(([, label]) => label.replace(/\s*[,(].*$/, '').replace(/[?:]$/, ''));
   const unlabelled = Object.keys(errors).filter((id) => !labels.has(id)).length;
   if (named.length === 0) return unlabelled > 0 ? 'Please correct the answer marked below.' : undefined;
   return `Please correct: ${named.map((n) => n.charAt(0).toLowerCase() + n.slice(1)).join(', ')}.`;
@@ -288,7 +288,7 @@ export function outcomeFormCard(v: FormView & { indirect: boolean }): AdaptiveCa
   // Not isRequired: a required input in the hidden answer would block the other answer's Save.
   const yes: CardElement[] = [
     ...field({ type: 'Input.ChoiceSet', id: 'agreement', label: 'Was an outcome agreement made?', style: 'expanded', choices: YES_NO }, v),
-    ...field({ type: 'Input.Date', id: 'reviewOn', label: 'If so: when will it be reviewed?', min: v.today }, v),
+    ...field({ type: 'Input.Date', id: 'reviewOn', label: 'Review date, if an agreement was made', min: v.today }, v),
     save('Save outcome', 'yes', 'positive'),
   ];
   const no: CardElement[] = v.indirect
