@@ -70,7 +70,7 @@ async function eventTypes(reference: string): Promise<string[]> {
 }
 async function liveOffers(reference: string): Promise<{ aad: string; status: string }[]> {
   const { rows } = await pool.query<{ aad: string; status: string }>(
-    "SELECT o.facilitator_aad_id AS aad, o.status FROM offers o JOIN cases c ON c.id = o.case_id WHERE c.reference = $1 AND o.status <> 'withdrawn' ORDER BY o.created_at",
+    "SELECT o.facilitator_aad_id AS aad, o.status FROM offers o JOIN cases c ON c.id = o.case_id WHERE c.reference = $1 AND o.status <> 'withdrawn' ORDER BY o.offered_at, o.facilitator_aad_id",
     [reference],
   );
   return rows;
