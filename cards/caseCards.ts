@@ -197,7 +197,7 @@ const personLabel = (p: PairChoice) => `${stripUnsafe(p.name)} (${p.openCases}/$
 /** A first name for a button, short enough that "Offer to Fran and Gabe" fits a phone's width. */
 function firstName(name: string): string {
   const first = stripUnsafe(name).trim().split(/\s+/)[0] || 'them';
-  return first.length > 12 ? `${first.slice(0, 11)}…` : first;
+  return first.length > 10 ? `${first.slice(0, 9)}…` : first;
 }
 
 /** "Offer to Fran and Gabe"; a second suggestion with the same first names is told apart by its number. */
