@@ -31,7 +31,7 @@ import { TenantGuard } from './tenantGuard';
 import { InboundGate } from './inboundGate';
 import { checkActivityEnvelope } from './activityEnvelope';
 import { botAuthenticationArgs, type BotFrameworkEndpoints } from '../teams/botAuthentication';
-import { actorOf, cardActionOf, replyToCard } from './turn';
+import { actorOf, cardActionOf, isPersonalChat, replyToCard } from './turn';
 import * as helpHandlers from './handlers/help';
 import * as offerHandlers from './handlers/offers';
 import * as progressHandlers from './handlers/progress';
@@ -137,7 +137,8 @@ export function createBot(s: BotServices): Bot {
     conversationState,
     routes,
     log,
-    welcome: (ctx) => sendCard(ctx, welcomeCard()),
+    // Installed in a team or group chat: no referral buttons there (they would only say "use a 1:1 chat").
+    welcome: (ctx) => sendCard(ctx, welcomeCard(isPersonalChat(ctx) ? 'personal' : 'elsewhere')),
     firstWelcome: (conversationId) => s.refs.claimWelcome(conversationId),
     metrics: s.metrics,
   });

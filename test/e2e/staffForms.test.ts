@@ -158,6 +158,14 @@ describe('help is by role, and says what works where it was asked (issue 14, ite
     expect(cardText(inChannel)).toContain('referrals are made in a 1:1 chat with me');
     expect(allActions(inChannel)).toEqual([]);
   });
+
+  test('installed in the team, the welcome in the channel has no referral buttons either', async () => {
+    const c = s.chat(coord);
+    const turn = await c.post(s.inChannel(c.teams.installationUpdate(coord)));
+    const welcome = theCard(turn).card;
+    expect(cardText(welcome)).toContain('referrals are made in a 1:1 chat with me');
+    expect(allActions(welcome)).toEqual([]);
+  });
 });
 
 describe('a needs-review referral, its form and the channel card (issue 14, item 8; issue 10, item 2)', () => {
