@@ -36,6 +36,10 @@ export interface FactSet {
 
 export interface Container {
   type: 'Container';
+  /** Needed only as the target of an Action.ToggleVisibility. */
+  id?: string;
+  /** False: hidden until an Action.ToggleVisibility shows it. */
+  isVisible?: boolean;
   items: CardElement[];
   style?: 'default' | 'emphasis' | 'good' | 'attention' | 'warning' | 'accent';
   spacing?: Spacing;
@@ -124,7 +128,15 @@ export interface OpenUrlAction {
   url: string;
 }
 
-export type CardAction = ExecuteAction | SubmitAction | OpenUrlAction;
+/** Shows or hides parts of the card on the device, without a round trip to the bot. */
+export interface ToggleVisibilityAction {
+  type: 'Action.ToggleVisibility';
+  title: string;
+  targetElements: { elementId: string; isVisible: boolean }[];
+  style?: 'default' | 'positive' | 'destructive';
+}
+
+export type CardAction = ExecuteAction | SubmitAction | OpenUrlAction | ToggleVisibilityAction;
 
 export interface AdaptiveCard {
   type: 'AdaptiveCard';

@@ -1,3 +1,4 @@
+import { REASON_EXPLANATIONS, type ReasonCode } from '../src/domain/eligibility';
 import { stripUnsafe } from '../src/domain/text';
 import { CLOSED_STAGES, OFFENCE_TYPES, type OffenceType } from '../src/domain/vocabulary';
 import { callout, card, execute, facts, heading, para, plain, subtle, type AdaptiveCard, type CardAction, type CardElement, type Choice, type ExecuteAction } from './adaptive';
@@ -50,18 +51,28 @@ export interface ChannelCaseView {
   stageLabel: string;
   complex: boolean;
   extraCare: boolean;
-  needsReview: string[];
+  /**
+   * Some screening answers were "not sure". Only the flag: which answers is in the case, shown when a
+   * coordinator opens it, never in a channel.
+   */
+  needsReview: boolean;
   triage?: { by: string; on: string; declined?: string };
   offers: OfferSummary[];
   /** Problems coordinators must see, e.g. a facilitator who could not be reached. */
   alerts: string[];
 }
 
-function flagsLine(v: { complex: boolean; extraCare: boolean; needsReview: string[] }): string | undefined {
+/** The case card's detail of a needs-review referral: which screening answers were "not sure" (never on a channel card). */
+export function needsReviewDetail(reasons: readonly string[]): string | undefined {
+  if (reasons.length === 0) return undefined;
+  return `Needs review: not sure ${reasons.map((r) => (r in REASON_EXPLANATIONS ? REASON_EXPLANATIONS[r as ReasonCode].topic : r)).join('; ')}`;
+}
+
+function flagsLine(v: { complex: boolean; extraCare: boolean; needsReview: boolean }): string | undefined {
   const f: string[] = [];
   if (v.complex) f.push('Complex (experienced facilitator needed)');
   if (v.extraCare) f.push('Extra care (stalking/abuse guidance)');
-  if (v.needsReview.length > 0) f.push(`Needs review: not sure ${v.needsReview.join('; ')}`);
+  if (v.needsReview) f.push('Needs review');
   return f.length > 0 ? f.join(' · ') : undefined;
 }
 
@@ -128,8 +139,29 @@ export function channelCaseCard(v: ChannelCaseView): AdaptiveCard {
 export function replacementNeededCard(caseId: string, reference: string): AdaptiveCard {
   return card(
     [para(`A facilitator declined case **${reference}**. The other facilitator's answer stands; choose a replacement.`)],
-    [execute('Choose replacement', CASE_VERBS.assignStart, { caseId }, { style: 'positive' })],
+    // `from`: the assign form's Cancel and Offer answer on this post (see replacementDoneCard).
+    [execute('Choose replacement', CASE_VERBS.assignStart, { caseId, from: 'replacement' }, { style: 'positive' })],
   );
+}
+
+export interface ReplacementDoneView {
+  caseId: string;
+  reference: string;
+  /** Who was just offered the place from this post; absent when it was chosen elsewhere. */
+  offeredTo?: string[];
+  /** The facilitators on the case now. */
+  onCase: { name: string; status: 'offered' | 'accepted' }[];
+}
+
+/** The "Choose replacement" post once a replacement is chosen (here or on the channel card): what was done, no stale button. */
+export function replacementDoneCard(v: ReplacementDoneView): AdaptiveCard {
+  const body: CardElement[] = [heading(`Replacement chosen: ${v.reference}`)];
+  if (v.offeredTo && v.offeredTo.length > 0) body.push(para(`Offered to ${v.offeredTo.map(plain).join(' and ')}, who is asked in their 1:1 chat.`));
+  else body.push(para('A replacement has already been chosen for this case.'));
+  if (v.onCase.length > 0) {
+    body.push(para(v.onCase.map((o) => `- ${plain(o.name)}: ${o.status === 'accepted' ? 'accepted' : 'waiting for an answer'}`).join('\n'), { spacing: 'Small' }));
+  }
+  return card(body, [execute('Open', CASE_VERBS.openCase, { caseId: v.caseId }, { associatedInputs: 'none' })]);
 }
 
 export interface PairChoice {
@@ -139,6 +171,9 @@ export interface PairChoice {
   maxCases: number;
   experienced: boolean;
 }
+
+/** Where the assign form was opened: its Cancel goes back there, and an offer made from the replacement post answers there. */
+export type AssignFrom = 'channel' | 'replacement';
 
 export interface AssignView {
   caseId: string;
@@ -152,14 +187,32 @@ export interface AssignView {
   error?: string;
   /** When both facilitators are on the case: who may be replaced (the coordinator picks one). */
   replaceable?: PairChoice[];
+  /** The channel card (default) or the "Choose replacement" post. */
+  from?: AssignFrom;
 }
 
 // Choice titles are not Markdown; the name only loses characters that would disguise it.
 const personLabel = (p: PairChoice) => `${stripUnsafe(p.name)} (${p.openCases}/${p.maxCases} cases${p.experienced ? ', experienced' : ''})`;
 
+/** A first name for a button, short enough that "Offer to Fran and Gabe" fits a phone's width. */
+function firstName(name: string): string {
+  const first = stripUnsafe(name).trim().split(/\s+/)[0] || 'them';
+  return first.length > 10 ? `${first.slice(0, 9)}…` : first;
+}
+
+/** "Offer to Fran and Gabe"; a second suggestion with the same first names is told apart by its number. */
+function offerTitles(suggestions: AssignView['suggestions']): string[] {
+  const titles = suggestions.map((s) => `Offer to ${firstName(s.a.name)}${s.b ? ` and ${firstName(s.b.name)}` : ''}`);
+  return titles.map((t, i) => (titles.indexOf(t) !== i || titles.lastIndexOf(t) !== i ? `${t} (${i + 1})` : t));
+}
+
+const cancelAssign = (v: AssignView): ExecuteAction =>
+  execute('Cancel', CASE_VERBS.assignCancel, { caseId: v.caseId, from: v.from ?? 'channel' }, { associatedInputs: 'none' });
+
 export function assignCard(v: AssignView): AdaptiveCard {
   if (v.replaceable) return replaceCard(v, v.replaceable);
   const replacing = v.keep !== undefined;
+  const from = v.from ?? 'channel';
   const body: CardElement[] = [
     heading(replacing ? `Choose a replacement for ${v.reference}` : `Assign facilitators to ${v.reference}`),
   ];
@@ -167,19 +220,21 @@ export function assignCard(v: AssignView): AdaptiveCard {
   if (v.keep) body.push(para(`Staying on the case: ${plain(v.keep.name)}`));
   if (v.error) body.push(callout('attention', v.error));
   body.push(para(replacing ? '**Suggested**' : '**Suggested pairs**', { spacing: 'Medium' }));
-  const actions: ExecuteAction[] = [];
   if (v.suggestions.length === 0) body.push(para(v.noSuggestionReason ?? 'No suggestion: choose below.', { isSubtle: true }));
+  const titles = offerTitles(v.suggestions);
   v.suggestions.forEach((s, i) => {
     const names = s.b ? `${plain(s.a.name)} and ${plain(s.b.name)}` : plain(s.a.name);
-    body.push(para(`${i + 1}. ${names}: ${s.reason}`));
-    actions.push(execute(`Assign ${i + 1}`, CASE_VERBS.assignConfirm, { caseId: v.caseId, facilitatorA: s.a.aadObjectId, facilitatorB: s.b?.aadObjectId ?? '', choice: 'suggested' }, { associatedInputs: 'none' }));
+    body.push(
+      para(`${names}: ${s.reason}`, { spacing: i === 0 ? 'Small' : 'Medium' }),
+      // One button per row: the names are the button, and a row of several would cut them on a phone.
+      { type: 'ActionSet', spacing: 'Small', actions: [execute(titles[i]!, CASE_VERBS.assignConfirm, { caseId: v.caseId, facilitatorA: s.a.aadObjectId, facilitatorB: s.b?.aadObjectId ?? '', choice: 'suggested', from }, { associatedInputs: 'none' })] },
+    );
   });
-  body.push({ type: 'ActionSet', actions });
   const people = v.available.map((p) => ({ title: personLabel(p), value: p.aadObjectId }));
   body.push(para(replacing ? '**Or choose anyone**' : '**Or choose any two**', { spacing: 'Large' }));
   body.push({ type: 'Input.ChoiceSet', id: 'facilitatorA', label: replacing ? 'Replacement' : 'First facilitator', choices: people, style: 'compact', isRequired: true, errorMessage: 'Choose a facilitator.' });
   if (!replacing) body.push({ type: 'Input.ChoiceSet', id: 'facilitatorB', label: 'Second facilitator', choices: people, style: 'compact', isRequired: true, errorMessage: 'Choose a second facilitator.' });
-  return card(body, [execute(replacing ? 'Offer to the chosen person' : 'Offer to the chosen pair', CASE_VERBS.assignConfirm, { caseId: v.caseId, choice: 'free' }, { style: 'positive' })]);
+  return card(body, [execute(replacing ? 'Offer to the chosen person' : 'Offer to the chosen pair', CASE_VERBS.assignConfirm, { caseId: v.caseId, choice: 'free', from }, { style: 'positive' }), cancelAssign(v)]);
 }
 
 /** Swapping one of two facilitators who are on the case: who leaves, and who takes over. */
@@ -192,7 +247,7 @@ function replaceCard(v: AssignView, onCase: PairChoice[]): AdaptiveCard {
     { type: 'Input.ChoiceSet', id: 'removeFacilitator', label: 'Replace', choices: onCase.map((p) => ({ title: p.name, value: p.aadObjectId })), style: 'expanded', isRequired: true, errorMessage: 'Choose who leaves the case.' },
     { type: 'Input.ChoiceSet', id: 'facilitatorA', label: 'With', choices: v.available.map((p) => ({ title: personLabel(p), value: p.aadObjectId })), style: 'compact', isRequired: true, errorMessage: 'Choose who takes over.' },
   );
-  return card(body, [execute('Replace', CASE_VERBS.assignConfirm, { caseId: v.caseId, choice: 'replace' }, { style: 'destructive' })]);
+  return card(body, [execute('Replace', CASE_VERBS.assignConfirm, { caseId: v.caseId, choice: 'replace', from: v.from ?? 'channel' }, { style: 'destructive' }), cancelAssign(v)]);
 }
 
 export interface OfferView {
@@ -216,7 +271,7 @@ export function offerCard(v: OfferView): AdaptiveCard {
     facts([
       ['Offence', OFFENCE_TYPES[v.offenceType]],
       ['Borough', v.borough],
-      ['Flags', flagsLine({ complex: v.complex, extraCare: v.extraCare, needsReview: [] })],
+      ['Flags', flagsLine({ complex: v.complex, extraCare: v.extraCare, needsReview: false })],
       ['Co-facilitator', v.coFacilitatorName ? plain(v.coFacilitatorName) : 'to be confirmed'],
     ]),
   ];
@@ -294,7 +349,7 @@ export function caseDetailsCard(v: CaseDetailsView): AdaptiveCard {
       ['Prison', v.prison ? plain(v.prison) : undefined],
       ['Referred by', plain(v.source)],
       ['Facilitators', v.facilitators.length > 0 ? v.facilitators.map(plain).join(' and ') : 'not yet assigned'],
-      ['Flags', flagsLine({ complex: v.complex, extraCare: v.extraCare, needsReview: [] })],
+      ['Flags', flagsLine({ complex: v.complex, extraCare: v.extraCare, needsReview: false })],
     ]),
   ];
   if (v.offenceDescription) body.push(para(plain(v.offenceDescription), { isSubtle: true }));

@@ -174,18 +174,37 @@ function field(input: Input, v: FormView): CardElement[] {
   return [input, { ...callout('attention', err, { size: 'Small', id: `${input.id}Error` }), spacing: 'None' }];
 }
 
-function formCard(title: string, v: FormView, intro: string | undefined, inputs: CardElement[], submit: { title: string; verb: ProgressVerb; data?: ActionData }): AdaptiveCard {
-  const errorCount = Object.keys(v.errors).length;
+/** The inputs of a form, in order: id → label, for naming the fields to correct. */
+function labelsOf(elements: readonly CardElement[], out = new Map<string, string>()): Map<string, string> {
+  for (const e of elements) {
+    if (e.type === 'Container') labelsOf(e.items, out);
+    else if (e.type.startsWith('Input.') && 'id' in e && e.id && 'label' in e && e.label) out.set(e.id, e.label);
+  }
+  return out;
+}
+
+/** "Please correct: date, method.": each field by its label (up to a comma or bracket), in the form's order. */
+function errorSummary(inputs: readonly CardElement[], errors: FormView['errors']): string | undefined {
+  const labels = labelsOf(inputs);
+  const named = [...labels].filter(([id]) => errors[id]).map(([, label]) => label.replace(/\s*[,(].*$/, '').replace(/[?:]$/, ''));
+  const unlabelled = Object.keys(errors).filter((id) => !labels.has(id)).length;
+  if (named.length === 0) return unlabelled > 0 ? 'Please correct the answer marked below.' : undefined;
+  return `Please correct: ${named.map((n) => n.charAt(0).toLowerCase() + n.slice(1)).join(', ')}.`;
+}
+
+/** `submit` absent: the form's own buttons are among its inputs (the outcome form's one Save per answer). */
+function formCard(title: string, v: FormView, intro: string | undefined, inputs: CardElement[], submit: { title: string; verb: ProgressVerb; data?: ActionData } | undefined): AdaptiveCard {
   const body: CardElement[] = [heading(`${title}: ${v.reference}`)];
   if (v.message) body.push({ type: 'Container', style: 'attention', items: [para(plain(v.message))] });
-  if (errorCount > 0) {
-    body.push(callout('attention', errorCount === 1 ? 'Please correct the field marked below.' : `Please correct the ${errorCount} fields marked below.`));
-  }
+  const summary = errorSummary(inputs, v.errors);
+  if (summary) body.push(callout('attention', summary));
   if (intro) body.push(subtle(intro));
   body.push(...inputs);
+  const back = execute('Back to the case', CASE_VERBS.openCase, { caseId: v.caseId }, { associatedInputs: 'none' });
+  if (!submit) return card(body, [back]);
   return card(body, [
     execute(submit.title, submit.verb, { caseId: v.caseId, ...(submit.data ?? {}), ...(v.actionData ?? {}), ...(v.nonce ? { formNonce: v.nonce } : {}) }, { style: 'positive' }),
-    execute('Back to the case', CASE_VERBS.openCase, { caseId: v.caseId }, { associatedInputs: 'none' }),
+    back,
   ]);
 }
 
@@ -249,15 +268,46 @@ export function indirectFormCard(v: FormView): AdaptiveCard {
 
 const YES_NO: Choice[] = [{ title: 'Yes', value: 'yes' }, { title: 'No', value: 'no' }];
 
-/** After the conference date (or when the letters are done): did it happen, with an agreement? */
+/**
+ * After the conference date (or when the letters are done): "did it take place?" first, then only
+ * the questions for that answer. Both answers' questions are on the card, hidden until a button
+ * shows one (Action.ToggleVisibility: no round trip); each has its own Save carrying the answer, and
+ * the server checks the fields of that answer alone (validateOutcomeForm).
+ */
 export function outcomeFormCard(v: FormView & { indirect: boolean }): AdaptiveCard {
-  const inputs: CardElement[] = [
-    ...field({ type: 'Input.ChoiceSet', id: 'held', label: v.indirect ? 'Was the indirect communication completed?' : 'Did the conference take place?', style: 'expanded', isRequired: true, errorMessage: 'Choose one.', choices: YES_NO }, v),
+  const answered = v.values.held === 'yes' || v.values.held === 'no' ? v.values.held : undefined;
+  const save = (title: string, held: 'yes' | 'no', style?: 'positive'): CardElement => ({
+    type: 'ActionSet',
+    actions: [execute(title, PROGRESS_VERBS.outcomeSave, { caseId: v.caseId, held, ...(v.nonce ? { formNonce: v.nonce } : {}) }, style ? { style } : {})],
+  });
+  const show = (title: string, which: 'yes' | 'no'): CardAction => ({
+    type: 'Action.ToggleVisibility',
+    title,
+    targetElements: [{ elementId: 'outcomeYes', isVisible: which === 'yes' }, { elementId: 'outcomeNo', isVisible: which === 'no' }],
+  });
+  // Not isRequired: a required input in the hidden answer would block the other answer's Save.
+  const yes: CardElement[] = [
     ...field({ type: 'Input.ChoiceSet', id: 'agreement', label: 'Was an outcome agreement made?', style: 'expanded', choices: YES_NO }, v),
-    ...field({ type: 'Input.Date', id: 'reviewOn', label: 'Agreement review date', min: v.today }, v),
+    ...field({ type: 'Input.Date', id: 'reviewOn', label: 'Review date, if an agreement was made', min: v.today }, v),
+    save('Save outcome', 'yes', 'positive'),
   ];
-  if (!v.indirect) inputs.push(...field({ type: 'Input.Text', id: 'notHeldReason', label: 'If it did not take place: why (it is cancelled; schedule a new one after)', maxLength: REASON_MAX }, v));
-  return formCard(v.indirect ? 'Indirect communication outcome' : 'Conference outcome', v, undefined, inputs, { title: 'Save outcome', verb: PROGRESS_VERBS.outcomeSave });
+  const no: CardElement[] = v.indirect
+    ? [para('Nothing changes: indirect communication continues until it is completed, or the case is closed.', { size: 'Small' }), save('Not completed yet', 'no')]
+    : [
+      ...field({ type: 'Input.Text', id: 'notHeldReason', label: 'Why not?', isMultiline: true, maxLength: REASON_MAX, placeholder: 'e.g. the harmed person was unwell' }, v),
+      subtle('The conference is cancelled; schedule a new one when ready.'),
+      save('Save: did not take place', 'no'),
+    ];
+  const question = v.indirect ? 'Was the indirect communication completed?' : 'Did the conference take place?';
+  const heldError = v.errors.held;
+  const inputs: CardElement[] = [
+    para(`**${question}**`),
+    ...(heldError ? [{ ...callout('attention', heldError, { size: 'Small', id: 'heldError' }), spacing: 'None' as const }] : []),
+    { type: 'ActionSet', actions: [show(v.indirect ? 'Yes, completed' : 'Yes, it took place', 'yes'), show(v.indirect ? 'No, not yet' : 'No', 'no')] },
+    { type: 'Container', id: 'outcomeYes', isVisible: answered === 'yes', items: yes },
+    { type: 'Container', id: 'outcomeNo', isVisible: answered === 'no', items: no },
+  ];
+  return formCard(v.indirect ? 'Indirect communication outcome' : 'Conference outcome', v, undefined, inputs, undefined);
 }
 
 export function closeFormCard(v: FormView): AdaptiveCard {

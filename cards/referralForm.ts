@@ -1,5 +1,5 @@
 import type { FormErrors, ReferralFormField, ReferralFormValues } from '../src/domain/referralForm';
-import { FIELD_LIMITS } from '../src/domain/referralForm';
+import { FIELD_LIMITS, REFERRAL_FORM_FIELDS } from '../src/domain/referralForm';
 import { LONDON_BOROUGHS, OFFENCE_TYPES, REFERRAL_SOURCES, SENTENCE_TYPES, type OffenceType } from '../src/domain/vocabulary';
 import {
   callout,
@@ -37,6 +37,37 @@ const yesNoChoices: Choice[] = [
   { title: 'No', value: 'no' },
 ];
 
+/** What the summary calls each field: unique, so "Please correct: …" says which one it means. */
+const FIELD_NAMES: Readonly<Record<ReferralFormField, string>> = {
+  referralSource: 'where the referral comes from',
+  offenceType: 'offence type',
+  offenceDescription: 'what happened',
+  offenceDate: 'offence date',
+  crimeReference: 'crime reference',
+  sentenceDate: 'sentencing date',
+  sentenceType: 'sentence',
+  prison: 'prison',
+  offenderName: "name of the person who caused the harm",
+  offenderDateOfBirth: 'date of birth',
+  offenderBorough: "their borough (person who caused the harm)",
+  offenderAware: 'whether the person who caused the harm knows',
+  harmedPersonName: "harmed person's name",
+  harmedPersonBorough: "harmed person's borough",
+  harmedPersonPhone: "harmed person's phone",
+  harmedPersonEmail: "harmed person's email",
+  harmedPersonAware: 'whether the harmed person knows',
+  relationship: 'relationship',
+  riskNotes: 'risks',
+  accessNeeds: 'access needs',
+  referrerPhone: 'your phone number',
+};
+
+/** "Please correct: sentencing date, date of birth.": the fields in the order the form shows them. */
+export function errorSummary(errors: FormErrors): string | undefined {
+  const named = REFERRAL_FORM_FIELDS.filter((f) => errors[f]).map((f) => FIELD_NAMES[f]);
+  return named.length > 0 ? `Please correct: ${named.join(', ')}.` : undefined;
+}
+
 function withError(input: InputText | InputDate | InputChoiceSet, errors: FormErrors): CardElement[] {
   const err = errors[input.id as ReferralFormField];
   if (!err) return [input];
@@ -73,19 +104,12 @@ export function referralFormCard(v: ReferralFormView): AdaptiveCard {
   };
   const section = (title: string): CardElement => para(`**${title}**`, { spacing: 'Large', size: 'Medium' });
 
-  const errorCount = Object.keys(v.errors).length;
+  const summary = errorSummary(v.errors);
   const body: CardElement[] = [heading('Referral form')];
   if (v.reviewNote) body.push(callout('warning', v.reviewNote));
   body.push(subtle('Fields marked * are required. Nothing is saved until you submit a complete form; type **cancel** to stop.'));
-  if (errorCount > 0) {
-    body.push(
-      callout(
-        'attention',
-        errorCount === 1 ? 'Please correct the field marked below, then submit again.' : `Please correct the ${errorCount} fields marked below, then submit again.`,
-        { weight: 'Bolder' },
-      ),
-    );
-  }
+  // Named, so a phone user knows what to scroll to; each is marked below its field too.
+  if (summary) body.push(callout('attention', `${summary} Then submit again.`, { weight: 'Bolder' }));
   if (v.requiresSource) {
     body.push(section('Referral'), ...choiceInput('referralSource', 'Where does this referral come from?', choices(REFERRAL_SOURCES), true));
   }
@@ -107,14 +131,15 @@ export function referralFormCard(v: ReferralFormView): AdaptiveCard {
     section('The harmed person'),
     ...textInput('harmedPersonName', 'Full name', FIELD_LIMITS.name, { isRequired: true, errorMessage: 'Enter their name.' }),
     ...choiceInput('harmedPersonBorough', 'London borough', boroughChoices, false),
-    ...textInput('harmedPersonPhone', 'Phone', 30, { style: 'tel', placeholder: '020 7946 0000' }),
+    // A hint that cannot be mistaken for a number already filled in.
+    ...textInput('harmedPersonPhone', 'Phone', 30, { style: 'tel', placeholder: 'e.g. 07… or 020…' }),
     ...textInput('harmedPersonEmail', 'Email', FIELD_LIMITS.email, { style: 'email' }),
     ...choiceInput('harmedPersonAware', 'Do they know about this referral?', yesNoChoices, true, { style: 'expanded' }),
     section('Anything else'),
     ...textInput('relationship', 'Relationship between them (if any)', FIELD_LIMITS.relationship),
     ...textInput('riskNotes', 'Risks the facilitators should know about', FIELD_LIMITS.riskNotes, { isMultiline: true }),
     ...textInput('accessNeeds', 'Access or communication needs', FIELD_LIMITS.accessNeeds, { isMultiline: true }),
-    ...textInput('referrerPhone', 'Your phone number', 30, { style: 'tel' }),
+    ...textInput('referrerPhone', 'Your phone number', 30, { style: 'tel', placeholder: 'e.g. 07… or 020…' }),
   );
   return card(body, [
     execute('Submit referral', VERBS.submitReferral, { formId: v.formId }, { style: 'positive' }),

@@ -84,6 +84,36 @@ export function rosterCard(v: RosterView): AdaptiveCard {
   return card(body, [execute('Roster history', CASE_VERBS.rosterHistory, { page: 1 }, { associatedInputs: 'none' })]);
 }
 
+/** What a removal takes away: one role from the roster card, or every role (`roster remove @name`). */
+export type RemovalKind = 'remove' | 'removeCoordinator' | 'removeAll';
+
+export interface RemovalQuestion {
+  aadObjectId: string;
+  name: string;
+  op: RemovalKind;
+  /** The roles the removal takes away, as people read them. */
+  roles: ('facilitator' | 'coordinator')[];
+}
+
+/** Removing someone is asked once more before it is done: Confirm does it, Cancel changes nothing. */
+export function rosterRemoveConfirmCard(q: RemovalQuestion): AdaptiveCard {
+  const what = q.roles.map((r) => (r === 'facilitator' ? 'a facilitator' : 'a coordinator')).join(' and ');
+  const consequences: string[] = [];
+  if (q.roles.includes('facilitator')) consequences.push('They will no longer be offered cases.');
+  if (q.roles.includes('coordinator')) consequences.push('They will no longer triage referrals, assign facilitators or manage the roster.');
+  return card(
+    [
+      heading(`Remove ${plain(q.name)}?`),
+      para(`${plain(q.name)} will no longer be ${what}. ${consequences.join(' ')}`),
+      subtle('Their past work stays in the case histories, and the change is kept in the roster history.'),
+    ],
+    [
+      execute('Confirm', CASE_VERBS.rosterUpdate, { aadObjectId: q.aadObjectId, op: q.op, confirmed: 'yes' }, { style: 'destructive', associatedInputs: 'none' }),
+      execute('Cancel', CASE_VERBS.rosterShow, { cancelled: 'yes' }, { associatedInputs: 'none' }),
+    ],
+  );
+}
+
 export interface RosterHistoryView {
   /** Latest first; `text` is already written with the people's names. */
   rows: { when: string; text: string }[];

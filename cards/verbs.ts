@@ -31,6 +31,10 @@ export const CASE_VERBS = {
   erasureErase: 'erasure.erase',
   erasureRefuse: 'erasure.refuse',
   erasureView: 'erasure.view',
+  /** The roster card again: help's Roster button, and Cancel on a removal's confirmation. */
+  rosterShow: 'roster.show',
+  /** Cancel on the assign and replace forms: the card they came from, unchanged. */
+  assignCancel: 'assign.cancel',
 } as const;
 
 /**

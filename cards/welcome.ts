@@ -1,7 +1,18 @@
 import { card, execute, heading, para, subtle, type AdaptiveCard } from './adaptive';
 import { VERBS } from './verbs';
 
-export function welcomeCard(): AdaptiveCard {
+/**
+ * What the service is and who can be referred. Outside a 1:1 chat (a referrer's `help` in a channel)
+ * it has no buttons: referrals are made only in a 1:1 chat, so it says where instead.
+ */
+export function welcomeCard(where: 'personal' | 'elsewhere' = 'personal'): AdaptiveCard {
+  if (where !== 'personal') {
+    return card([
+      heading('RJ Referrals'),
+      para('Refer a case to the restorative justice service, and follow your referrals.'),
+      para('For privacy, referrals are made in a 1:1 chat with me: open a chat with **RJ Referrals** (Apps, then RJ Referrals) and type **refer** there.'),
+    ]);
+  }
   return card(
     [
       heading('RJ Referrals'),

@@ -69,7 +69,8 @@ export class ReferralDialog extends ComponentDialog {
       eligibility,
       intro: eligibility.outcome === 'eligible'
         ? 'Thank you: this case fits the service\'s criteria. Please fill in the referral form.'
-        : 'Thank you. Some answers were "not sure", so a coordinator will review this referral. Please fill in the referral form.',
+        // The form itself says which answers were "not sure" and that a coordinator will review it: said once.
+        : 'Thank you. Please fill in the referral form.',
     };
     return step.beginDialog(REFERRAL_FORM_DIALOG, options);
   }

@@ -1,4 +1,5 @@
-import { assignCard, channelCaseCard, type PairChoice } from '../../cards/caseCards';
+import { assignCard, channelCaseCard, replacementDoneCard, replacementNeededCard, type AssignFrom, type PairChoice } from '../../cards/caseCards';
+import { staffNames } from './staffNames';
 import type { CaseCommand } from '../domain/lifecycle';
 import { can, type Actor as DomainActor } from '../domain/permissions';
 import { suggestPairs, suggestReplacement, type Facilitator } from '../domain/pairing';
@@ -26,7 +27,7 @@ export interface AssignmentDeps extends CaseUseCaseDeps {
 export class Assignment {
   constructor(private readonly d: AssignmentDeps) {}
 
-  async assignView(actor: Actor, caseId: string, error?: string): Promise<Reply> {
+  async assignView(actor: Actor, caseId: string, error?: string, from: AssignFrom = 'channel'): Promise<Reply> {
     const who = await this.d.roles(actor);
     if (!can(who, 'assign').allowed) return refused('Only coordinators can assign or replace facilitators.');
     const c = await this.d.cases.getCase(caseId);
@@ -34,6 +35,8 @@ export class Assignment {
     if (c.stage === 'referred') return refused('Accept the referral into the service before assigning facilitators.');
     if (c.stage === 'declined' || c.stage === 'closed') return refused('This case is closed; reopen it before assigning facilitators.');
     const offers = (await this.d.assignments.listOffers(caseId)).filter((o) => o.status !== 'withdrawn');
+    // A "Choose replacement" post clicked after the replacement was chosen elsewhere: say so, in place.
+    if (from === 'replacement' && !replacementNeeded(offers)) return this.replacementDone(caseId, c.reference);
     const staff = await this.d.roster.list({ facilitatorsOnly: true });
     const roster = staff.map(toFacilitator);
     const byId = new Map(staff.map((s) => [s.aadObjectId, s]));
@@ -53,7 +56,7 @@ export class Assignment {
       return {
         kind: 'card',
         card: assignCard({
-          caseId, reference: c.reference, complex: c.complex, keep, error, available,
+          caseId, reference: c.reference, complex: c.complex, keep, error, available, from,
           suggestions: r.candidates.map((s) => ({ a: choice(s.aadObjectId)!, reason: s.reason })),
           noSuggestionReason: r.reason,
         }),
@@ -63,7 +66,7 @@ export class Assignment {
       return {
         kind: 'card',
         card: assignCard({
-          caseId, reference: c.reference, complex: c.complex, error, available, suggestions: [],
+          caseId, reference: c.reference, complex: c.complex, error, available, suggestions: [], from,
           replaceable: live.map((o) => choice(o.facilitatorAadId)).filter((p): p is PairChoice => p !== undefined),
         }),
       };
@@ -72,7 +75,7 @@ export class Assignment {
     return {
       kind: 'card',
       card: assignCard({
-        caseId, reference: c.reference, complex: c.complex, error, available,
+        caseId, reference: c.reference, complex: c.complex, error, available, from,
         suggestions: r.pairs.map((p) => ({ a: choice(p.facilitatorAadIds[0])!, b: choice(p.facilitatorAadIds[1])!, reason: p.reason })),
         noSuggestionReason: r.reason,
       }),
@@ -83,42 +86,75 @@ export class Assignment {
    * Offers the case to a pair (or one replacement). The offers and their 1:1 cards (owed) are written
    * together; a delivery failure is recorded on the offer for coordinators to see.
    */
-  async offer(actor: Actor, caseId: string, a: string, b: string | undefined): Promise<Reply> {
+  async offer(actor: Actor, caseId: string, a: string, b: string | undefined, from: AssignFrom = 'channel'): Promise<Reply> {
     const who = await this.d.roles(actor);
     if (!can(who, 'assign').allowed) return refused('Only coordinators can assign or replace facilitators.');
+    const view = (error: string) => this.assignView(actor, caseId, error, from);
     const ids = [a, b].filter((x): x is string => Boolean(x));
-    if (ids.length === 0) return this.assignView(actor, caseId, 'Choose the facilitators first.');
+    if (ids.length === 0) return view('Choose the facilitators first.');
     for (const id of ids) {
       const s = await this.d.roster.get(id);
-      if (!s || !s.facilitator || !s.active) return this.assignView(actor, caseId, 'Choose active facilitators from the roster.');
+      if (!s || !s.facilitator || !s.active) return view('Choose active facilitators from the roster.');
     }
     const current = (await this.d.assignments.listOffers(caseId)).filter((o) => o.status !== 'withdrawn');
     const live = current.filter((o) => o.status !== 'declined');
     const declined = current.filter((o) => o.status === 'declined');
     let commands: CaseCommand[];
     if (current.length === 0) {
-      if (ids.length !== 2 || ids[0] === ids[1]) return this.assignView(actor, caseId, 'A pair needs two different facilitators.');
+      if (ids.length !== 2 || ids[0] === ids[1]) return view('A pair needs two different facilitators.');
       commands = [{ kind: 'startAssignment' }, { kind: 'offerPair', facilitatorAadIds: [ids[0]!, ids[1]!] }];
     } else {
       const newcomers = ids.filter((id) => !live.some((o) => o.facilitatorAadId === id));
-      if (newcomers.length === 0 || new Set(newcomers).size !== newcomers.length) return this.assignView(actor, caseId, 'Choose someone who is not already on the case.');
-      if (declined.length === 0) return this.assignView(actor, caseId, 'Nobody has declined: use Replace a facilitator to swap someone.');
-      if (newcomers.length < declined.length) return this.assignView(actor, caseId, `Choose ${declined.length} replacements.`);
+      if (newcomers.length === 0 || new Set(newcomers).size !== newcomers.length) return view('Choose someone who is not already on the case.');
+      if (declined.length === 0) return view('Nobody has declined: use Replace a facilitator to swap someone.');
+      if (newcomers.length < declined.length) return view(`Choose ${declined.length} replacements.`);
       commands = declined.map((d, k) => ({ kind: 'replaceFacilitator' as const, remove: d.facilitatorAadId, offer: newcomers[k]!, reason: 'declined the offer' }));
     }
-    return this.applyOffer(actor, who, caseId, commands);
+    return this.applyOffer(actor, who, caseId, commands, from);
   }
 
   /** Replaces a facilitator who is on the case (accepted or waiting) with someone else. */
-  async replace(actor: Actor, caseId: string, remove: string, replacement: string): Promise<Reply> {
+  async replace(actor: Actor, caseId: string, remove: string, replacement: string, from: AssignFrom = 'channel'): Promise<Reply> {
     const who = await this.d.roles(actor);
     if (!can(who, 'assign').allowed) return refused('Only coordinators can assign or replace facilitators.');
     const s = await this.d.roster.get(replacement);
-    if (!s || !s.facilitator || !s.active) return this.assignView(actor, caseId, 'Choose an active facilitator from the roster.');
-    return this.applyOffer(actor, who, caseId, [{ kind: 'replaceFacilitator', remove, offer: replacement, reason: 'replaced by a coordinator' }]);
+    if (!s || !s.facilitator || !s.active) return this.assignView(actor, caseId, 'Choose an active facilitator from the roster.', from);
+    return this.applyOffer(actor, who, caseId, [{ kind: 'replaceFacilitator', remove, offer: replacement, reason: 'replaced by a coordinator' }], from);
   }
 
-  private async applyOffer(actor: Actor, who: DomainActor, caseId: string, commands: CaseCommand[]): Promise<Reply> {
+  /**
+   * Cancel on the assign or replace form: the card it was opened from, as it is now, with nothing
+   * changed (the channel card, or the "Choose replacement" post, or what was done if that is stale).
+   */
+  async cancelView(actor: Actor, caseId: string, from: AssignFrom): Promise<Reply> {
+    const who = await this.d.roles(actor);
+    if (!can(who, 'assign').allowed) return refused('Only coordinators can assign or replace facilitators.');
+    const c = await this.d.cases.getCase(caseId);
+    if (!c) return refused('That case could not be found.');
+    if (from === 'replacement') {
+      const offers = (await this.d.assignments.listOffers(caseId)).filter((o) => o.status !== 'withdrawn');
+      return replacementNeeded(offers) ? { kind: 'card', card: replacementNeededCard(c.id, c.reference) } : this.replacementDone(caseId, c.reference);
+    }
+    const view = await this.d.views.channelView(caseId, [], c);
+    return view ? { kind: 'card', card: channelCaseCard(view) } : refused('That case could not be found.');
+  }
+
+  /** The replacement post once someone was chosen: who was offered the place now (`offeredTo`), and who is on the case. */
+  private async replacementDone(caseId: string, reference: string, offeredTo: string[] = []): Promise<Reply> {
+    const live = (await this.d.assignments.listOffers(caseId)).filter((o) => o.status === 'offered' || o.status === 'accepted');
+    const names = await staffNames(this.d.roster, [...live.map((o) => o.facilitatorAadId), ...offeredTo]);
+    return {
+      kind: 'card',
+      card: replacementDoneCard({
+        caseId,
+        reference,
+        offeredTo: offeredTo.length > 0 ? offeredTo.map((id) => names.get(id) ?? 'a facilitator') : undefined,
+        onCase: live.map((o) => ({ name: names.get(o.facilitatorAadId) ?? 'A facilitator', status: o.status === 'accepted' ? 'accepted' : 'offered' })),
+      }),
+    };
+  }
+
+  private async applyOffer(actor: Actor, who: DomainActor, caseId: string, commands: CaseCommand[], from: AssignFrom): Promise<Reply> {
     const now = this.d.clock();
     const created: Offer[] = [];
     const removed: Offer[] = [];
@@ -140,11 +176,20 @@ export class Assignment {
         ...(events.length > 0 ? [owe.channelCard(caseId)] : []),
       ]);
     });
-    if (!r.ok) return this.assignView(actor, caseId, r.message);
+    if (!r.ok) return this.assignView(actor, caseId, r.message, from);
     this.d.log.info({ caseId, offered: created.length, removed: removed.length }, 'facilitators offered');
+    if (from === 'replacement') {
+      const c = await this.d.cases.getCase(caseId);
+      if (c) return this.replacementDone(caseId, c.reference, created.map((o) => o.facilitatorAadId));
+    }
     const view = await this.d.views.channelView(caseId);
     return view ? { kind: 'card', card: channelCaseCard(view) } : refused('That case could not be found.');
   }
+}
+
+/** Someone declined and nobody has taken their place yet (fewer than two still on the case). */
+function replacementNeeded(offers: readonly Offer[]): boolean {
+  return offers.some((o) => o.status === 'declined') && offers.filter((o) => o.status === 'offered' || o.status === 'accepted').length < 2;
 }
 
 function toFacilitator(s: StaffMember): Facilitator {

@@ -5,7 +5,6 @@ import type { Actor as DomainActor } from '../domain/permissions';
 import type { Logger } from '../log';
 import { plain, type AdaptiveCard } from '../../cards/adaptive';
 import { caseDetailsCard, DECLINE_REASONS, type ChannelCaseView, type OfferView } from '../../cards/caseCards';
-import { REASON_EXPLANATIONS, type ReasonCode } from '../domain/eligibility';
 import { CASE_STAGES, SENTENCE_TYPES } from '../domain/vocabulary';
 import type { CaseRecord, CaseRepository } from '../store/caseRepository';
 import type { AssignmentRepository, Offer } from '../store/assignmentRepository';
@@ -60,7 +59,7 @@ export class AssignmentViews {
       stageLabel: CASE_STAGES[c.stage],
       complex: c.complex,
       extraCare: c.extraCare,
-      needsReview: c.needsReviewReasons.map((r) => REASON_EXPLANATIONS[r as ReasonCode]?.topic ?? r),
+      needsReview: c.needsReviewReasons.length > 0,
       triage,
       offers: offers.map((o) => ({
         facilitatorName: names.get(o.facilitatorAadId) ?? 'Unknown facilitator',

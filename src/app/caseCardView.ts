@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { plain, type AdaptiveCard } from '../../cards/adaptive';
-import { caseStatusCard } from '../../cards/caseCards';
+import { caseStatusCard, needsReviewDetail } from '../../cards/caseCards';
 import { referrerStatus } from '../../cards/myReferrals';
 import { caseCard, closeFormCard, conferenceFormCard, consentFormCard, contactFormCard, indirectFormCard, outcomeFormCard, reopenFormCard, riskFormCard, type CaseActionButton, type FormView, type ParticipantPanel } from '../../cards/progressCards';
 import { PROGRESS_VERBS } from '../../cards/progressVerbs';
@@ -179,6 +179,7 @@ export class CaseCardViews {
       flags: [
         c.complex ? 'Complex (experienced facilitator needed)' : '',
         c.extraCare ? 'Extra care (stalking/abuse guidance)' : '',
+        needsReviewDetail(c.needsReviewReasons) ?? '',
         p.retention.anonymisedAt ? `Anonymised on ${displayDate(p.retention.anonymisedAt)}: the participants' details were removed when the retention period ended` : '',
         p.retention.heldSince ? `On legal hold since ${displayDate(p.retention.heldSince)}: it will not be anonymised until the hold is lifted` : '',
       ].filter(Boolean).join(' · ') || undefined,

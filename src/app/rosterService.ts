@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { plain } from '../../cards/adaptive';
-import { rosterCard, rosterHistoryCard, type RosterView } from '../../cards/roster';
+import { rosterCard, rosterHistoryCard, rosterRemoveConfirmCard, type RemovalKind, type RosterView } from '../../cards/roster';
 import type { Logger } from '../log';
 import { cleanDisplayName } from '../domain/text';
 import { MAX_CASES_RANGE, type RosterEventRecord, type RosterRepository, type RosterRole, type RosterTx } from '../store/rosterRepository';
@@ -8,7 +8,9 @@ import { can, canChangeRoster, canRemoveRole, type Actor as DomainActor } from '
 import type { Actor } from './actor';
 import { LONDON } from '../shared/clock';
 
-export const ROSTER_OPS = ['pause', 'resume', 'experienced', 'inexperienced', 'remove', 'removeCoordinator', 'maxCases'] as const;
+export const ROSTER_OPS = ['pause', 'resume', 'experienced', 'inexperienced', 'remove', 'removeCoordinator', 'removeAll', 'maxCases'] as const;
+/** The ops that take a role away: asked to confirm first (removalQuestion). */
+export const REMOVAL_OPS: readonly RosterOp[] = ['remove', 'removeCoordinator', 'removeAll'];
 export type RosterOp = (typeof ROSTER_OPS)[number];
 
 export type RosterReply = { ok: true; card: ReturnType<typeof rosterCard> } | { ok: false; message: string };
@@ -67,7 +69,26 @@ export class RosterService {
     });
   }
 
+  /**
+   * Before a removal: the question to confirm, or, when it would be refused (the last coordinator, a
+   * facilitator with open cases, someone not on the roster), that refusal at once. Reads only.
+   */
+  async removalQuestion(actor: Actor, aadObjectId: string, op: RemovalKind): Promise<RosterReply> {
+    const who = await this.roles(actor);
+    const allowed = can(who, 'manageRoster');
+    if (!allowed.allowed) return { ok: false, message: allowed.message };
+    const person = await this.roster.get(aadObjectId);
+    const held = person ? (['facilitator', 'coordinator'] as const).filter((r) => person[r]) : [];
+    const roles = op === 'removeAll' ? held : held.filter((r) => r === (op === 'remove' ? 'facilitator' : 'coordinator'));
+    if (!person || held.length === 0) return { ok: false, message: `${person?.displayName ?? 'That person'} is not on the roster.` };
+    if (roles.length === 0) return { ok: false, message: `${person.displayName} is not ${op === 'remove' ? 'a facilitator' : 'a coordinator'}.` };
+    const p = canRemoveRole(who, { coordinatorIds: await this.roster.coordinatorIds() }, { aadObjectId: person.aadObjectId, roles, openCases: person.openCases });
+    if (!p.allowed) return { ok: false, message: `${person.displayName}: ${p.message}` };
+    return { ok: true, card: rosterRemoveConfirmCard({ aadObjectId: person.aadObjectId, name: person.displayName, op, roles }) };
+  }
+
   async update(actor: Actor, aadObjectId: string, op: RosterOp, maxCases?: number): Promise<string | { error: string }> {
+    if (op === 'removeAll') return this.remove(actor, aadObjectId);
     const who = await this.roles(actor);
     const allowed = can(who, 'manageRoster');
     if (!allowed.allowed) return { error: allowed.message };

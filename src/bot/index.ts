@@ -34,7 +34,8 @@ import { TenantGuard } from './tenantGuard';
 import { InboundGate } from './inboundGate';
 import { checkActivityEnvelope } from './activityEnvelope';
 import { botAuthenticationArgs, type BotFrameworkEndpoints } from '../teams/botAuthentication';
-import { actorOf, cardActionOf, replyToCard } from './turn';
+import { actorOf, cardActionOf, isPersonalChat, replyToCard } from './turn';
+import * as helpHandlers from './handlers/help';
 import * as offerHandlers from './handlers/offers';
 import * as progressHandlers from './handlers/progress';
 import type { ProgressDeps } from './handlers/progress';
@@ -148,7 +149,8 @@ export function createBot(s: BotServices): Bot {
     conversationState,
     routes,
     log,
-    welcome: (ctx) => sendCard(ctx, welcomeCard()),
+    // Installed in a team or group chat: no referral buttons there (they would only say "use a 1:1 chat").
+    welcome: (ctx) => sendCard(ctx, welcomeCard(isPersonalChat(ctx) ? 'personal' : 'elsewhere')),
     firstWelcome: (conversationId) => s.refs.claimWelcome(conversationId),
     metrics: s.metrics,
   });
@@ -192,27 +194,30 @@ export function botHandlers(s: HandlerServices, referral: ReferralDeps): { comma
   const app = { triage: s.triage, assignment: s.assignment, offers: s.offers, roster: s.roster, log: s.log };
   const sendPrivately: SendPrivately = (ctx, card) => s.progress.sendPrivately(actorOf(ctx), card);
   const progress: ProgressDeps = { progress: s.progress, sendPrivately };
+  // help lists the commands of this very list (derived, not a second list to keep in step).
+  const commands: TextCommand[] = [
+    helpHandlers.helpCommand({ roles: s.roles, commands: () => commands, dialogs: referral.dialogs }),
+    referralHandlers.referCommand(referral),
+    referralHandlers.myReferralsCommand(referral),
+    referralHandlers.cancelCommand(referral),
+    // Its help line is given here: the handler's module is about registering the channel.
+    { ...triageHandlers.useThisChannel(app), help: { title: 'use this channel for referrals', description: 'Post new referrals in this channel for triage', audience: ['coordinator'], scopes: ['team'] } },
+    rosterHandlers.rosterCommand(app),
+    rosterHandlers.rosterHistoryCommand(app),
+    rosterHandlers.rosterAddByMention(app),
+    rosterHandlers.rosterRemoveByMention(app),
+    progressHandlers.myCasesCommand(progress),
+    progressHandlers.casesCommand(progress),
+    progressHandlers.overdueCommand(progress),
+    progressHandlers.caseCommand(progress),
+    progressHandlers.contactCommand(progress),
+    auditHandlers.auditCommand({ audit: s.audit }),
+    retentionHandlers.holdCommand({ holds: s.holds }),
+    retentionHandlers.liftHoldCommand({ holds: s.holds }),
+    erasureHandlers.eraseCommand({ erasure: s.erasure }),
+  ];
   return {
-    commands: [
-      referralHandlers.helpCommand(referral),
-      referralHandlers.referCommand(referral),
-      referralHandlers.myReferralsCommand(referral),
-      referralHandlers.cancelCommand(referral),
-      triageHandlers.useThisChannel(app),
-      rosterHandlers.rosterCommand(app),
-      rosterHandlers.rosterHistoryCommand(app),
-      rosterHandlers.rosterAddByMention(app),
-      rosterHandlers.rosterRemoveByMention(app),
-      progressHandlers.myCasesCommand(progress),
-      progressHandlers.casesCommand(progress),
-      progressHandlers.overdueCommand(progress),
-      progressHandlers.caseCommand(progress),
-      progressHandlers.contactCommand(progress),
-      auditHandlers.auditCommand({ audit: s.audit }),
-      retentionHandlers.holdCommand({ holds: s.holds }),
-      retentionHandlers.liftHoldCommand({ holds: s.holds }),
-      erasureHandlers.eraseCommand({ erasure: s.erasure }),
-    ],
+    commands,
     verbs: [
       referralHandlers.startReferralVerb(referral),
       referralHandlers.myReferralsVerb(referral),
@@ -225,12 +230,14 @@ export function botHandlers(s: HandlerServices, referral: ReferralDeps): { comma
       triageHandlers.triageDecline(app),
       triageHandlers.assignStart(app),
       triageHandlers.assignConfirm(app),
+      triageHandlers.assignCancel(app),
       offerHandlers.offerAccept(app),
       offerHandlers.offerDecline(app),
       offerHandlers.offerRefresh(app),
       rosterHandlers.rosterAdd(app),
       rosterHandlers.rosterUpdate(app),
       rosterHandlers.rosterHistory(app),
+      rosterHandlers.rosterShow(app),
       progressHandlers.openCase(progress),
       progressHandlers.contactForm(progress),
       progressHandlers.contactSave(progress),

@@ -51,16 +51,40 @@ export function defineVerb<T>(v: {
   };
 }
 
+/** Whom `help` shows a command to (by their roles in the roster) and where it works. */
+export type HelpAudience = 'everyone' | 'coordinator' | 'facilitator';
+/** The Teams manifest's command-list scopes: a 1:1 chat, a team channel, a group chat. */
+export type HelpScope = 'personal' | 'team' | 'groupChat';
+
+/**
+ * A command's line in `help` and in the app manifest's `commandLists` (test/integration/appPackage.test.ts
+ * checks the manifest against these): the title Teams puts in the compose box, and what it does.
+ */
+export interface CommandHelp {
+  /** At most 32 characters (the manifest's limit). */
+  readonly title: string;
+  /** At most 128 characters; the same words in `help` and in Teams' command menu. */
+  readonly description: string;
+  /** How to type it when the title alone is not the whole command, e.g. "case RJ-2026-0007". */
+  readonly usage?: string;
+  /** Everyone, or the roles it is for (a person holding any of them sees it). */
+  readonly audience: readonly HelpAudience[];
+  readonly scopes: readonly HelpScope[];
+}
+
 /** A typed command: exact texts (after normaliseCommand), or one pattern for a command with an argument. */
 export interface ExactCommand {
   readonly texts: readonly [string, ...string[]];
   readonly who: Who;
+  /** Listed by `help` and in the manifest; a command without it (an alias, cancel) is not advertised. */
+  readonly help?: CommandHelp;
   handle(ctx: TurnContext): Promise<void>;
 }
 /** Tried after every exact command, in list order; matched against the normalised text. */
 export interface PatternCommand {
   readonly pattern: RegExp;
   readonly who: Who;
+  readonly help?: CommandHelp;
   handle(ctx: TurnContext, match: RegExpMatchArray): Promise<void>;
 }
 export type TextCommand = ExactCommand | PatternCommand;
@@ -71,6 +95,16 @@ export function defineCommand(c: ExactCommand): TextCommand {
 
 export function definePatternCommand(c: PatternCommand): TextCommand {
   return c;
+}
+
+/** The advertised commands, in list order: what `help` and the manifest's command lists are made of. */
+export function helpEntries(commands: readonly TextCommand[]): CommandHelp[] {
+  return commands.flatMap((c) => (c.help ? [c.help] : []));
+}
+
+/** The commands a person with these roles may use in this kind of conversation, in list order. */
+export function helpFor(commands: readonly TextCommand[], roles: { coordinator: boolean; facilitator: boolean }, scope: HelpScope): CommandHelp[] {
+  return helpEntries(commands).filter((h) => h.scopes.includes(scope) && h.audience.some((a) => a === 'everyone' || roles[a]));
 }
 
 export class DuplicateRouteError extends Error {

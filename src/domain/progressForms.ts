@@ -157,40 +157,52 @@ export interface OutcomeEntry {
   reason?: string;
 }
 
-const outcomeSchema = z.object({
-  held: yesNo('Say whether it took place.'),
-  agreement: z.preprocess(blank, yesNo('Say whether an outcome agreement was made.').optional()),
-  reviewOn: z.preprocess(blank, z.string().trim().refine(isRealDate, 'Enter the review date as a real date (yyyy-mm-dd).').optional()),
-  notHeldReason: optionalText(REASON_MAX, 'the reason'),
-});
+/** The first question; each answer has its own questions below (the form shows only those). */
+const heldAnswer = z.object({ held: yesNo('Say whether it took place.') });
+/** It took place: was an agreement made, and if so when is it reviewed. */
+const tookPlace = z
+  .object({
+    agreement: z.preprocess(blank, yesNo('Say whether an outcome agreement was made.')),
+    reviewOn: z.preprocess(blank, z.string().trim().refine(isRealDate, 'Enter the review date as a real date (yyyy-mm-dd).').optional()),
+  })
+  .superRefine((v, ctx) => {
+    if (v.agreement && !v.reviewOn) ctx.addIssue({ code: 'custom', path: ['reviewOn'], message: 'Give the date on which the agreement will be reviewed.' });
+  });
+/** A conference that did not take place is cancelled: why. (Indirect communication not completed needs nothing.) */
+const conferenceNotHeld = z.object({ notHeldReason: requiredText(REASON_MAX, 'Say briefly why it did not take place.', 'the reason') });
 
 /**
  * `since` is the conference's start (or now, for indirect communication): the outcome of a meeting
- * can only be recorded once it has begun.
+ * can only be recorded once it has begun. Only the answer's own fields are read: a value typed
+ * under the other answer (the card keeps both, one hidden) is ignored, never required.
  */
-export function validateOutcomeForm(values: FormValues, clock: FormClock & { since?: Date }): FormResult<OutcomeEntry> {
+export function validateOutcomeForm(values: FormValues, clock: FormClock & { since?: Date; indirect?: boolean }): FormResult<OutcomeEntry> {
   const zone = clock.zone ?? LONDON_ZONE;
   const errors: FieldErrors = {};
-  const p = outcomeSchema.safeParse(values);
-  if (!p.success) collect(p.error.issues, errors);
-  if (!p.success) return { ok: false, errors };
-  const v = p.data;
+  const h = heldAnswer.safeParse(values);
+  if (!h.success) {
+    collect(h.error.issues, errors);
+    return { ok: false, errors };
+  }
   if (clock.since && clock.since.getTime() > clock.now.getTime()) {
     errors.held = 'The conference has not started yet: record what happened after it.';
   }
-  if (v.held) {
-    if (v.agreement === undefined) errors.agreement = 'Say whether an outcome agreement was made.';
-    if (v.agreement && !v.reviewOn) errors.reviewOn = 'Give the date on which the agreement will be reviewed.';
-    if (v.agreement && v.reviewOn && v.reviewOn <= localDateOf(clock.now, zone)) errors.reviewOn = 'The review date must be in the future.';
-  } else if (!v.notHeldReason) {
-    errors.notHeldReason = 'Say briefly why it did not take place.';
+  if (h.data.held) {
+    const v = tookPlace.safeParse(values);
+    if (!v.success) {
+      collect(v.error.issues, errors);
+      return { ok: false, errors };
+    }
+    if (v.data.agreement && v.data.reviewOn && v.data.reviewOn <= localDateOf(clock.now, zone)) errors.reviewOn = 'The review date must be in the future.';
+    return finish(errors, { held: true, agreement: v.data.agreement, ...(v.data.agreement && v.data.reviewOn ? { reviewOn: v.data.reviewOn } : {}) });
   }
-  return finish(errors, {
-    held: v.held,
-    agreement: v.held && v.agreement === true,
-    ...(v.held && v.agreement && v.reviewOn ? { reviewOn: v.reviewOn } : {}),
-    ...(!v.held && v.notHeldReason ? { reason: v.notHeldReason } : {}),
-  });
+  if (clock.indirect) return finish(errors, { held: false, agreement: false });
+  const v = conferenceNotHeld.safeParse(values);
+  if (!v.success) {
+    collect(v.error.issues, errors);
+    return { ok: false, errors };
+  }
+  return finish(errors, { held: false, agreement: false, reason: v.data.notHeldReason });
 }
 
 // Closing and reopening --------------------------------------------------------------------------

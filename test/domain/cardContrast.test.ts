@@ -3,6 +3,7 @@ import * as audit from '../../cards/audit';
 import * as legalHold from '../../cards/legalHold';
 import * as erasure from '../../cards/erasure';
 import * as caseCards from '../../cards/caseCards';
+import * as help from '../../cards/help';
 import * as myReferrals from '../../cards/myReferrals';
 import * as progressCards from '../../cards/progressCards';
 import * as referralConfirmation from '../../cards/referralConfirmation';
@@ -33,7 +34,7 @@ const reminder = (rule: ReminderCardItem['rule'], about: ReminderCardItem['about
 const formView = { caseId, reference: 'RJ-2026-0001', values: { note: 'n' }, errors: { note: 'Too long.', party: 'Choose one.' }, today: '2026-12-03', message: 'Saved, but check the date.' };
 const channelView: caseCards.ChannelCaseView = {
   caseId, reference: 'RJ-2026-0001', offenceType: 'murder', source: 'Probation', referredOn: '3 December 2026', stage: 'referred', stageLabel: 'Awaiting triage',
-  complex: true, extraCare: true, needsReview: ['whether a perpetrator was arrested'], triage: { by: 'Cora', on: '3 December 2026', declined: 'Duplicate referral' },
+  complex: true, extraCare: true, needsReview: true, triage: { by: 'Cora', on: '3 December 2026', declined: 'Duplicate referral' },
   offers: [{ facilitatorName: 'Fran', status: 'offered', sendError: '403' }, { facilitatorName: 'Gabe', status: 'declined', reason: 'capacity' }, { facilitatorName: 'Hal', status: 'accepted', on: '3 December 2026' }],
   alerts: ['Choose a reason before declining.'],
 };
@@ -54,6 +55,13 @@ const onlySentencing = assessEligibility({ answers: { sentenced: 'no' } });
 const CARDS: Record<string, () => adaptive.AdaptiveCard[]> = {
   channelCaseCard: () => (['referred', 'accepted', 'assigning', 'preparation', 'closed'] as const).map((stage) => caseCards.channelCaseCard({ ...channelView, stage })),
   replacementNeededCard: () => [caseCards.replacementNeededCard(caseId, 'RJ-2026-0001')],
+  replacementDoneCard: () => [
+    caseCards.replacementDoneCard({ caseId, reference: 'RJ-2026-0001', offeredTo: ['Gabe'], onCase: [{ name: 'Fran', status: 'accepted' }, { name: 'Gabe', status: 'offered' }] }),
+    caseCards.replacementDoneCard({ caseId, reference: 'RJ-2026-0001', onCase: [] }),
+  ],
+  staffHelpCard: () => (['personal', 'team'] as const).map((where) =>
+    help.staffHelpCard({ coordinator: true, facilitator: where === 'personal', where, commands: [{ usage: 'roster', description: 'Manage the facilitator roster' }], onlyInPrivate: where === 'team' ? ['cases', 'case RJ-2026-0007'] : [] })),
+  rosterRemoveConfirmCard: () => [roster.rosterRemoveConfirmCard({ aadObjectId: 'aad-1', name: 'Person 1', op: 'remove', roles: ['facilitator'] })],
   assignCard: () => [
     caseCards.assignCard({ caseId, reference: 'RJ-2026-0001', complex: true, suggestions: [{ a: person(1, true), b: person(2), reason: 'least busy' }], available: [person(1), person(2)], error: 'Choose two different people.' }),
     caseCards.assignCard({ caseId, reference: 'RJ-2026-0001', complex: true, keep: person(1), suggestions: [], available: [person(3)], noSuggestionReason: 'Nobody free.', error: 'x' }),
@@ -78,7 +86,11 @@ const CARDS: Record<string, () => adaptive.AdaptiveCard[]> = {
   riskFormCard: () => [progressCards.riskFormCard(formView)],
   conferenceFormCard: () => [progressCards.conferenceFormCard({ ...formView, rescheduling: true }), progressCards.conferenceFormCard({ ...formView, errors: { venue: 'Enter the venue.' }, rescheduling: false })],
   indirectFormCard: () => [progressCards.indirectFormCard(formView)],
-  outcomeFormCard: () => [progressCards.outcomeFormCard({ ...formView, indirect: false }), progressCards.outcomeFormCard({ ...formView, indirect: true })],
+  outcomeFormCard: () => [
+    progressCards.outcomeFormCard({ ...formView, indirect: false }),
+    progressCards.outcomeFormCard({ ...formView, indirect: true }),
+    progressCards.outcomeFormCard({ ...formView, values: { held: 'yes' }, errors: { held: 'Not started yet.', reviewOn: 'Give the date.' }, indirect: false }),
+  ],
   closeFormCard: () => [progressCards.closeFormCard(formView)],
   reopenFormCard: () => [progressCards.reopenFormCard(formView)],
   caseListCard: () => [progressCards.caseListCard({
@@ -121,7 +133,7 @@ const CARDS: Record<string, () => adaptive.AdaptiveCard[]> = {
     screening.ineligibleCard({ screeningId: 's', result: onlySentencing, offerReminder: true, today: '2026-12-03', error: 'That date has passed.' }),
   ],
   ineligibleAnsweredCard: () => [screening.ineligibleAnsweredCard(onlySentencing, '14 March 2027'), screening.ineligibleAnsweredCard(ineligible, undefined)],
-  welcomeCard: () => [welcome.welcomeCard()],
+  welcomeCard: () => [welcome.welcomeCard(), welcome.welcomeCard('elsewhere')],
 };
 const { caseCard } = progressCards;
 
@@ -154,7 +166,7 @@ describe('the contrast measure', () => {
 
 describe('every card builder is covered', () => {
   test('each exported …Card function of cards/ has inputs here', () => {
-    const modules = [audit, legalHold, erasure, caseCards, myReferrals, progressCards, referralConfirmation, referralForm, reminders, roster, screening, welcome];
+    const modules = [audit, legalHold, erasure, caseCards, help, myReferrals, progressCards, referralConfirmation, referralForm, reminders, roster, screening, welcome];
     const builders = modules.flatMap((m) => Object.entries(m).filter(([name, v]) => typeof v === 'function' && /Card$/.test(name)).map(([name]) => name));
     expect(builders.filter((b) => !(b in CARDS))).toEqual([]);
   });

@@ -104,6 +104,10 @@ describe('the other progress forms', () => {
     ['outcome: agreement without review date', () => validateOutcomeForm({ held: 'yes', agreement: 'yes' }, clock), ['reviewOn']],
     ['outcome: not held without reason', () => validateOutcomeForm({ held: 'no' }, clock), ['notHeldReason']],
     ['outcome: before the conference started', () => validateOutcomeForm({ held: 'yes', agreement: 'no' }, { ...clock, since: new Date('2026-03-26T10:00:00Z') }), ['held']],
+    ['outcome: no answer to the first question', () => validateOutcomeForm({ agreement: 'yes', notHeldReason: 'x' }, clock), ['held']],
+    ['outcome: held, agreement unanswered (a reason typed under "No" is not an answer)', () => validateOutcomeForm({ held: 'yes', notHeldReason: 'x' }, clock), ['agreement']],
+    ['outcome: not held, with the hidden "Yes" answers filled in: only the reason counts', () => validateOutcomeForm({ held: 'no', agreement: 'yes', notHeldReason: 'Unwell' }, clock), []],
+    ['outcome: indirect communication not completed needs no reason', () => validateOutcomeForm({ held: 'no' }, { ...clock, indirect: true }), []],
     ['close: declined at triage is not a closing outcome', () => validateCloseForm({ closeOutcome: 'declined_at_triage' }), ['closeOutcome']],
     ['close: complete', () => validateCloseForm({ closeOutcome: 'no_contact_possible', closeNote: 'Tried for 3 months' }), []],
     ['reopen: empty reason', () => validateReasonForm({ reopenReason: '  ' }, 'reopenReason', 'Give a reason.'), ['reopenReason']],
@@ -111,6 +115,11 @@ describe('the other progress forms', () => {
     const r = run();
     expect(r.ok).toBe(fields.length === 0);
     if (!r.ok) expect(Object.keys(r.errors ?? {}).sort()).toEqual([...fields].sort());
+  });
+
+  test('an outcome keeps only its own answer\'s values', () => {
+    expect(validateOutcomeForm({ held: 'no', agreement: 'yes', reviewOn: '2026-06-25', notHeldReason: 'Unwell' }, clock)).toEqual({ ok: true, value: { held: false, agreement: false, reason: 'Unwell' } });
+    expect(validateOutcomeForm({ held: 'yes', agreement: 'no', reviewOn: '2026-06-25', notHeldReason: 'x' }, clock)).toEqual({ ok: true, value: { held: true, agreement: false } });
   });
 
   test('conference time is a London wall-clock time', () => {

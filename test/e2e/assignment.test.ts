@@ -172,7 +172,7 @@ describe('from referral to a confirmed pair', () => {
     const assignTurn = await c.post(inChannel(c.teams.adaptiveCardAction(assign.verb, assign.data, coord, { replyToId: posted.activityId })));
     const assignCardJson = invokeCard(assignTurn);
     expect(cardText(assignCardJson)).toContain('Suggested pairs');
-    const first = button(assignCardJson, 'Assign 1');
+    const first = allActions(assignCardJson).find((a) => a.title.startsWith('Offer to ') && a.data.choice === 'suggested')!;
     const offered = await c.post(inChannel(c.teams.adaptiveCardAction(first.verb, first.data, coord, { replyToId: posted.activityId })));
     expect(cardText(invokeCard(offered))).toContain('offered, waiting for an answer');
     expect(await stageOf(reference)).toBe('assigning');
@@ -270,7 +270,7 @@ describe('a decline and a replacement', () => {
     const replaceCard = invokeCard(await c.post(inChannel(c.teams.adaptiveCardAction(choose.verb, choose.data, coord, { replyToId: posted.activityId }))));
     expect(cardText(replaceCard)).toContain('Staying on the case: Fay One');
     expect(cardText(replaceCard)).not.toContain('Finn Two');
-    expect(button(replaceCard, 'Assign 1').data.facilitatorA).toBe(f3.aadObjectId);
+    expect(button(replaceCard, 'Offer to Flo').data.facilitatorA).toBe(f3.aadObjectId);
     // Fred Four joins the roster now and has never opened a chat with the bot.
     expect(textOf(await c.post(channelMessage(c, 'roster add', [f4])))).toContain('Fred Four added as a facilitator.');
     const chosen = button(replaceCard, 'Offer to the chosen person');

@@ -331,7 +331,7 @@ describe('other paths', () => {
     const tomorrow = isoDate(new Date(clock().getTime() + DAY));
     const r = await click(screen, 'Save contact', { party: 'offender', contactDate: 'tomorrow', contactTime: '25:00', method: 'phone', outcome: 'other', note: long, nextFollowUpOn: '2020-01-01' });
     const text = cardText(r.screen.card);
-    expect(text).toContain('Please correct the');
+    expect(text).toContain('Please correct: date, time, short note, next follow-up.');
     expect(text).toContain('Enter the time of the contact as hh:mm');
     expect(text).toContain('Keep the note under 1000 characters.');
     expect(text).toContain('Enter the date of the contact');

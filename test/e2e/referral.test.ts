@@ -255,7 +255,8 @@ describe('answers the bot does not understand, and form errors', () => {
     const turn = await chat.click(form.action.verb, { ...form.action.data, ...bad }, form.activityId);
     const card = invokeCard(turn);
     const text = cardText(card);
-    expect(text).toContain('Please correct the 5 fields marked below');
+    // The summary names the fields, in the form's order, so a phone user knows what to scroll to.
+    expect(text).toContain("Please correct: what happened, offence date, name of the person who caused the harm, harmed person's phone, harmed person's email. Then submit again.");
     expect(text).toContain('The offence date cannot be in the future.');
     expect(text).toContain('Enter a UK phone number');
     expect(text).toContain('Enter an email address like name@example.org.');

@@ -91,8 +91,13 @@ describe('roles come from the roster', () => {
   test('a removed coordinator\'s next click on an old channel card is refused and changes nothing', async () => {
     const reference = await s.refer(alice);
     const posted = await s.waitForCard(CHANNEL, `Referral ${reference}`);
-    const removed = await chat(coord).post(s.channelMessage(chat(coord), 'roster remove', [coord2]));
-    expect(textOf(removed)).toContain('Dev Deputy removed from the roster (coordinator).');
+    // Removing asks first; Confirm on that card does it.
+    const asked = await chat(coord).post(s.channelMessage(chat(coord), 'roster remove', [coord2]));
+    const confirm = cardWithAction(asked, 'Confirm');
+    expect(cardText(confirm.card)).toContain('Remove Dev Deputy?');
+    expect(await roles(coord2)).toEqual({ coordinator: true, facilitator: false });
+    const removed = await chat(coord).post(s.inChannel(chat(coord).teams.adaptiveCardAction(confirm.action.verb, confirm.action.data, coord, { replyToId: confirm.activityId })));
+    expect(cardText(invokeCard(removed))).toContain('Dev Deputy removed from the roster (coordinator).');
     expect(await roles(coord2)).toEqual({ coordinator: false, facilitator: false });
 
     const events = await eventCount(reference);

@@ -77,7 +77,8 @@ describe('Teams app package', () => {
     expect(bot?.botId).toBe(APP_ID);
     expect(bot?.scopes.sort()).toEqual(['groupChat', 'personal', 'team']);
     for (const list of bot?.commandLists ?? []) {
-      expect(list.commands.map((c) => c.title).slice(0, 3)).toEqual(['refer', 'my referrals', 'help']);
+      // The lists themselves are checked against the command registry in commandLists.test.ts.
+      expect(list.commands[0]?.title).toBe('help');
       expect(list.commands.length).toBeLessThanOrEqual(10);
     }
     expect(JSON.stringify(manifest)).not.toContain('${{');

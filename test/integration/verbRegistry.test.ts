@@ -9,6 +9,7 @@ import {
   channelCaseCard,
   offerCard,
   offerCardForOthers,
+  replacementDoneCard,
   replacementNeededCard,
   type ChannelCaseView,
   type PairChoice,
@@ -31,10 +32,11 @@ import {
 import { referralConfirmationCard } from '../../cards/referralConfirmation';
 import { referralClosedCard, referralFormCard, referralSubmittedCard } from '../../cards/referralForm';
 import { digestCard, reminderCard, snoozedCard, undeliveredCard, type ReminderCardItem } from '../../cards/reminders';
-import { rosterCard, rosterHistoryCard } from '../../cards/roster';
 import { auditCard } from '../../cards/audit';
 import { legalHoldDoneCard, legalHoldFormCard } from '../../cards/legalHold';
 import { erasureConfirmCard, erasureDoneCard, erasureFormCard, erasureReminderCard, erasureRequestCard } from '../../cards/erasure';
+import { staffHelpCard } from '../../cards/help';
+import { rosterCard, rosterHistoryCard, rosterRemoveConfirmCard } from '../../cards/roster';
 import { answeredQuestionCard, ineligibleAnsweredCard, ineligibleCard, screeningQuestionCard, staleQuestionCard } from '../../cards/screening';
 import { RETIRED_VERBS } from '../../cards/verbs';
 import { welcomeCard } from '../../cards/welcome';
@@ -166,7 +168,7 @@ const caseId = '00000000-0000-4000-8000-000000000001';
 const pair = (id: string, experienced = false): PairChoice => ({ aadObjectId: id, name: `Facilitator ${id}`, openCases: 1, maxCases: 4, experienced });
 const channelView = (stage: string, offers: ChannelCaseView['offers'] = []): ChannelCaseView => ({
   caseId, reference: 'RJ-2026-0001', offenceType: 'burglary', source: 'Probation', referredOn: '1 May 2026', stage, stageLabel: stage,
-  complex: true, extraCare: true, needsReview: ['sentencing'], triage: { by: 'Coordinator', on: '2 May 2026' }, offers, alerts: ['an alert'],
+  complex: true, extraCare: true, needsReview: true, triage: { by: 'Coordinator', on: '2 May 2026' }, offers, alerts: ['an alert'],
 });
 const form: FormView = { caseId, reference: 'RJ-2026-0001', values: {}, errors: {}, today: '2026-05-04', nonce: '00000000-0000-4000-8000-0000000000ff' };
 const reminderItems: ReminderCardItem[] = [
@@ -234,6 +236,9 @@ function everyCard(): AdaptiveCard[] {
   const eligibility = assessEligibility({ answers: {} });
   const cards: AdaptiveCard[] = [
     welcomeCard(),
+    welcomeCard('elsewhere'),
+    ...(['personal', 'team'] as const).map((where) =>
+      staffHelpCard({ coordinator: true, facilitator: true, where, commands: [{ usage: 'roster', description: 'Manage the roster' }], onlyInPrivate: where === 'team' ? ['cases'] : [] })),
     myReferralsCard([{ reference: 'RJ-2026-0001', submittedOn: '1 May 2026', stage: 'referred', offenceType: 'burglary' }], true),
     myReferralsCard([], false),
     ...SCREENING_QUESTIONS.flatMap((q, i) => [screeningQuestionCard({ screeningId: 's', question: q, number: i + 1, retry: i === 0 }), answeredQuestionCard(q, i + 1, 'yes')]),
@@ -248,6 +253,7 @@ function everyCard(): AdaptiveCard[] {
     referralConfirmationCard({ reference: 'RJ-2026-0001', needsReview: true, complex: true, extraCare: true }),
     ...['referred', 'accepted', 'assigning', 'preparation', 'declined', 'closed'].map((stage) => channelCaseCard(channelView(stage, [{ facilitatorName: 'A', status: 'declined' }]))),
     replacementNeededCard(caseId, 'RJ-2026-0001'),
+    replacementDoneCard({ caseId, reference: 'RJ-2026-0001', offeredTo: ['C'], onCase: [{ name: 'A', status: 'accepted' }, { name: 'C', status: 'offered' }] }),
     assignCard({ caseId, reference: 'RJ-2026-0001', complex: true, suggestions: [{ a: pair('f1', true), b: pair('f2'), reason: 'fewest cases' }], available: [pair('f1'), pair('f2')], error: 'e' }),
     assignCard({ caseId, reference: 'RJ-2026-0001', complex: false, keep: pair('f1'), suggestions: [{ a: pair('f3'), reason: 'r' }], available: [pair('f3')], noSuggestionReason: 'none' }),
     assignCard({ caseId, reference: 'RJ-2026-0001', complex: false, suggestions: [], available: [pair('f3')], replaceable: [pair('f1'), pair('f2')] }),
@@ -268,6 +274,7 @@ function everyCard(): AdaptiveCard[] {
     indirectFormCard(form),
     outcomeFormCard({ ...form, indirect: true }),
     outcomeFormCard({ ...form, indirect: false }),
+    outcomeFormCard({ ...form, values: { held: 'no' }, errors: { notHeldReason: 'Say why.' }, indirect: false }),
     closeFormCard(form),
     reopenFormCard(form),
     ...(['mine', 'all', 'overdue'] as const).map((kind) =>
@@ -298,6 +305,7 @@ function everyCard(): AdaptiveCard[] {
     erasureConfirmCard({ caseId, requestId: 'r', reference: 'RJ-2026-0001', partyLabel: 'the harmed person' }),
     erasureDoneCard('RJ-2026-0001', 'done'),
     erasureReminderCard({ caseId, reference: 'RJ-2026-0001', partyLabel: 'the harmed person', receivedOn: '1 December 2026', dueOn: '29 December 2026' }),
+    rosterRemoveConfirmCard({ aadObjectId: 'f1', name: 'F', op: 'removeAll', roles: ['facilitator', 'coordinator'] }),
   ];
   return cards;
 }

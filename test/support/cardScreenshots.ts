@@ -16,7 +16,7 @@ export const SCREENSHOT_CARDS = {
   'referral-form': referralFormCard({
     formId: 'f1',
     values: { offenceDate: '2026-11-02', offenderName: 'Sam Example' },
-    errors: { offenceType: 'Choose the offence type.', harmedPersonName: 'Enter their name.' },
+    errors: { offenceType: 'Choose the offence type.', sentenceDate: 'Enter the sentencing date as a real date (yyyy-mm-dd).', offenderDateOfBirth: 'Enter the date of birth as a real date (yyyy-mm-dd).', harmedPersonName: 'Enter their name.' },
     requiresSource: false,
     sentenceDateRequired: false,
     offenceTypes: Object.keys(OFFENCE_TYPES) as OffenceType[],
@@ -33,7 +33,7 @@ export const SCREENSHOT_CARDS = {
     stageLabel: 'Awaiting triage',
     complex: true,
     extraCare: false,
-    needsReview: ['whether a perpetrator was arrested'],
+    needsReview: true,
     offers: [],
     alerts: ['Choose a reason before declining.'],
   }),

@@ -25,7 +25,7 @@ export async function recordOutcome(r: ProgressRunner, actor: Actor, caseId: str
   const loaded = await r.views.load(caseId);
   const conference = loaded ? currentConference(loaded.p) : undefined;
   const indirect = loaded?.p.facts.stage === 'indirect_communication';
-  return r.withForm(actor, caseId, 'outcome', values, nonce, (fv) => validateOutcomeForm(fv, { now: r.now(), since: !indirect && conference ? new Date(conference.startsAt) : undefined }), (entry, form) => {
+  return r.withForm(actor, caseId, 'outcome', values, nonce, (fv) => validateOutcomeForm(fv, { now: r.now(), since: !indirect && conference ? new Date(conference.startsAt) : undefined, indirect }), (entry, form) => {
     const review = (e: CaseEvent) => ((e.type === 'conference_held' || e.type === 'indirect_completed') && entry.reviewOn ? { reviewOn: entry.reviewOn } : undefined);
     if (indirect) {
       if (!entry.held) return r.views.openCase(actor, caseId, { text: 'Nothing changed: indirect communication continues until it is completed, or the case is closed.', kind: 'attention' });

@@ -9,7 +9,7 @@ import type { Actor } from '../../app/actor';
 import type { Reply } from '../../app/reply';
 import { PARTIES } from '../../domain/caseState';
 import { CASE_STAGES, type CaseStage } from '../../domain/vocabulary';
-import { anyone, defineCommand, definePatternCommand, defineVerb, type CardVerb, type TextCommand } from '../registry';
+import { anyone, defineCommand, type CommandHelp, definePatternCommand, defineVerb, type CardVerb, type TextCommand } from '../registry';
 import { cardChoice } from '../router';
 import { actorOf, isPersonalChat } from '../turn';
 import { answerOnCard, IN_YOUR_CHAT, OPEN_A_CHAT, sayPrivately, type SendPrivately } from './replies';
@@ -63,18 +63,22 @@ function inPrivate<T>(d: ProgressDeps, fn: (ctx: TurnContext, data: T) => Promis
   };
 }
 
-const listCommand = (d: ProgressDeps, texts: readonly [string, ...string[]], kind: ListKind): TextCommand =>
-  defineCommand({ texts, who: LIST_READERS, handle: (ctx) => sayPrivately(ctx, () => d.progress.list(actorOf(ctx), kind)) });
+const listCommand = (d: ProgressDeps, texts: readonly [string, ...string[]], kind: ListKind, help: CommandHelp): TextCommand =>
+  defineCommand({ texts, who: LIST_READERS, help, handle: (ctx) => sayPrivately(ctx, () => d.progress.list(actorOf(ctx), kind)) });
 
-export const myCasesCommand = (d: ProgressDeps) => listCommand(d, ['my cases'], 'mine');
-export const casesCommand = (d: ProgressDeps) => listCommand(d, ['cases', 'all cases'], 'all');
-export const overdueCommand = (d: ProgressDeps) => listCommand(d, ['overdue'], 'overdue');
+export const myCasesCommand = (d: ProgressDeps) =>
+  listCommand(d, ['my cases'], 'mine', { title: 'my cases', description: 'Your open cases and what is due next', audience: ['facilitator'], scopes: ['personal'] });
+export const casesCommand = (d: ProgressDeps) =>
+  listCommand(d, ['cases', 'all cases'], 'all', { title: 'cases', description: 'All open cases, with filters by stage and facilitator', audience: ['coordinator'], scopes: ['personal'] });
+export const overdueCommand = (d: ProgressDeps) =>
+  listCommand(d, ['overdue'], 'overdue', { title: 'overdue', description: 'Cases with something overdue', audience: ['coordinator', 'facilitator'], scopes: ['personal'] });
 
 /** `case RJ-2026-0007`: the case card in a 1:1 chat. */
 export const caseCommand = (d: ProgressDeps): TextCommand =>
   definePatternCommand({
     pattern: /^case (rj-\d{4}-\d{4,})$/,
     who: CASE_PEOPLE,
+    help: { title: 'case', usage: 'case RJ-2026-0007', description: 'Open a case: its stage, people, what is due and what you can do', audience: ['coordinator', 'facilitator'], scopes: ['personal'] },
     handle: (ctx, m) => sayPrivately(ctx, () => d.progress.openCase(actorOf(ctx), m[1]!.toUpperCase())),
   });
 
@@ -83,6 +87,7 @@ export const contactCommand = (d: ProgressDeps): TextCommand =>
   definePatternCommand({
     pattern: /^contact (rj-\d{4}-\d{4,})$/,
     who: CASE_PEOPLE,
+    help: { title: 'contact', usage: 'contact RJ-2026-0007', description: 'Log a contact with someone in a case', audience: ['coordinator', 'facilitator'], scopes: ['personal'] },
     handle: (ctx, m) => sayPrivately(ctx, () => d.progress.form(actorOf(ctx), m[1]!.toUpperCase(), 'contact')),
   });
 

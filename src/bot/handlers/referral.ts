@@ -5,7 +5,6 @@ import { myReferralsCard } from '../../../cards/myReferrals';
 import { referralClosedCard, referralSubmittedCard } from '../../../cards/referralForm';
 import { ineligibleAnsweredCard, ineligibleCard, staleQuestionCard } from '../../../cards/screening';
 import { VERBS } from '../../../cards/verbs';
-import { welcomeCard } from '../../../cards/welcome';
 import { REFERRAL_DIALOG } from '../../../dialogs/referralDialog';
 import { SENTENCING_DATE_DIALOG } from '../../../dialogs/sentencingDateDialog';
 import { displayDate } from '../../shared/clock';
@@ -34,12 +33,6 @@ const noData = z.object({}).passthrough();
 const formIdData = z.object({ formId: z.string().min(1).max(64) }).passthrough();
 const screeningIdData = z.object({ screeningId: z.string().min(1).max(64) }).passthrough();
 const remindData = z.object({ screeningId: z.string().min(1).max(64), sentencingDate: z.string().max(40).optional() }).passthrough();
-
-async function help(d: ReferralDeps, ctx: TurnContext): Promise<void> {
-  await sendCard(ctx, welcomeCard());
-  const dc = await d.dialogs.createContext(ctx);
-  if (dc.activeDialog) await ctx.sendActivity('You have a referral in progress: answer the question above, or type **cancel** to stop.');
-}
 
 async function startReferral(d: ReferralDeps, ctx: TurnContext): Promise<void> {
   if (!isPersonalChat(ctx)) {
@@ -84,14 +77,21 @@ export const continueDialog = (d: ReferralDeps): CommandHandler => async (ctx) =
   await ctx.sendActivity('Sorry, I did not understand that. Type **refer** to make a referral, **my referrals** to see yours, or **help**.');
 };
 
-export const helpCommand = (d: ReferralDeps): TextCommand =>
-  defineCommand({ texts: ['help', 'hi', 'hello'], who: anyone('everyone'), handle: (ctx) => help(d, ctx) });
-
 export const referCommand = (d: ReferralDeps): TextCommand =>
-  defineCommand({ texts: ['refer', 'make a referral', 'new referral'], who: REFERRERS, handle: (ctx) => startReferral(d, ctx) });
+  defineCommand({
+    texts: ['refer', 'make a referral', 'new referral'],
+    who: REFERRERS,
+    help: { title: 'refer', description: 'Make a referral', audience: ['everyone'], scopes: ['personal'] },
+    handle: (ctx) => startReferral(d, ctx),
+  });
 
 export const myReferralsCommand = (d: ReferralDeps): TextCommand =>
-  defineCommand({ texts: ['my referrals'], who: REFERRERS, handle: (ctx) => myReferrals(d, ctx) });
+  defineCommand({
+    texts: ['my referrals'],
+    who: REFERRERS,
+    help: { title: 'my referrals', description: 'List your referrals', audience: ['everyone'], scopes: ['personal'] },
+    handle: (ctx) => myReferrals(d, ctx),
+  });
 
 export const cancelCommand = (d: ReferralDeps): TextCommand =>
   defineCommand({

@@ -1,7 +1,7 @@
 import { TeamsInfo, type TurnContext } from 'botbuilder';
 import { z } from 'zod';
 import { CASE_VERBS } from '../../../cards/verbs';
-import { ROSTER_OPS, type RosterService } from '../../app/rosterService';
+import { REMOVAL_OPS, ROSTER_OPS, type RosterService } from '../../app/rosterService';
 import type { Logger } from '../../log';
 import { coordinators, defineCommand, definePatternCommand, defineVerb, type CardVerb, type TextCommand } from '../registry';
 import { cardChoice } from '../router';
@@ -10,7 +10,7 @@ import { sendCard } from './replies';
 
 /** The facilitator roster, managed by coordinators from chat. */
 export interface RosterDeps {
-  roster: Pick<RosterService, 'card' | 'add' | 'update' | 'remove' | 'history'>;
+  roster: Pick<RosterService, 'card' | 'add' | 'update' | 'remove' | 'history' | 'removalQuestion'>;
   log: Logger;
 }
 
@@ -21,8 +21,11 @@ const rosterUpdateData = z
     aadObjectId: z.string().max(64),
     maxPerson: z.string().max(64).optional(),
     maxCases: z.union([z.string().regex(/^\d{1,2}$/).transform(Number), z.literal('')]).optional().transform((v) => (v === '' ? undefined : v)),
+    /** Set only by a removal's Confirm: without it a removal asks first (older roster cards included). */
+    confirmed: z.literal('yes').optional(),
   })
   .passthrough();
+const showData = z.object({ cancelled: z.literal('yes').optional() }).passthrough();
 const historyData = z.object({ page: z.coerce.number().int().min(1).max(10_000).optional() }).passthrough();
 
 /** People in the current team or group chat (for adding to the roster); none in a 1:1 chat. */
@@ -63,6 +66,7 @@ export const rosterCommand = (d: RosterDeps): TextCommand =>
   defineCommand({
     texts: ['roster'],
     who: coordinators('manageRoster'),
+    help: { title: 'roster', description: 'Manage the facilitator roster', audience: ['coordinator'], scopes: ['personal', 'team', 'groupChat'] },
     handle: async (ctx) => {
       const r = await d.roster.card(actorOf(ctx), await conversationMembers(ctx, d.log));
       if (r.ok) await sendCard(ctx, r.card);
@@ -74,6 +78,7 @@ export const rosterHistoryCommand = (d: RosterDeps): TextCommand =>
   defineCommand({
     texts: ['roster history'],
     who: coordinators('viewRosterHistory'),
+    help: { title: 'roster history', description: 'Who changed the roster and how, latest first', audience: ['coordinator'], scopes: ['personal', 'team', 'groupChat'] },
     handle: async (ctx) => {
       const r = await d.roster.history(actorOf(ctx));
       if (r.ok) await sendCard(ctx, r.card);
@@ -86,6 +91,10 @@ export const rosterAddByMention = (d: RosterDeps): TextCommand =>
   definePatternCommand({
     pattern: /^roster add( coordinator)?\b/,
     who: coordinators('manageRoster'),
+    help: {
+      title: 'roster add', usage: 'roster add @name', description: 'Add the @mentioned people as facilitators (roster add coordinator @name: as a coordinator)',
+      audience: ['coordinator'], scopes: ['team', 'groupChat'],
+    },
     handle: async (ctx, m) => {
       const role = m[1] ? 'coordinator' : 'facilitator';
       const mentioned = mentionsOf(ctx);
@@ -109,11 +118,12 @@ export const rosterAddByMention = (d: RosterDeps): TextCommand =>
     },
   });
 
-/** `roster remove @name`: every role the person holds. */
+/** `roster remove @name`: every role the person holds, once a confirmation card is answered. */
 export const rosterRemoveByMention = (d: RosterDeps): TextCommand =>
   definePatternCommand({
     pattern: /^roster remove\b/,
     who: coordinators('manageRoster'),
+    help: { title: 'roster remove', usage: 'roster remove @name', description: 'Take the @mentioned person off the roster (asks to confirm)', audience: ['coordinator'], scopes: ['team', 'groupChat'] },
     handle: async (ctx) => {
       const mentioned = mentionsOf(ctx);
       if (mentioned.length === 0) {
@@ -127,10 +137,11 @@ export const rosterRemoveByMention = (d: RosterDeps): TextCommand =>
           lines.push(`${person.name ?? 'That person'} could not be found in this conversation.`);
           continue;
         }
-        const r = await d.roster.remove(actorOf(ctx), aadObjectId);
-        lines.push(typeof r === 'string' ? r : r.error);
+        const q = await d.roster.removalQuestion(actorOf(ctx), aadObjectId, 'removeAll');
+        if (q.ok) await sendCard(ctx, q.card);
+        else lines.push(q.message);
       }
-      await ctx.sendActivity(lines.join('\n\n'));
+      if (lines.length > 0) await ctx.sendActivity(lines.join('\n\n'));
     },
   });
 
@@ -160,6 +171,11 @@ export const rosterUpdate = (d: RosterDeps): CardVerb =>
     who: coordinators('manageRoster'),
     handle: async (ctx, data) => {
       const actor = actorOf(ctx);
+      if (REMOVAL_OPS.includes(data.op) && data.confirmed !== 'yes') {
+        const q = await d.roster.removalQuestion(actor, data.aadObjectId, data.op === 'remove' ? 'remove' : data.op === 'removeCoordinator' ? 'removeCoordinator' : 'removeAll');
+        replyToCard(ctx, q.ok ? { kind: 'card', card: q.card } : { kind: 'message', text: q.message });
+        return;
+      }
       const target = data.op === 'maxCases' ? data.maxPerson ?? '' : data.aadObjectId;
       const r = await d.roster.update(actor, target, data.op, data.maxCases);
       if (typeof r !== 'string') {
@@ -178,6 +194,18 @@ export const rosterHistory = (d: RosterDeps): CardVerb =>
     who: coordinators('viewRosterHistory'),
     handle: async (ctx, data) => {
       const r = await d.roster.history(actorOf(ctx), data.page ?? 1);
+      replyToCard(ctx, r.ok ? { kind: 'card', card: r.card } : { kind: 'message', text: r.message });
+    },
+  });
+
+/** The roster card again: help's Roster button, and a removal's Cancel (nothing changed). */
+export const rosterShow = (d: RosterDeps): CardVerb =>
+  defineVerb({
+    verb: CASE_VERBS.rosterShow,
+    schema: showData,
+    who: coordinators('manageRoster'),
+    handle: async (ctx, data) => {
+      const r = await d.roster.card(actorOf(ctx), await conversationMembers(ctx, d.log), data.cancelled ? 'Nothing was changed.' : undefined);
       replyToCard(ctx, r.ok ? { kind: 'card', card: r.card } : { kind: 'message', text: r.message });
     },
   });
