@@ -216,7 +216,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     });
     const assignmentDeps = { cases, assignments, roster: rosterRepo, roles: (a: Actor) => roles.of(a), views: assignmentViews, locks, staffTenantId: config.STAFF_TENANT_ID, clock, log };
     const assignmentUseCases = {
-      triage: new Triage({ ...assignmentDeps, settings }),
+      triage: new Triage({ ...assignmentDeps, settings, refs }),
       assignment: new Assignment(assignmentDeps),
       offers: new OfferAnswers(assignmentDeps),
     };
