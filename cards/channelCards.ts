@@ -1,4 +1,5 @@
 import { callout, card, execute, heading, para, plain, subtle, type AdaptiveCard } from './adaptive';
+import { CASE_VERBS } from './verbs';
 
 /** The coordinators' channel check: confirming or cancelling a registration that needs a second look. */
 export const CHANNEL_VERBS = {
@@ -38,4 +39,19 @@ export function channelCheckCard(v: { notOnRoster: readonly string[]; members: n
 /** What the check card becomes once answered, so its buttons cannot be pressed twice. */
 export function channelCheckAnsweredCard(text: string): AdaptiveCard {
   return card([para(text)]);
+}
+
+/**
+ * A case waiting on a coordinator (a high risk to sign off, a withdrawal to confirm), posted in the
+ * case's thread (or to each coordinator): the reference, what it waits for, and the step's own button.
+ * Nothing personal: the details open in the clicker's 1:1 chat.
+ */
+export function coordinatorWaitCard(v: { caseId: string; reference: string; waiting: string; action: { title: string; verb: string; data: Record<string, string> } }): AdaptiveCard {
+  return card(
+    [para(`**${v.reference}** needs a coordinator`, { weight: 'Bolder' }), callout('warning', v.waiting)],
+    [
+      execute(v.action.title, v.action.verb, { caseId: v.caseId, ...v.action.data }, { style: 'positive' }),
+      execute('Open case', CASE_VERBS.openCase, { caseId: v.caseId }, { associatedInputs: 'none' }),
+    ],
+  );
 }

@@ -6,7 +6,10 @@ import { displayDate } from '../shared/clock';
 import type { Logger } from '../log';
 import { owe, parseOwed, type OwedData } from '../app/owed';
 import type { AssignmentViews } from '../app/assignmentViews';
-import { isThreadOf } from '../app/coordinators';
+import { isThreadOf, reachCoordinators } from '../app/coordinators';
+import { coordinatorWaitCard } from '../../cards/channelCards';
+import { PROGRESS_VERBS } from '../../cards/progressVerbs';
+import { waitLabel, type CoordinatorWait } from '../domain/coordinatorWaits';
 import type { Messenger, SendFailure, SendOutcome } from '../app/messenger';
 import type { AssignmentRepository } from '../store/assignmentRepository';
 import type { CaseRepository } from '../store/caseRepository';
@@ -22,6 +25,8 @@ export interface OwedDeliveriesDeps {
   assignments: Pick<AssignmentRepository, 'getOffer' | 'listOffers' | 'setChannelCard'>;
   roster: Pick<RosterRepository, 'get' | 'coordinatorIds'>;
   messenger: Messenger;
+  /** What the case waits on a coordinator for now (coordinatorWaits of its folded log). */
+  caseWaits: (caseId: string) => Promise<CoordinatorWait[]>;
   staffTenantId: string;
   /** SERVICE_CONTACT: how a referrer reaches the service, added to their notices; empty for none. */
   serviceContact?: string;
@@ -65,6 +70,8 @@ export class OwedDeliveries implements Deliverer {
         return this.caseDetails(caseId, msg.data);
       case 'referrer_notice':
         return this.referrerNotice(caseId, msg.data);
+      case 'coordinator_wait':
+        return this.coordinatorWait(caseId, msg.data);
     }
   }
 
@@ -207,6 +214,27 @@ export class OwedDeliveries implements Deliverer {
     const sent = await this.d.messenger.sendToUser(c.referrerTenantId, c.referrerAadId, { type: 'message', text: lines.join('\n\n') });
     if (!sent.ok) this.d.log.warn({ caseId, notice: data.notice, reason: sent.reason }, 'referrer could not be told of a status change');
     return outcome(sent);
+  }
+
+  /**
+   * A step waiting on a coordinator, if it still waits when sent: a reply in the case's thread with
+   * the step's button; without a usable channel, a 1:1 message owed to each coordinator.
+   */
+  private async coordinatorWait(caseId: string, data: OwedData<'coordinator_wait'>): Promise<Delivery> {
+    const c = await this.d.cases.getCase(caseId);
+    if (!c) return { status: 'skipped', reason: 'case not found' };
+    const wait = (await this.d.caseWaits(caseId)).find((w) => w.kind === data.wait && (w.kind !== 'withdrawal' || w.party === data.party));
+    if (!wait) return { status: 'skipped', reason: 'no longer waiting' };
+    const action: { title: string; verb: string; data: Record<string, string> } = wait.kind === 'riskSignOff'
+      ? { title: 'Sign off risk', verb: PROGRESS_VERBS.riskSignOff, data: {} }
+      : { title: 'Confirm and close', verb: PROGRESS_VERBS.confirmWithdrawal, data: { party: wait.party } };
+    const content = coordinatorWaitCard({ caseId, reference: c.reference, waiting: waitLabel(wait), action });
+    if (data.aadObjectId) return outcome(await this.d.messenger.sendToUser(this.d.staffTenantId, data.aadObjectId, content));
+    const route = await reachCoordinators({ ...this.d, coordinatorIds: () => this.d.roster.coordinatorIds() }, content, c.channelCard?.conversationId);
+    if (route.via === 'channel') return outcome(route.sent);
+    const effects = [{ type: 'owe' as const, messages: route.coordinatorIds.map((id) => owe.coordinatorWaitDm(caseId, wait, this.d.staffTenantId, id)) }];
+    if (!route.channelFailure) return { status: 'skipped', reason: 'no referrals channel: sent to each coordinator', effects };
+    return { status: 'failed', reason: `${route.channelFailure.reason}; sent to each coordinator instead`, effects };
   }
 
   /** Coordinators told, in their channel, by name (read now) or role, that someone cannot be reached. */
