@@ -1,5 +1,6 @@
 import * as adaptive from '../../cards/adaptive';
 import * as caseCards from '../../cards/caseCards';
+import * as channelCards from '../../cards/channelCards';
 import * as myReferrals from '../../cards/myReferrals';
 import * as progressCards from '../../cards/progressCards';
 import * as referralConfirmation from '../../cards/referralConfirmation';
@@ -51,6 +52,9 @@ const onlySentencing = assessEligibility({ answers: { sentenced: 'no' } });
 const CARDS: Record<string, () => adaptive.AdaptiveCard[]> = {
   channelCaseCard: () => (['referred', 'accepted', 'assigning', 'preparation', 'closed'] as const).map((stage) => caseCards.channelCaseCard({ ...channelView, stage })),
   replacementNeededCard: () => [caseCards.replacementNeededCard(caseId, 'RJ-2026-0001')],
+  channelCheckCard: () => [channelCards.channelCheckCard({ notOnRoster: Array.from({ length: 12 }, (_, i) => `Person ${i}`), members: 40 }), channelCards.channelCheckCard({ notOnRoster: ['Sam'], members: 2 })],
+  channelCheckAnsweredCard: () => [channelCards.channelCheckAnsweredCard('Cancelled: this channel is not used for referrals.')],
+  coordinatorWaitCard: () => [channelCards.coordinatorWaitCard({ caseId, reference: 'RJ-2026-0001', waiting: 'Waiting for risk sign-off: a coordinator must sign off the high risk assessment.', action: { title: 'Sign off risk', verb: PROGRESS_VERBS.riskSignOff, data: {} } })],
   assignCard: () => [
     caseCards.assignCard({ caseId, reference: 'RJ-2026-0001', complex: true, suggestions: [{ a: person(1, true), b: person(2), reason: 'least busy' }], available: [person(1), person(2)], error: 'Choose two different people.' }),
     caseCards.assignCard({ caseId, reference: 'RJ-2026-0001', complex: true, keep: person(1), suggestions: [], available: [person(3)], noSuggestionReason: 'Nobody free.', error: 'x' }),
@@ -140,7 +144,7 @@ describe('the contrast measure', () => {
 
 describe('every card builder is covered', () => {
   test('each exported …Card function of cards/ has inputs here', () => {
-    const modules = [caseCards, myReferrals, progressCards, referralConfirmation, referralForm, reminders, roster, screening, welcome];
+    const modules = [caseCards, channelCards, myReferrals, progressCards, referralConfirmation, referralForm, reminders, roster, screening, welcome];
     const builders = modules.flatMap((m) => Object.entries(m).filter(([name, v]) => typeof v === 'function' && /Card$/.test(name)).map(([name]) => name));
     expect(builders.filter((b) => !(b in CARDS))).toEqual([]);
   });

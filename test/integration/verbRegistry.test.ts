@@ -13,7 +13,9 @@ import {
   type ChannelCaseView,
   type PairChoice,
 } from '../../cards/caseCards';
+import { channelCheckAnsweredCard, channelCheckCard, coordinatorWaitCard } from '../../cards/channelCards';
 import { myReferralsCard } from '../../cards/myReferrals';
+import { PROGRESS_VERBS } from '../../cards/progressVerbs';
 import {
   caseCard,
   caseListCard,
@@ -281,6 +283,10 @@ function everyCard(): AdaptiveCard[] {
       message: 'done',
     }),
     rosterHistoryCard({ rows: [{ when: 'today', text: 'x' }], page: 2, pageCount: 3, total: 40 }),
+    channelCheckCard({ notOnRoster: ['Sam'], members: 3 }),
+    channelCheckAnsweredCard('Cancelled.'),
+    coordinatorWaitCard({ caseId: 'c1', reference: 'RJ-2026-0001', waiting: 'Waiting for risk sign-off.', action: { title: 'Sign off risk', verb: PROGRESS_VERBS.riskSignOff, data: {} } }),
+    coordinatorWaitCard({ caseId: 'c1', reference: 'RJ-2026-0001', waiting: 'Waiting for a coordinator.', action: { title: 'Confirm and close', verb: PROGRESS_VERBS.confirmWithdrawal, data: { party: 'offender' } } }),
   ];
   return cards;
 }
