@@ -45,6 +45,8 @@ import { progressUseCases } from './app/progress';
 import { ProgressRunner } from './app/progressRunner';
 import { CaseLocks } from './store/caseLock';
 import { ProgressRepository } from './store/progressRepository';
+import { coordinatorWaits } from './domain/coordinatorWaits';
+import { foldCaseLog } from './domain/caseProgress';
 import { DateTime } from 'luxon';
 import { loadWorkingCalendar } from './calendarFile';
 import { createReminders, loadReminderPolicy } from './reminders';
@@ -161,12 +163,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
   const roles = new StaffRoles(rosterRepo);
   // What the coordinators' channel, the offers and the pair's details show; the outbox renders with it too.
-  const assignmentViews = new AssignmentViews({ cases, assignments, roster: rosterRepo, refs, staffTenantId: config.STAFF_TENANT_ID });
+  // What a case waits on a coordinator for (a high risk to sign off, a withdrawal to confirm), from its log.
+  const eventLog = new ProgressRepository(pool);
+  const caseWaits = async (caseId: string) => coordinatorWaits(foldCaseLog(await eventLog.listEvents(caseId)).facts);
+  const assignmentViews = new AssignmentViews({ cases, assignments, roster: rosterRepo, refs, staffTenantId: config.STAFF_TENANT_ID, waits: caseWaits });
   const channel = () => referralsChannel(settings);
   // Every process sends what the outbox holds (web, worker, or both); claims keep them from sending a row twice.
   const dispatcher = new OutboxDispatcher({
     repo: outbox,
-    deliverer: new OwedDeliveries({ views: assignmentViews, referralsChannel: channel, cases, assignments, roster: rosterRepo, messenger: sender, staffTenantId: config.STAFF_TENANT_ID, serviceContact: config.SERVICE_CONTACT, log }),
+    deliverer: new OwedDeliveries({ views: assignmentViews, referralsChannel: channel, cases, assignments, roster: rosterRepo, messenger: sender, caseWaits, staffTenantId: config.STAFF_TENANT_ID, serviceContact: config.SERVICE_CONTACT, log }),
     log,
     databaseUrl: config.DATABASE_URL,
     leaseMs: config.OUTBOX_LEASE_MS,
@@ -197,6 +202,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       messenger: sender,
       coordinatorIds: () => rosterRepo.coordinatorIds(),
       referralsChannel: channel,
+      caseThread: async (caseId) => (await assignments.getChannelCard(caseId))?.conversationId ?? null,
       metrics,
       ...(opts.tracing ? { tracing: opts.tracing } : {}),
       monthlyReport: { ...(dashboardUrl(config) ? { dashboardUrl: dashboardUrl(config) } : {}) },
@@ -239,7 +245,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     });
     const assignmentDeps = { cases, assignments, roster: rosterRepo, roles: (a: Actor) => roles.of(a), views: assignmentViews, locks, staffTenantId: config.STAFF_TENANT_ID, clock, log };
     const assignmentUseCases = {
-      triage: new Triage({ ...assignmentDeps, settings }),
+      triage: new Triage({ ...assignmentDeps, settings, refs }),
       assignment: new Assignment(assignmentDeps),
       offers: new OfferAnswers(assignmentDeps),
     };

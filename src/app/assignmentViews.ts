@@ -1,4 +1,5 @@
 import type { Actor } from './actor';
+import { waitLabel, type CoordinatorWait } from '../domain/coordinatorWaits';
 import type { CaseLocker } from './caseCommands';
 import type { Clock } from '../shared/clock';
 import type { Actor as DomainActor } from '../domain/permissions';
@@ -30,6 +31,8 @@ export interface AssignmentViewDeps {
   roster: Pick<RosterRepository, 'get'>;
   refs: Pick<ConversationRefRepository, 'findPersonal'>;
   staffTenantId: string;
+  /** What the case waits on a coordinator for: shown on the coordinators' card until done. */
+  waits?: (caseId: string) => Promise<CoordinatorWait[]>;
 }
 
 /**
@@ -68,7 +71,7 @@ export class AssignmentViews {
         reason: o.declineReason ?? undefined,
         sendError: o.sendError ?? undefined,
       })),
-      alerts: [...sendAlerts, ...alerts],
+      alerts: [...sendAlerts, ...(await this.d.waits?.(c.id) ?? []).map(waitLabel), ...alerts],
     };
   }
 

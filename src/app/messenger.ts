@@ -10,6 +10,12 @@ export interface Messenger {
   sendToConversation(conversationId: string, content: MessageContent): Promise<SendOutcome>;
   sendToUser(tenantId: string, aadObjectId: string, content: MessageContent): Promise<SendOutcome>;
   updateActivity(conversationId: string, activityId: string, content: AdaptiveCard): Promise<SendOutcome>;
+  /**
+   * Starts a new thread (a post of its own) in a Teams channel with `content` as its first message.
+   * On success `conversationId` is the thread's (`<channel>;messageid=<root>`): send to it to reply
+   * in the thread; `activityId` is the root message, to update it in place.
+   */
+  startThread(channelId: string, content: MessageContent): Promise<SendOutcome>;
 }
 
 /** What a send came to. `permanent`: trying again later cannot help until someone acts (403/404, nobody to send to). */

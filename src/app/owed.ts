@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { OwedMessage } from '../store/outboxRepository';
-import { CLOSING_OUTCOMES } from '../domain/caseState';
+import { CLOSING_OUTCOMES, PARTIES } from '../domain/caseState';
+import type { CoordinatorWait } from '../domain/coordinatorWaits';
 
 /**
  * The messages a change can owe, as outbox rows: who gets what, by ids and codes. Each is rendered
@@ -31,6 +32,11 @@ export const owedSchemas = {
   case_details: z.object({ aadObjectId: aad }),
   /** A status line to the referrer. */
   referrer_notice: z.object({ notice: z.enum(REFERRER_NOTICES), outcome: closingOutcome.optional() }),
+  /**
+   * Coordinators told that the case waits on one of them (a high risk to sign off, a withdrawal to
+   * confirm): in the case's thread, or, with `aadObjectId`, to that coordinator in their 1:1 chat.
+   */
+  coordinator_wait: z.object({ wait: z.enum(['riskSignOff', 'withdrawal']), party: z.enum(PARTIES).optional(), aadObjectId: aad.optional() }),
   /** Coordinators told, in their channel, that someone could not be reached in Teams. */
   unreachable: z.object({ aadObjectId: aad.nullable(), conversationId: z.string().max(500).nullable(), reason: z.string().max(300) }),
 } as const;
@@ -65,6 +71,13 @@ export const owe = {
     outcome?: keyof typeof CLOSING_OUTCOMES,
   ): OwedMessage => ({
     kind: 'referrer_notice', caseId: c.id, data: { notice, ...(outcome ? { outcome } : {}) }, lane: personLane(c.referrerTenantId, c.referrerAadId),
+  }),
+  /** In the case's lane, so it follows the case's channel post (its thread) and card updates. */
+  coordinatorWait: (caseId: string, w: CoordinatorWait): OwedMessage => ({
+    kind: 'coordinator_wait', caseId, data: w.kind === 'withdrawal' ? { wait: w.kind, party: w.party } : { wait: w.kind }, lane: cardLane(caseId),
+  }),
+  coordinatorWaitDm: (caseId: string, w: CoordinatorWait, staffTenantId: string, aadObjectId: string): OwedMessage => ({
+    kind: 'coordinator_wait', caseId, data: { wait: w.kind, ...(w.kind === 'withdrawal' ? { party: w.party } : {}), aadObjectId }, lane: personLane(staffTenantId, aadObjectId),
   }),
   unreachable: (f: { aadObjectId: string | null; conversationId: string | null; reason: string }): OwedMessage => ({
     kind: 'unreachable', caseId: null, data: { aadObjectId: f.aadObjectId, conversationId: f.conversationId, reason: f.reason.slice(0, 300) }, lane: CHANNEL_LANE,

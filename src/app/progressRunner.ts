@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { CaseEvent } from '../domain/caseState';
+import type { CaseEvent, CaseFacts } from '../domain/caseState';
+import { waitsStartedBy } from '../domain/coordinatorWaits';
 import type { CaseCommand } from '../domain/lifecycle';
 import type { Actor as DomainActor } from '../domain/permissions';
 import { type FieldErrors, type FormValues } from '../domain/progressForms';
@@ -91,7 +92,7 @@ export class ProgressRunner {
       extra: async (tx, events, facts) => {
         if (runOpts.extra) await runOpts.extra(tx, events, facts);
         // Messages owed by the change commit with it (the outbox), and so does the form's nonce.
-        if (events.length > 0) await tx.owe(owedAfter(tx.locked, events));
+        if (events.length > 0) await tx.owe(owedAfter(tx.locked, events, facts));
         if (form) await this.recordSubmit(tx, form, who, events.length > 0 ? done : NOTHING_CHANGED);
       },
     };
@@ -172,8 +173,15 @@ export class ProgressRunner {
   }
 }
 
-/** What a committed lifecycle change owes: the coordinators' card shows the new stage; a closing tells the referrer the outcome. */
-function owedAfter(c: ProgressCase, events: readonly CaseEvent[]): OwedMessage[] {
+/**
+ * What a committed lifecycle change owes: the coordinators' card shows the new stage; a closing tells
+ * the referrer the outcome; a step it leaves waiting on a coordinator pings the coordinators.
+ */
+function owedAfter(c: ProgressCase, events: readonly CaseEvent[], after: CaseFacts): OwedMessage[] {
   const closed = events.find((e): e is Extract<CaseEvent, { type: 'case_closed' }> => e.type === 'case_closed');
-  return [owe.channelCard(c.id), ...(closed ? [owe.referrerNotice(c, 'closed', closed.outcome)] : [])];
+  return [
+    owe.channelCard(c.id),
+    ...(closed ? [owe.referrerNotice(c, 'closed', closed.outcome)] : []),
+    ...waitsStartedBy(events, after).map((w) => owe.coordinatorWait(c.id, w)),
+  ];
 }

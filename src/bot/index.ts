@@ -226,6 +226,8 @@ export function botHandlers(s: HandlerServices, referral: ReferralDeps): { comma
       referralHandlers.screeningNoRemind(referral),
       referralHandlers.submitReferral(referral),
       referralHandlers.cancelReferral(referral),
+      triageHandlers.channelConfirm(app),
+      triageHandlers.channelCancel(),
       triageHandlers.triageAccept(app),
       triageHandlers.triageDecline(app),
       triageHandlers.assignStart(app),

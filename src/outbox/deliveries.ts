@@ -6,7 +6,10 @@ import { displayDate } from '../shared/clock';
 import type { Logger } from '../log';
 import { owe, parseOwed, type OwedData } from '../app/owed';
 import type { AssignmentViews } from '../app/assignmentViews';
-import { reachCoordinators } from '../app/coordinators';
+import { isThreadOf, reachCoordinators } from '../app/coordinators';
+import { coordinatorWaitCard } from '../../cards/channelCards';
+import { PROGRESS_VERBS } from '../../cards/progressVerbs';
+import { waitLabel, type CoordinatorWait } from '../domain/coordinatorWaits';
 import type { Messenger, SendFailure, SendOutcome } from '../app/messenger';
 import type { AssignmentRepository } from '../store/assignmentRepository';
 import type { CaseRepository } from '../store/caseRepository';
@@ -19,9 +22,11 @@ export interface OwedDeliveriesDeps {
   /** The coordinators' channel, if one was chosen (referralsChannel in src/app/coordinators.ts). */
   referralsChannel: () => Promise<string | undefined>;
   cases: Pick<CaseRepository, 'getCase'>;
-  assignments: Pick<AssignmentRepository, 'getOffer' | 'listOffers'>;
+  assignments: Pick<AssignmentRepository, 'getOffer' | 'listOffers' | 'setChannelCard'>;
   roster: Pick<RosterRepository, 'get' | 'coordinatorIds'>;
   messenger: Messenger;
+  /** What the case waits on a coordinator for now (coordinatorWaits of its folded log). */
+  caseWaits: (caseId: string) => Promise<CoordinatorWait[]>;
   staffTenantId: string;
   /** SERVICE_CONTACT: how a referrer reaches the service, added to their notices; empty for none. */
   serviceContact?: string;
@@ -65,27 +70,53 @@ export class OwedDeliveries implements Deliverer {
         return this.caseDetails(caseId, msg.data);
       case 'referrer_notice':
         return this.referrerNotice(caseId, msg.data);
+      case 'coordinator_wait':
+        return this.coordinatorWait(caseId, msg.data);
     }
   }
 
-  /** The new referral's card in the coordinators' channel; without a usable channel, to each coordinator. */
+  /**
+   * The new referral's card as a post of its own in the coordinators' channel (a new thread: later
+   * news of the case are replies in it); without a usable channel, to each coordinator.
+   *
+   * Teams has no idempotency key for a new post, so exactly once is impossible; the thread id is
+   * written to the case the moment Teams answers (before the outbox records the outcome), and a card
+   * already recorded is never posted again. A second thread needs a crash in the one statement
+   * between Teams' answer and that write.
+   */
   private async channelPost(caseId: string): Promise<Delivery> {
     const c = await this.d.cases.getCase(caseId);
     if (!c) return { status: 'skipped', reason: 'case not found' };
     if (c.channelCard) return { status: 'skipped', reason: 'card already posted' };
     const view = await this.d.views.channelView(caseId, [], c);
     if (!view) return { status: 'skipped', reason: 'case not found' };
-    const route = await reachCoordinators({ ...this.d, coordinatorIds: () => this.d.roster.coordinatorIds() }, channelCaseCard(view));
-    if (route.via === 'channel') {
-      const sent = route.sent;
-      if (sent.ok) return { status: 'sent', conversationId: sent.conversationId, activityId: sent.activityId, effects: [{ type: 'channelCard', caseId, conversationId: sent.conversationId, activityId: sent.activityId }] };
-      this.d.log.warn({ caseId, reason: sent.reason }, 'could not post the referral to the coordinators channel');
-      return retry(sent);
+    const card = channelCaseCard(view);
+    const channel = await this.d.referralsChannel();
+    let channelFailure: SendFailure | undefined;
+    if (channel) {
+      const sent = await this.d.messenger.startThread(channel, card);
+      if (sent.ok) {
+        const effects: OutboxEffect[] = [{ type: 'channelCard', caseId, conversationId: sent.conversationId, activityId: sent.activityId }];
+        try {
+          await this.d.assignments.setChannelCard(caseId, sent.conversationId, sent.activityId);
+        } catch (err) {
+          // The outcome's effect writes it again under the claim; only a crash before that posts twice.
+          this.d.log.warn({ caseId, err: err instanceof Error ? err.message : String(err) }, 'could not record the new thread at once');
+        }
+        return { status: 'sent', conversationId: sent.conversationId, activityId: sent.activityId, effects };
+      }
+      if (!sent.permanent) {
+        this.d.log.warn({ caseId, reason: sent.reason }, 'could not post the referral to the coordinators channel');
+        return retry(sent);
+      }
+      this.d.log.warn({ conversationId: channel, kind: sent.kind, reason: sent.reason }, 'coordinators channel unreachable: reaching coordinators one by one');
+      channelFailure = sent;
     }
     // Each coordinator gets the card as an owed 1:1 message of their own (one lane each).
-    const effects = [{ type: 'owe' as const, messages: route.coordinatorIds.map((id) => owe.referralDm(caseId, this.d.staffTenantId, id)) }];
-    if (!route.channelFailure) return { status: 'skipped', reason: 'no referrals channel: sent to each coordinator', effects };
-    return { status: 'failed', reason: `${route.channelFailure.reason}; sent to each coordinator instead`, effects };
+    const coordinatorIds = await this.d.roster.coordinatorIds();
+    const effects = [{ type: 'owe' as const, messages: coordinatorIds.map((id) => owe.referralDm(caseId, this.d.staffTenantId, id)) }];
+    if (!channelFailure) return { status: 'skipped', reason: 'no referrals channel: sent to each coordinator', effects };
+    return { status: 'failed', reason: `${channelFailure.reason}; sent to each coordinator instead`, effects };
   }
 
   private async referralDm(caseId: string, data: OwedData<'referral_dm'>): Promise<Delivery> {
@@ -111,7 +142,9 @@ export class OwedDeliveries implements Deliverer {
     if (!c) return { status: 'skipped', reason: 'case not found' };
     const channel = await this.d.referralsChannel();
     if (!channel) return { status: 'skipped', reason: 'no referrals channel' };
-    return outcome(await this.d.messenger.sendToConversation(channel, replacementNeededCard(c.id, c.reference)));
+    // A reply in the case's own thread when it has one in this channel.
+    const thread = c.channelCard && isThreadOf(c.channelCard.conversationId, channel) ? c.channelCard.conversationId : channel;
+    return outcome(await this.d.messenger.sendToConversation(thread, replacementNeededCard(c.id, c.reference)));
   }
 
   /** The 1:1 offer; a failure is recorded on the offer, which the coordinators' card shows. */
@@ -181,6 +214,27 @@ export class OwedDeliveries implements Deliverer {
     const sent = await this.d.messenger.sendToUser(c.referrerTenantId, c.referrerAadId, { type: 'message', text: lines.join('\n\n') });
     if (!sent.ok) this.d.log.warn({ caseId, notice: data.notice, reason: sent.reason }, 'referrer could not be told of a status change');
     return outcome(sent);
+  }
+
+  /**
+   * A step waiting on a coordinator, if it still waits when sent: a reply in the case's thread with
+   * the step's button; without a usable channel, a 1:1 message owed to each coordinator.
+   */
+  private async coordinatorWait(caseId: string, data: OwedData<'coordinator_wait'>): Promise<Delivery> {
+    const c = await this.d.cases.getCase(caseId);
+    if (!c) return { status: 'skipped', reason: 'case not found' };
+    const wait = (await this.d.caseWaits(caseId)).find((w) => w.kind === data.wait && (w.kind !== 'withdrawal' || w.party === data.party));
+    if (!wait) return { status: 'skipped', reason: 'no longer waiting' };
+    const action: { title: string; verb: string; data: Record<string, string> } = wait.kind === 'riskSignOff'
+      ? { title: 'Sign off risk', verb: PROGRESS_VERBS.riskSignOff, data: {} }
+      : { title: 'Confirm and close', verb: PROGRESS_VERBS.confirmWithdrawal, data: { party: wait.party } };
+    const content = coordinatorWaitCard({ caseId, reference: c.reference, waiting: waitLabel(wait), action });
+    if (data.aadObjectId) return outcome(await this.d.messenger.sendToUser(this.d.staffTenantId, data.aadObjectId, content));
+    const route = await reachCoordinators({ ...this.d, coordinatorIds: () => this.d.roster.coordinatorIds() }, content, c.channelCard?.conversationId);
+    if (route.via === 'channel') return outcome(route.sent);
+    const effects = [{ type: 'owe' as const, messages: route.coordinatorIds.map((id) => owe.coordinatorWaitDm(caseId, wait, this.d.staffTenantId, id)) }];
+    if (!route.channelFailure) return { status: 'skipped', reason: 'no referrals channel: sent to each coordinator', effects };
+    return { status: 'failed', reason: `${route.channelFailure.reason}; sent to each coordinator instead`, effects };
   }
 
   /** Coordinators told, in their channel, by name (read now) or role, that someone cannot be reached. */

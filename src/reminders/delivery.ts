@@ -28,6 +28,8 @@ export interface DeliveryDeps {
   coordinatorIds: () => Promise<readonly string[]>;
   /** The coordinators' channel conversation, if one is registered. */
   referralsChannel: () => Promise<string | undefined>;
+  /** The case's thread in the channel: a coordinators' reminder about one case is a reply there. */
+  caseThread?: (caseId: string) => Promise<string | null>;
   /** Staff (coordinators, facilitators) all live in the service's tenant. */
   staffTenantId: string;
   /**
@@ -123,7 +125,9 @@ export class ReminderDelivery {
           ? reminderCard(cardItems[0])
           : digestCard(cardItems, { now: this.d.clock(), ...(chunks.length > 1 ? { part: { index: index + 1, of: chunks.length } } : {}) });
       const screeningTenant = chunk.map((x) => (x.r.rule === 're_refer' ? tenantOf.get(x.r.screeningId) : undefined)).find((t) => t !== undefined);
-      const result = await this.send(own.recipient, screeningTenant ?? this.d.staffTenantId, content);
+      const caseIds = unique(chunk.map((x) => (x.r.rule === 're_refer' ? '' : x.r.caseId)));
+      const thread = own.recipient.kind === 'coordinators' && caseIds.length === 1 && caseIds[0] ? await this.d.caseThread?.(caseIds[0]) : undefined;
+      const result = await this.send(own.recipient, screeningTenant ?? this.d.staffTenantId, content, thread);
       if (result.ok) {
         await this.d.repo.markSent(ids, { conversationId: result.conversationId, activityId: result.activityId });
         sent.push(...ids);
@@ -198,9 +202,9 @@ export class ReminderDelivery {
     if (!r.ok) this.d.log.error({ kind: r.kind, status: r.status }, 'coordinators could not be told about undelivered reminders');
   }
 
-  private async send(recipient: Recipient, tenantId: string, content: AdaptiveCard): Promise<SendOutcome> {
+  private async send(recipient: Recipient, tenantId: string, content: AdaptiveCard, caseThread?: string | null): Promise<SendOutcome> {
     if (recipient.kind === 'person') return this.d.messenger.sendToUser(tenantId, recipient.aadObjectId, content);
-    const route = await reachCoordinators(this.d, content);
+    const route = await reachCoordinators(this.d, content, caseThread);
     if (route.via === 'channel') return route.sent;
     const coordinators = route.coordinatorIds;
     if (coordinators.length === 0) return { ok: false, permanent: true, kind: 'no_reference', status: null, reason: 'no coordinators on the roster' };

@@ -69,6 +69,8 @@ export interface RemindersDeps {
   coordinatorIds: () => Promise<readonly string[]>;
   /** The registered referrals channel (settings `referrals_channel`), if any. */
   referralsChannel: () => Promise<string | undefined>;
+  /** The case's thread in the channel (its channel card's conversation), for coordinators' reminders about one case. */
+  caseThread?: (caseId: string) => Promise<string | null>;
   /** Reconcile time, reminder lateness and queue depth (noMetrics when metrics are off). */
   metrics?: Metrics;
   /** When tracing is on: jobs carry their trace, and reconciles after a change join the change's. */
@@ -151,6 +153,7 @@ export function createReminders(config: RemindersConfig, deps: RemindersDeps): R
     log: deps.log,
     coordinatorIds: deps.coordinatorIds,
     referralsChannel: deps.referralsChannel,
+    ...(deps.caseThread ? { caseThread: deps.caseThread } : {}),
     staffTenantId: config.staffTenantId,
     leaseMs: config.leaseMs ?? 5 * 60_000,
     metrics: deps.metrics,

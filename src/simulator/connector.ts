@@ -185,8 +185,9 @@ export class BotConnector {
     return this.log.filter((r) => r.status < 300 && (r.kind === 'send' || r.kind === 'reply' || (r.kind === 'createConversation' && hasActivity(r.body)))).map(toSent);
   }
 
+  /** What was sent to a conversation; for a channel, to its threads as well (inConversation). */
   sentTo(conversationId: string): SentActivity[] {
-    return this.sent().filter((a) => a.conversationId === conversationId);
+    return this.sent().filter((a) => inConversation(a.conversationId, conversationId));
   }
 
   /** Successful in-place updates (updateActivity). */
@@ -305,6 +306,9 @@ export class BotConnector {
       }
     }
 
+    // A new thread is a request about its channel, so a failure rule for the channel matches it too.
+    const startsThreadIn = route.kind === 'createConversation' ? channelOfCreate(rec.body) : undefined;
+    if (startsThreadIn !== undefined) rec.conversationId = startsThreadIn;
     const rule = this.rules.find((r) => r.remaining > 0 && ruleMatches(r, rec));
     if (rule) {
       rule.remaining--;
@@ -332,6 +336,20 @@ export class BotConnector {
         return answer;
       case 'createConversation': {
         const body = (rec.body ?? {}) as { members?: ChannelAccount[]; isGroup?: boolean; activity?: Partial<Activity> };
+        const channel = channelOfCreate(rec.body);
+        if (channel !== undefined) {
+          // A new post in a channel: Teams starts a thread whose id is the channel's plus the root
+          // message's id, and answers with both (the message must be given).
+          if (!hasActivity(rec.body)) {
+            reply(400, { error: { code: 'BadArgument', message: 'activity is required to start a thread in a channel' } });
+            return answer;
+          }
+          const id = this.newActivityId();
+          rec.conversationId = `${channel};messageid=${id}`;
+          rec.assignedId = id;
+          reply(201, { id: rec.conversationId, activityId: id });
+          return answer;
+        }
         const first = body.members?.[0]?.id;
         if (!first) {
           reply(400, { error: { code: 'BadArgument', message: 'members is required' } });
@@ -388,6 +406,21 @@ export class BotConnector {
 }
 
 // ---------------------------------------------------------------------------------------------------
+
+/** The channel a `POST /v3/conversations` starts a thread in (`channelData.channel.id`), if any. */
+function channelOfCreate(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const id = (body as { channelData?: { channel?: { id?: unknown } } }).channelData?.channel?.id;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+/**
+ * True when `conversationId` is `target` or one of its threads: in Teams a channel's posts each have
+ * a conversation of their own, `<channel>;messageid=<root>`, and a view of the channel shows them all.
+ */
+export function inConversation(conversationId: string | undefined, target: string): boolean {
+  return conversationId === target || (conversationId ?? '').startsWith(`${target};messageid=`);
+}
 
 function hasActivity(body: unknown): boolean {
   return typeof body === 'object' && body !== null && typeof (body as { activity?: unknown }).activity === 'object' && (body as { activity?: unknown }).activity !== null;

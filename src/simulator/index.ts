@@ -118,8 +118,12 @@ export function createSimulator(d: SimulatorDeps): Simulator {
     if (!p) throw new SimulatorError(404, `no person "${key}" in the simulator; reload the page`);
     return p;
   };
-  const setRoster = () =>
-    connector.setRoster(state.people.map((p) => ({ id: p.teamsId, name: p.user.name, aadObjectId: p.user.aadObjectId, tenantId: p.user.tenantId, userRole: 'user' as const })));
+  const setRoster = () => {
+    const members = (people: readonly Persona[]) => people.map((p) => ({ id: p.teamsId, name: p.user.name, aadObjectId: p.user.aadObjectId, tenantId: p.user.tenantId, userRole: 'user' as const }));
+    connector.setRoster(members(state.people));
+    // The coordinators' team holds the service's staff only: registering its channel checks that.
+    connector.setRoster(members(state.people.filter((p) => p.user.tenantId === d.staffTenantId)), SIM_TEAM);
+  };
   setRoster();
 
   const broadcast = (event: unknown): void => {
@@ -239,9 +243,10 @@ export function createSimulator(d: SimulatorDeps): Simulator {
     const teamAdd = conversationUpdate(['bot'], coordinator.user, { ...channel(), timestamp: d.clock.now(), channelData: { eventType: 'teamMemberAdded' } });
     await post({ ...inChannel(teamAdd, coordinator, 'x'), conversation: { id: SIM_CHANNEL, conversationType: 'channel', tenantId: d.staffTenantId, isGroup: true }, type: 'conversationUpdate', membersAdded: teamAdd.membersAdded, channelData: { tenant: { id: d.staffTenantId }, team: { id: SIM_TEAM, name: 'RJ Service' }, eventType: 'teamMemberAdded' } });
     for (const p of state.people) await install(p);
-    await say(coordinator, 'channel', 'use this channel for referrals');
+    // The roster first: registering the channel asks to confirm when team members are not on it.
     const facilitators = state.people.filter((p) => p.role === 'facilitator');
     if (facilitators.length > 0) await say(coordinator, 'channel', `roster add ${facilitators.map((f) => `@${f.user.name}`).join(' ')}`);
+    await say(coordinator, 'channel', 'use this channel for referrals');
     state.setUp = true;
   };
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { attachment, type AdaptiveCard } from '../../cards/adaptive';
 import { systemClock, type Clock } from '../shared/clock';
 import type { Logger } from '../log';
+import { channelOf, threadRootOf } from '../app/coordinators';
 import { noMetrics, type Metrics } from '../metrics';
 import type { ConversationRefRecord, ConversationRefRepository } from '../store/conversationRefRepository';
 import { RateLimiter, realSleep, type RateKeys } from './rateLimiter';
@@ -104,6 +105,7 @@ const storedReference = z
   .object({
     conversation: z.object({ id: z.string().min(1) }).passthrough(),
     user: z.object({ id: z.string() }).passthrough().optional(),
+    bot: z.object({ id: z.string().min(1), name: z.string().optional() }).passthrough().optional(),
   })
   .passthrough();
 
@@ -258,6 +260,56 @@ export class ProactiveSender {
       return { ok: true, conversationId, attempts: r.attempts };
     } catch (err) {
       return this.unexpected('createConversation', null, err);
+    }
+  }
+
+  /**
+   * Starts a new thread in a Teams channel: `POST /v3/conversations` with the channel in channelData
+   * and the message as the conversation's first activity, as Teams' proactive-messaging docs describe.
+   * Teams answers with the thread's conversation id (`<channel>;messageid=<root>`); its reference is
+   * stored at once so replies and updates in the thread work like any other conversation's. The
+   * channel's own reference (stored when it was registered) gives the serviceUrl and tenant.
+   */
+  async startThread(channelId: string, content: ProactiveContent): Promise<SendResult> {
+    try {
+      const ref = await this.refs.get(channelId);
+      if (!ref) return await this.noReference({ conversationId: channelId, tenantId: null, aadObjectId: null }, 'no stored reference for the channel');
+      if (ref.stale) return await this.staleAlready(ref);
+      const activity = toActivity(content);
+      const tooBig = this.checkSize(activity, channelId);
+      if (tooBig) return tooBig;
+      const stored = storedReference.parse(ref.reference);
+      const bot = { id: stored.bot?.id ?? `28:${this.botAppId}`, name: stored.bot?.name ?? '' };
+      const params: ConversationParameters = {
+        isGroup: true,
+        bot,
+        tenantId: ref.tenantId,
+        channelData: { channel: { id: channelId }, tenant: { id: ref.tenantId } },
+        // The SDK's type wants a whole Activity; the connector takes the message fields given here.
+        activity: activity as Activity,
+      };
+      const r = await this.attempt({ conversationId: channelId, tenantId: ref.tenantId }, { op: 'startThread', conversationId: channelId }, async () => {
+        const box: { id?: string } = {};
+        await this.adapter.createConversationAsync(this.botAppId, TEAMS_CHANNEL, ref.serviceUrl, CONFIGURED_AUDIENCE, params, async (ctx) => {
+          box.id = ctx.activity.conversation?.id;
+        });
+        if (!box.id) throw new TurnDidNotRun();
+        return box.id;
+      });
+      if (!r.ok) return await this.failed(ref, r);
+      const threadId = r.value;
+      // botbuilder's CloudAdapter drops the response's activityId; in Teams the root message's id is the thread's messageid.
+      const activityId = threadRootOf(threadId);
+      if (!activityId || channelOf(threadId) !== channelId) {
+        this.log.error({ conversationId: channelId, threadId }, 'Teams answered a new thread with an id that is not a thread of the channel');
+        return { ok: false, permanent: true, kind: 'rejected', status: null, reason: 'new thread id is not a thread of the channel', conversationId: channelId, attempts: r.attempts };
+      }
+      const reference = { ...stored, conversation: { ...stored.conversation, id: threadId } };
+      await this.refs.upsert({ conversationId: threadId, tenantId: ref.tenantId, aadObjectId: null, conversationType: 'channel', serviceUrl: ref.serviceUrl, reference });
+      this.log.info({ conversationId: threadId, activityId, attempts: r.attempts }, 'channel thread started');
+      return { ok: true, conversationId: threadId, activityId, attempts: r.attempts };
+    } catch (err) {
+      return this.unexpected('startThread', channelId, err);
     }
   }
 

@@ -4,6 +4,7 @@ import * as legalHold from '../../cards/legalHold';
 import * as erasure from '../../cards/erasure';
 import * as caseCards from '../../cards/caseCards';
 import * as help from '../../cards/help';
+import * as channelCards from '../../cards/channelCards';
 import * as myReferrals from '../../cards/myReferrals';
 import * as progressCards from '../../cards/progressCards';
 import * as referralConfirmation from '../../cards/referralConfirmation';
@@ -62,6 +63,9 @@ const CARDS: Record<string, () => adaptive.AdaptiveCard[]> = {
   staffHelpCard: () => (['personal', 'team'] as const).map((where) =>
     help.staffHelpCard({ coordinator: true, facilitator: where === 'personal', where, commands: [{ usage: 'roster', description: 'Manage the facilitator roster' }], onlyInPrivate: where === 'team' ? ['cases', 'case RJ-2026-0007'] : [] })),
   rosterRemoveConfirmCard: () => [roster.rosterRemoveConfirmCard({ aadObjectId: 'aad-1', name: 'Person 1', op: 'remove', roles: ['facilitator'] })],
+  channelCheckCard: () => [channelCards.channelCheckCard({ notOnRoster: Array.from({ length: 12 }, (_, i) => `Person ${i}`), members: 40 }), channelCards.channelCheckCard({ notOnRoster: ['Sam'], members: 2 })],
+  channelCheckAnsweredCard: () => [channelCards.channelCheckAnsweredCard('Cancelled: this channel is not used for referrals.')],
+  coordinatorWaitCard: () => [channelCards.coordinatorWaitCard({ caseId, reference: 'RJ-2026-0001', waiting: 'Waiting for risk sign-off: a coordinator must sign off the high risk assessment.', action: { title: 'Sign off risk', verb: PROGRESS_VERBS.riskSignOff, data: {} } })],
   assignCard: () => [
     caseCards.assignCard({ caseId, reference: 'RJ-2026-0001', complex: true, suggestions: [{ a: person(1, true), b: person(2), reason: 'least busy' }], available: [person(1), person(2)], error: 'Choose two different people.' }),
     caseCards.assignCard({ caseId, reference: 'RJ-2026-0001', complex: true, keep: person(1), suggestions: [], available: [person(3)], noSuggestionReason: 'Nobody free.', error: 'x' }),
@@ -166,7 +170,7 @@ describe('the contrast measure', () => {
 
 describe('every card builder is covered', () => {
   test('each exported …Card function of cards/ has inputs here', () => {
-    const modules = [audit, legalHold, erasure, caseCards, help, myReferrals, progressCards, referralConfirmation, referralForm, reminders, roster, screening, welcome];
+    const modules = [audit, legalHold, erasure, caseCards, channelCards, help, myReferrals, progressCards, referralConfirmation, referralForm, reminders, roster, screening, welcome];
     const builders = modules.flatMap((m) => Object.entries(m).filter(([name, v]) => typeof v === 'function' && /Card$/.test(name)).map(([name]) => name));
     expect(builders.filter((b) => !(b in CARDS))).toEqual([]);
   });

@@ -2,7 +2,8 @@ import type { Pool } from 'pg';
 import { createPool } from '../../src/store/db';
 import type { WireActivity as Activity } from '../../src/simulator/wire';
 import type { App } from '../../src/main';
-import { startConnector, type ConnectorEmulator } from '../support/connector';
+import { inConversation, startConnector, type ConnectorEmulator } from '../support/connector';
+import { channelThreadOf } from '../support/caseSetup';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisUrl } from '../support/redis';
 import { startTestApp, PARTNER_TENANT, STAFF_TENANT } from '../support/app';
@@ -37,7 +38,7 @@ const chat = (u: TeamsUser) => new Chat(() => app.url, connector, u, () => app.i
 function inChannel(a: Partial<Activity>): Partial<Activity> {
   return {
     ...a,
-    conversation: { id: CHANNEL, conversationType: 'channel', tenantId: STAFF_TENANT, isGroup: true, name: 'Referrals' },
+    conversation: { id: channelThreadOf(connector, a), conversationType: 'channel', tenantId: STAFF_TENANT, isGroup: true, name: 'Referrals' },
     channelData: { tenant: { id: STAFF_TENANT }, team: { id: TEAM }, channel: { id: CHANNEL } },
   };
 }
@@ -72,7 +73,7 @@ async function refer(): Promise<string> {
 
 /** The newest card the bot posted (or updated) in a conversation, with its activity id. */
 function latestCardIn(conversationId: string, containing: string): { activityId: string; card: Record<string, unknown> } {
-  const updates = connector.updates().filter((u) => u.conversationId === conversationId).reverse();
+  const updates = connector.updates().filter((u) => inConversation(u.conversationId, conversationId)).reverse();
   for (const u of updates) for (const c of cardsIn(u.activity)) if (cardText(c).includes(containing)) return { activityId: u.activityId, card: c };
   const sent = connector.sentTo(conversationId).reverse();
   for (const a of sent) for (const c of cardsIn(a)) if (cardText(c).includes(containing)) return { activityId: a.id, card: c };
@@ -118,8 +119,12 @@ describe('setting up', () => {
   test('only a coordinator can choose the referrals channel', async () => {
     const byFacilitator = await chat(f1).post(channelMessage(chat(f1), 'use this channel for referrals'));
     expect(textOf(byFacilitator)).toContain('Only coordinators');
-    const ok = await chat(coord).post(channelMessage(chat(coord), 'use this channel for referrals'));
-    expect(textOf(ok)).toContain('every new referral will be posted in this channel');
+    // Nobody but the coordinator is on the roster yet: the team's other members are listed to confirm.
+    const asked = await chat(coord).post(channelMessage(chat(coord), 'use this channel for referrals'));
+    const confirm = cardWithAction(asked, 'Confirm');
+    expect(cardText(confirm.card)).toContain('Fay One');
+    const ok = await chat(coord).post(inChannel(chat(coord).teams.adaptiveCardAction(confirm.action.verb, confirm.action.data, coord, { replyToId: confirm.activityId })));
+    expect(cardText(invokeCard(ok))).toContain('every new referral will be posted in this channel');
   });
 
   test('coordinators add facilitators by @mention and manage them on the roster card', async () => {

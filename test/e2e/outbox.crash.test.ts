@@ -8,7 +8,7 @@ import { PARTNER_TENANT, PARTNER_ORG, STAFF_TENANT } from '../support/app';
 import { caseSetup, CHANNEL } from '../support/caseSetup';
 import { textOf, cardText } from '../support/chat';
 import { cardsIn } from '../support/cards';
-import type { TeamsUser } from '../support/activities';
+import { teamsUserId, type TeamsUser } from '../support/activities';
 
 const alice: TeamsUser = { aadObjectId: 'a0000000-0000-4000-8000-0000000006a1', tenantId: PARTNER_TENANT, name: 'Ava Officer' };
 const coord: TeamsUser = { aadObjectId: 'c0000000-0000-4000-8000-0000000006c1', tenantId: STAFF_TENANT, name: 'Cora Coordinator' };
@@ -25,6 +25,8 @@ beforeAll(async () => {
   pool.on('error', () => undefined);
   space = testRedisSpace();
   connector = await startConnector();
+  // The coordinators' team: the coordinator alone (registering the channel checks its members).
+  connector.setRoster([{ id: teamsUserId(coord), name: coord.name, aadObjectId: coord.aadObjectId, tenantId: STAFF_TENANT }]);
 });
 
 afterAll(async () => {
@@ -125,5 +127,5 @@ test('the web process SIGKILLed while the connector answers 503 to the channel c
     'SELECT channel_conversation_id, channel_activity_id FROM cases WHERE reference = $1',
     [reference],
   );
-  expect(rows[0]).toEqual({ channel_conversation_id: CHANNEL, channel_activity_id: posted.activityId });
+  expect(rows[0]).toEqual({ channel_conversation_id: `${CHANNEL};messageid=${posted.activityId}`, channel_activity_id: posted.activityId });
 }, 90_000);

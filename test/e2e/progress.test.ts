@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { createPool } from '../../src/store/db';
 import type { App } from '../../src/main';
-import { startConnector, type ConnectorEmulator } from '../support/connector';
+import { inConversation, startConnector, type ConnectorEmulator } from '../support/connector';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisUrl } from '../support/redis';
 import { startTestApp, PARTNER_TENANT, STAFF_TENANT } from '../support/app';
@@ -251,7 +251,7 @@ describe('a full case, from the confirmed pair to closing', () => {
     const told = referrerMessages().slice(before);
     expect(told.map((t) => t.split('\n\n')[0])).toEqual([`Referral ${reference}: the case is now closed. Outcome: Conference held.`]);
     // The coordinators' channel card follows the stage, and still names nobody.
-    const channelCard = connector.updates().filter((u) => u.conversationId === CHANNEL).map((u) => cardText(cardsIn(u.activity)[0])).reverse().find((t) => t.includes(`Referral ${reference}`));
+    const channelCard = connector.updates().filter((u) => inConversation(u.conversationId, CHANNEL)).map((u) => cardText(cardsIn(u.activity)[0])).reverse().find((t) => t.includes(`Referral ${reference}`));
     expect(channelCard).toContain('Closed');
     expect(channelCard).not.toMatch(/Harriet|satisfied/);
     // The referrer still sees the status only.

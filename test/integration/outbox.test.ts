@@ -17,7 +17,7 @@ import { createProactiveAdapter } from '../../src/teams/proactiveAdapter';
 import { ProactiveSender } from '../../src/teams/proactiveSender';
 import { cardsIn } from '../support/cards';
 import { cardText } from '../support/chat';
-import { startConnector, type ConnectorEmulator } from '../support/connector';
+import { inConversation, startConnector, type ConnectorEmulator } from '../support/connector';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { aad, caseFixtures, eventually, STAFF_TENANT, storeChannelRef, storePersonalRef } from '../support/reminderFixtures';
 
@@ -263,7 +263,7 @@ describe('owed messages through the proactive sender', () => {
     const assignments = new AssignmentRepository(pool);
     const roster = new RosterRepository(pool);
     const views = new AssignmentViews({ cases, assignments, roster, refs, staffTenantId: STAFF_TENANT });
-    deliveries = new OwedDeliveries({ views, referralsChannel: () => referralsChannel(settings), cases, assignments, roster, messenger: sender, staffTenantId: STAFF_TENANT, log });
+    deliveries = new OwedDeliveries({ views, referralsChannel: () => referralsChannel(settings), cases, assignments, roster, messenger: sender, caseWaits: async () => [], staffTenantId: STAFF_TENANT, log });
   });
 
   afterAll(async () => {
@@ -287,7 +287,25 @@ describe('owed messages through the proactive sender', () => {
     expect(connector.requests().filter((r) => r.status === 503)).toHaveLength(2);
     expect(row!.attempts).toBe(3);
     const { rows } = await pool.query('SELECT channel_conversation_id, channel_activity_id FROM cases WHERE id = $1', [caseId]);
-    expect(rows[0]).toEqual({ channel_conversation_id: CHANNEL, channel_activity_id: row!.activityId });
+    // A thread of its own in the channel: its root is the card.
+    expect(rows[0]).toEqual({ channel_conversation_id: `${CHANNEL};messageid=${row!.activityId}`, channel_activity_id: row!.activityId });
+  });
+
+  test('a process that dies after Teams started the thread, before the outcome was recorded: the retry finds the thread and posts nothing more', async () => {
+    const { caseId, reference } = await fx.createCase({ createdAt: '2026-03-02T10:00:00Z' });
+    await repo.owe([owe.channelPost(caseId)]);
+    // The dying process: it claims, sends, and never records the outcome (its lease runs out).
+    const [claim] = await repo.claim(1, 200);
+    expect(await deliveries.deliver(claim!)).toMatchObject({ status: 'sent' });
+    expect(channelCards(reference)).toHaveLength(1);
+    await sleep(250);
+    const d = dispatcher(deliveries);
+    await d.start();
+    await d.idle();
+    const [row] = await repo.list(caseId);
+    expect(row).toMatchObject({ status: 'skipped', attempts: 2, error: 'card already posted' });
+    expect(channelCards(reference)).toHaveLength(1);
+    expect(connector.requests().filter((r) => r.kind === 'createConversation')).toHaveLength(1);
   });
 
   test('a 403 on an offer fails it for good: recorded on the offer, shown on the coordinators card, and coordinators told in the channel', async () => {
@@ -306,7 +324,7 @@ describe('owed messages through the proactive sender', () => {
     const { rows: offers } = await pool.query('SELECT send_error FROM offers WHERE id = $1', [offerId]);
     expect(offers[0].send_error).toMatch(/403/);
     // The card update owed by the failure shows it.
-    const update = connector.updates().filter((u) => u.conversationId === CHANNEL).pop();
+    const update = connector.updates().filter((u) => inConversation(u.conversationId, CHANNEL)).pop();
     expect(cardText(cardsIn(update!.activity)[0])).toContain('could not be reached in Teams');
     expect(connector.sentTo(CHANNEL).some((a) => (a.text ?? '').includes('must install or reopen the RJ Referrals app'))).toBe(true);
     const unreachable = (await repo.list()).filter((r) => r.kind === 'unreachable');

@@ -79,6 +79,31 @@ function fakeSender(over: Partial<ProactiveSenderDeps> = {}, opts: { frozen?: bo
 const requestsTo = (conversationId: string) => connector.requests().filter((r) => r.conversationId === conversationId);
 
 describe('ProactiveSender against the connector emulator', () => {
+  it('starts a thread in a channel: Teams answers `<channel>;messageid=<root>`, its reference is stored, a reply goes into it; a 403 marks the channel stale', async () => {
+    const channel = `19:thread-test-${++userSeq}@thread.tacv2`;
+    await refs.upsert({
+      conversationId: channel, tenantId: TENANT, aadObjectId: null, conversationType: 'channel', serviceUrl: connector.url,
+      reference: { user: { id: '29:someone', name: '' }, bot: { id: '28:bot', name: 'RJ Referrals' }, conversation: { id: channel, conversationType: 'channel', tenantId: TENANT, isGroup: true }, channelId: 'msteams', serviceUrl: connector.url },
+    });
+    const { sender, failures } = fakeSender();
+    const started = await sender.startThread(channel, card([para('Referral RJ-2026-0001')]));
+    expect(started).toMatchObject({ ok: true, attempts: 1 });
+    if (!started.ok) throw new Error('not started');
+    expect(started.conversationId).toBe(`${channel};messageid=${started.activityId}`);
+    const create = connector.requests().find((r) => r.kind === 'createConversation')!;
+    expect(create.body).toMatchObject({ isGroup: true, channelData: { channel: { id: channel } }, activity: { type: 'message' } });
+    expect((await refs.get(started.conversationId))?.conversationType).toBe('channel');
+    const reply = await sender.sendToConversation(started.conversationId, { text: 'About this case' });
+    expect(reply).toMatchObject({ ok: true, conversationId: started.conversationId });
+    expect(connector.sentTo(channel).map((a) => a.conversationId)).toEqual([started.conversationId, started.conversationId]);
+
+    connector.failNext({ match: { conversationId: channel, kind: 'createConversation' }, status: 403 });
+    const refused = await sender.startThread(channel, card([para('Referral RJ-2026-0002')]));
+    expect(refused).toMatchObject({ ok: false, kind: 'unreachable', permanent: true });
+    expect((await refs.get(channel))?.stale).toBe(true);
+    expect(failures.map((f) => f.conversationId)).toEqual([channel]);
+  });
+
   it('sends a message and an Adaptive Card, returning the ids Teams assigned', async () => {
     const u = await storedUser();
     const { sender, time } = fakeSender();

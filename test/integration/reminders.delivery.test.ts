@@ -35,6 +35,8 @@ let fx: ReturnType<typeof caseFixtures>;
 const convs: Record<string, string> = {};
 const permanent: PermanentFailure[] = [];
 const channel = { id: undefined as string | undefined };
+/** Cases' threads in the channel (their channel card's conversation), by case id. */
+const threads = new Map<string, string>();
 
 beforeAll(async () => {
   db = await createTestDatabase('reminders_delivery');
@@ -59,7 +61,7 @@ beforeAll(async () => {
       permanent.push(f);
     },
   });
-  await rig.startWorker(sender, { channel: async () => channel.id, concurrency: 4 });
+  await rig.startWorker(sender, { channel: async () => channel.id, caseThread: async (caseId) => threads.get(caseId) ?? null, concurrency: 4 });
 });
 
 afterAll(async () => {
@@ -211,6 +213,23 @@ describe('reminder delivery', () => {
     expect(parseAdaptiveCard(cardOf(sent[0])).errors).toEqual([]);
     const rows = [...(await rig.repo.deliveries(ids)).values()];
     expect(new Set(rows.map((r) => r.activityId))).toEqual(new Set([sent[0]!.id]));
+  });
+
+  it('a coordinators\' reminder about one case is a reply in that case\'s thread of the channel', async () => {
+    channel.id = CHANNEL;
+    t.set('2026-04-13T08:00:00Z');
+    const c = await fx.createCase({ createdAt: '2026-04-13T08:00:00Z' });
+    const thread = `${CHANNEL};messageid=1776000000001`;
+    await storeChannelRef(new ConversationRefRepository(pool), connector.url, thread);
+    threads.set(c.caseId, thread);
+    await rig.scheduler.reconcileCase(c.caseId);
+    const id = (await rig.scheduler.reminderIdsOf(c.caseId)).find((j) => j.startsWith('triage_due'))!;
+    t.set('2026-04-16T08:00:00Z');
+    await (await rig.queue.getJob(toJobId(id)))!.promote();
+    const sent = await connector.waitForSent((a) => textOf(a).includes(c.reference));
+    expect(sent.conversationId).toBe(thread);
+    await eventually(async () => (await rig.repo.deliveries([id])).get(id)?.status === 'sent');
+    await drained();
   });
 
   it('reminds a referrer on the sentencing date with a button to refer again', async () => {

@@ -14,7 +14,9 @@ import {
   type ChannelCaseView,
   type PairChoice,
 } from '../../cards/caseCards';
+import { channelCheckAnsweredCard, channelCheckCard, coordinatorWaitCard } from '../../cards/channelCards';
 import { myReferralsCard } from '../../cards/myReferrals';
+import { PROGRESS_VERBS } from '../../cards/progressVerbs';
 import {
   caseCard,
   caseListCard,
@@ -306,6 +308,10 @@ function everyCard(): AdaptiveCard[] {
     erasureDoneCard('RJ-2026-0001', 'done'),
     erasureReminderCard({ caseId, reference: 'RJ-2026-0001', partyLabel: 'the harmed person', receivedOn: '1 December 2026', dueOn: '29 December 2026' }),
     rosterRemoveConfirmCard({ aadObjectId: 'f1', name: 'F', op: 'removeAll', roles: ['facilitator', 'coordinator'] }),
+    channelCheckCard({ notOnRoster: ['Sam'], members: 3 }),
+    channelCheckAnsweredCard('Cancelled.'),
+    coordinatorWaitCard({ caseId: 'c1', reference: 'RJ-2026-0001', waiting: 'Waiting for risk sign-off.', action: { title: 'Sign off risk', verb: PROGRESS_VERBS.riskSignOff, data: {} } }),
+    coordinatorWaitCard({ caseId: 'c1', reference: 'RJ-2026-0001', waiting: 'Waiting for a coordinator.', action: { title: 'Confirm and close', verb: PROGRESS_VERBS.confirmWithdrawal, data: { party: 'offender' } } }),
   ];
   return cards;
 }

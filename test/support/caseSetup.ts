@@ -4,7 +4,7 @@
  * referrals channel and offers it to a pair, both facilitators accept from their 1:1 offer cards.
  */
 import type { WireActivity as Activity } from '../../src/simulator/wire';
-import type { ConnectorEmulator } from './connector';
+import { inConversation, type ConnectorEmulator } from './connector';
 import { Chat, actionsOf, cardText, cardWithAction, invokeCard, textOf } from './chat';
 import { cardsIn } from './cards';
 import { teamsUserId, type TeamsUser } from './activities';
@@ -19,13 +19,32 @@ export const REFERRAL_FORM = {
   harmedPersonName: 'Harriet Harmed', harmedPersonBorough: 'Camden', harmedPersonPhone: '020 7946 0001', harmedPersonAware: 'yes',
 };
 
+export interface PostedCard {
+  activityId: string;
+  conversationId: string;
+  card: Record<string, unknown>;
+}
+
+/**
+ * The conversation Teams gives a channel activity: `<channel>;messageid=<thread root>`. A click on a
+ * card is in the card's thread; a new message starts a thread of its own (its id is the root).
+ */
+export function channelThreadOf(connector: ConnectorEmulator, a: Partial<Activity>): string {
+  if (a.replyToId) {
+    const card = connector.sent().find((x) => x.id === a.replyToId && inConversation(x.conversationId, CHANNEL));
+    if (card) return card.conversationId.includes(';messageid=') ? card.conversationId : `${CHANNEL};messageid=${card.id}`;
+  }
+  return `${CHANNEL};messageid=${a.id ?? '0'}`;
+}
+
 export interface CaseSetup {
   chat(u: TeamsUser): Chat;
   inChannel(a: Partial<Activity>): Partial<Activity>;
   channelMessage(c: Chat, text: string, mentions?: TeamsUser[]): Partial<Activity>;
-  latestCardIn(conversationId: string, containing: string): { activityId: string; card: Record<string, unknown> };
+  /** In a channel, its threads are searched too; `conversationId` of the answer is where the card is. */
+  latestCardIn(conversationId: string, containing: string): PostedCard;
   /** As latestCardIn, waiting for a proactive send that may still be on its way. */
-  waitForCard(conversationId: string, containing: string, timeoutMs?: number): Promise<{ activityId: string; card: Record<string, unknown> }>;
+  waitForCard(conversationId: string, containing: string, timeoutMs?: number): Promise<PostedCard>;
   /** Registers the channel and puts the facilitators on the roster (once per app). */
   prepareService(coordinator: TeamsUser, facilitators: TeamsUser[]): Promise<void>;
   /** `fields` adds to (or overrides) REFERRAL_FORM. */
@@ -45,7 +64,7 @@ export function caseSetup(appUrl: () => string, connector: ConnectorEmulator, op
 
   const inChannel = (a: Partial<Activity>): Partial<Activity> => ({
     ...a,
-    conversation: { id: CHANNEL, conversationType: 'channel', tenantId: STAFF_TENANT, isGroup: true, name: 'Referrals' },
+    conversation: { id: channelThreadOf(connector, a), conversationType: 'channel', tenantId: STAFF_TENANT, isGroup: true, name: 'Referrals' },
     channelData: { tenant: { id: STAFF_TENANT }, team: { id: TEAM }, channel: { id: CHANNEL } },
   });
 
@@ -59,10 +78,10 @@ export function caseSetup(appUrl: () => string, connector: ConnectorEmulator, op
   };
 
   const latestCardIn = (conversationId: string, containing: string) => {
-    const updates = connector.updates().filter((u) => u.conversationId === conversationId).reverse();
-    for (const u of updates) for (const c of cardsIn(u.activity)) if (cardText(c).includes(containing)) return { activityId: u.activityId, card: c };
+    const updates = connector.updates().filter((u) => inConversation(u.conversationId, conversationId)).reverse();
+    for (const u of updates) for (const c of cardsIn(u.activity)) if (cardText(c).includes(containing)) return { activityId: u.activityId, conversationId: u.conversationId, card: c };
     const sent = connector.sentTo(conversationId).reverse();
-    for (const a of sent) for (const c of cardsIn(a)) if (cardText(c).includes(containing)) return { activityId: a.id, card: c };
+    for (const a of sent) for (const c of cardsIn(a)) if (cardText(c).includes(containing)) return { activityId: a.id, conversationId: a.conversationId, card: c };
     throw new Error(`no card containing "${containing}" in ${conversationId}`);
   };
 
@@ -80,10 +99,14 @@ export function caseSetup(appUrl: () => string, connector: ConnectorEmulator, op
 
   const prepareService = async (coordinator: TeamsUser, facilitators: TeamsUser[]) => {
     const c = chat(coordinator);
-    const ok = await c.post(channelMessage(c, 'use this channel for referrals'));
-    if (!textOf(ok).includes('posted in this channel')) throw new Error(`channel not registered: ${textOf(ok)}`);
+    // The roster first: registering the channel asks to confirm when team members are not on it.
     const added = await c.post(channelMessage(c, 'roster add', facilitators));
     for (const f of facilitators) if (!textOf(added).includes(f.name)) throw new Error(`${f.name} not added: ${textOf(added)}`);
+    const ok = await c.post(channelMessage(c, 'use this channel for referrals'));
+    if (textOf(ok).includes('posted in this channel')) return;
+    const confirm = cardWithAction(ok, 'Confirm');
+    const done = await c.post(inChannel(c.teams.adaptiveCardAction(confirm.action.verb, confirm.action.data, coordinator, { replyToId: confirm.activityId })));
+    if (!cardText(invokeCard(done)).includes('posted in this channel')) throw new Error(`channel not registered: ${textOf(ok)}`);
   };
 
   const refer = async (referrer: TeamsUser, fields: Readonly<Record<string, string>> = {}) => {

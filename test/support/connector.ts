@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { BotConnector, type ConnectorOptions } from '../../src/simulator/connector';
 
-export { parseRoute } from '../../src/simulator/connector';
+export { parseRoute, inConversation } from '../../src/simulator/connector';
 export type { ConnectorRequest, RequestKind, SentActivity, RecordedUpdate, FailStatus, FailRule, TeamsMember, ConnectorOptions } from '../../src/simulator/connector';
 
 export class ConnectorEmulator extends BotConnector {

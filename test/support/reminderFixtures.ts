@@ -170,7 +170,7 @@ export interface ReminderRig {
   worker?: Worker<ReminderJobData>;
   calendar: WorkingCalendar;
   policy: ReminderPolicy;
-  startWorker(messenger: ReminderMessenger, opts?: Partial<ReminderWorkerOptions> & { channel?: () => Promise<string | undefined>; leaseMs?: number }): Promise<Worker<ReminderJobData>>;
+  startWorker(messenger: ReminderMessenger, opts?: Partial<ReminderWorkerOptions> & { channel?: () => Promise<string | undefined>; caseThread?: (caseId: string) => Promise<string | null>; leaseMs?: number }): Promise<Worker<ReminderJobData>>;
   close(): Promise<void>;
 }
 
@@ -192,6 +192,7 @@ export async function reminderRig(o: { pool: Pool; redisUrl: string; prefix: str
         repo, scheduler, messenger, policy, calendar, clock: o.clock, log: o.log,
         coordinatorIds: coordinators,
         referralsChannel: wo.channel ?? (async () => undefined),
+        ...(wo.caseThread ? { caseThread: wo.caseThread } : {}),
         staffTenantId: STAFF_TENANT,
         leaseMs: wo.leaseMs ?? 60_000,
       });

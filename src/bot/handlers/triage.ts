@@ -1,7 +1,10 @@
+import { TeamsInfo, TurnContext } from 'botbuilder';
 import { z } from 'zod';
+import { CHANNEL_VERBS, channelCheckAnsweredCard } from '../../../cards/channelCards';
+import { channelOf } from '../../app/coordinators';
 import { CASE_VERBS } from '../../../cards/verbs';
 import type { Assignment } from '../../app/assignment';
-import type { Triage } from '../../app/triage';
+import type { ChannelMember, ChannelPlace, Triage } from '../../app/triage';
 import { coordinators, defineCommand, defineVerb, type CardVerb, type TextCommand } from '../registry';
 import { cardChoice } from '../router';
 import { actorOf } from '../turn';
@@ -25,12 +28,79 @@ const assignData = z
   .object({ caseId: id, facilitatorA: z.string().max(64).optional(), facilitatorB: z.string().max(64).optional(), removeFacilitator: z.string().max(64).optional(), from })
   .passthrough();
 
+/** Where the command (or the check card's click) came from: the channel itself, not the thread it is in. */
+function placeOf(ctx: TurnContext): ChannelPlace {
+  const a = ctx.activity;
+  const data = teamsChannelData.safeParse(a.channelData);
+  const channelId = data.success ? data.data.channel?.id : undefined;
+  const teamId = data.success ? data.data.team?.id : undefined;
+  const { activityId: _activityId, ...reference } = TurnContext.getConversationReference(a);
+  const conversation = { ...reference.conversation, id: channelId ?? channelOf(a.conversation.id) };
+  return {
+    conversationId: a.conversation.id,
+    conversationType: a.conversation.conversationType ?? 'personal',
+    ...(channelId ? { channelId } : {}),
+    ...(teamId ? { teamId } : {}),
+    tenantId: actorOf(ctx).tenantId,
+    serviceUrl: a.serviceUrl,
+    reference: { ...reference, conversation },
+  };
+}
+
+const teamsChannelData = z.object({
+  channel: z.object({ id: z.string().min(1) }).passthrough().optional(),
+  team: z.object({ id: z.string().min(1) }).passthrough().optional(),
+}).passthrough();
+
+/** Everyone in the channel's team, page by page, as Teams lists them (GET /v3/conversations/{team}/pagedmembers). */
+async function teamMembers(ctx: TurnContext): Promise<ChannelMember[]> {
+  const out: ChannelMember[] = [];
+  let token: string | undefined;
+  // A team has at most 25,000 members: 500 pages of 50 is the ceiling, never a loop without end.
+  for (let page = 0; page < 500; page++) {
+    const r = await TeamsInfo.getPagedMembers(ctx, 500, token);
+    for (const m of r.members) {
+      out.push({
+        ...(m.aadObjectId ? { aadObjectId: m.aadObjectId.toLowerCase() } : {}),
+        ...(m.tenantId ? { tenantId: m.tenantId } : {}),
+        ...(m.userRole ? { userRole: m.userRole } : {}),
+        ...(m.name ? { name: m.name } : {}),
+      });
+    }
+    token = r.continuationToken || undefined;
+    if (!token) return out;
+  }
+  throw new Error('the team has more members than the bot lists');
+}
+
 export const useThisChannel = (d: TriageDeps): TextCommand =>
   defineCommand({
     texts: ['use this channel for referrals'],
     who: coordinators('chooseChannel'),
     handle: async (ctx) => {
-      await say(ctx, await d.triage.registerChannel(actorOf(ctx), ctx.activity.conversation.id, ctx.activity.conversation.conversationType ?? 'personal'));
+      await say(ctx, await d.triage.registerChannel(actorOf(ctx), placeOf(ctx), () => teamMembers(ctx)));
+    },
+  });
+
+/** The check card's Confirm: the channel is checked again (people may have joined since) and used. */
+export const channelConfirm = (d: TriageDeps): CardVerb =>
+  defineVerb({
+    verb: CHANNEL_VERBS.confirm,
+    schema: z.object({}).passthrough(),
+    who: coordinators('chooseChannel'),
+    handle: async (ctx) => {
+      const r = await d.triage.registerChannel(actorOf(ctx), placeOf(ctx), () => teamMembers(ctx), true);
+      answerOnCard(ctx, r.kind === 'message' ? { kind: 'card', card: channelCheckAnsweredCard(r.text) } : r);
+    },
+  });
+
+export const channelCancel = (): CardVerb =>
+  defineVerb({
+    verb: CHANNEL_VERBS.cancel,
+    schema: z.object({}).passthrough(),
+    who: coordinators('chooseChannel'),
+    handle: async (ctx) => {
+      answerOnCard(ctx, { kind: 'card', card: channelCheckAnsweredCard('Cancelled: this channel is not used for referrals. Nothing was changed.') });
     },
   });
 

@@ -12,6 +12,7 @@ import { sql as dueProjection } from './011_due_projection';
 import { sql as accessAudit } from './013_access_audit';
 import { sql as retention } from './014_retention';
 import { sql as erasure } from './015_erasure';
+import { sql as channelThreads } from './016_channel_threads';
 
 export interface Migration {
   /** Recorded in schema_migrations; applied in ascending order of this string. */
@@ -35,4 +36,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '013_access_audit', sql: accessAudit },
   { version: '014_retention', sql: retention },
   { version: '015_erasure', sql: erasure },
+  { version: '016_channel_threads', sql: channelThreads },
 ];
