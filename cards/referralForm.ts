@@ -28,6 +28,8 @@ export interface ReferralFormView {
   /** Shown at the top when some answers were "not sure". */
   reviewNote?: string;
   today: string;
+  /** The service's Fair Processing Notice: how the details typed here are used. */
+  privacyUrl?: string;
 }
 
 const choices = (o: Record<string, string>): Choice[] => Object.entries(o).map(([value, title]) => ({ title, value }));
@@ -108,6 +110,8 @@ export function referralFormCard(v: ReferralFormView): AdaptiveCard {
   const body: CardElement[] = [heading('Referral form')];
   if (v.reviewNote) body.push(callout('warning', v.reviewNote));
   body.push(subtle('Fields marked * are required. Nothing is saved until you submit a complete form; type **cancel** to stop.'));
+  // The people named here are told how their data is used in the service's Fair Processing Notice.
+  if (v.privacyUrl) body.push(subtle(`How the service uses these details: [privacy notice](${v.privacyUrl}).`));
   // Named, so a phone user knows what to scroll to; each is marked below its field too.
   if (summary) body.push(callout('attention', `${summary} Then submit again.`, { weight: 'Bolder' }));
   if (v.requiresSource) {

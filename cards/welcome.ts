@@ -5,13 +5,13 @@ import { VERBS } from './verbs';
  * What the service is and who can be referred. Outside a 1:1 chat (a referrer's `help` in a channel)
  * it has no buttons: referrals are made only in a 1:1 chat, so it says where instead.
  */
-export function welcomeCard(where: 'personal' | 'elsewhere' = 'personal'): AdaptiveCard {
+export function welcomeCard(where: 'personal' | 'elsewhere' = 'personal', privacyUrl?: string): AdaptiveCard {
   if (where !== 'personal') {
     return card([
       heading('RJ Referrals'),
       para('Refer a case to the restorative justice service, and follow your referrals.'),
       para('For privacy, referrals are made in a 1:1 chat with me: open a chat with **RJ Referrals** (Apps, then RJ Referrals) and type **refer** there.'),
-    ]);
+    ], privacyUrl ? [{ type: 'Action.OpenUrl', title: 'How we use data', url: privacyUrl }] : []);
   }
   return card(
     [
@@ -33,6 +33,7 @@ export function welcomeCard(where: 'personal' | 'elsewhere' = 'personal'): Adapt
     [
       execute('Make a referral', VERBS.startReferral, {}, { style: 'positive' }),
       execute('My referrals', VERBS.myReferrals),
+      ...(privacyUrl ? [{ type: 'Action.OpenUrl' as const, title: 'How we use data', url: privacyUrl }] : []),
     ],
   );
 }

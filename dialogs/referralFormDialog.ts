@@ -152,6 +152,7 @@ export class ReferralFormDialog extends Dialog<ReferralFormOptions> {
       offenceTypes: offenceTypesFor(state.answers),
       reviewNote: state.eligibility.outcome === 'needs_review' ? needsReviewNote(state.eligibility.uncertain) : undefined,
       today: this.intake.today(),
+      privacyUrl: this.intake.privacyUrl,
     });
   }
 }

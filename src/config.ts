@@ -86,6 +86,8 @@ export const configSchema = z
       // eslint-disable-next-line no-control-regex -- one line of text: a newline or control character would break the notice
       .regex(/^[^\u0000-\u001F\u007F]*$/, 'must be one line of plain text')
       .default(''),
+    // The service's Fair Processing Notice (how it uses personal data), linked from the welcome card and the referral form.
+    PRIVACY_URL: z.union([z.literal(''), z.url({ protocol: /^https$/, error: 'must be an https:// address of the privacy notice' })]).default(''),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(16 * 1024).max(10 * 1024 * 1024).default(512 * 1024),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120000).default(10000),

@@ -242,6 +242,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       screenings: new ScreeningRepository(pool),
       clock,
       log,
+      privacyUrl: config.PRIVACY_URL,
     });
     const assignmentDeps = { cases, assignments, roster: rosterRepo, roles: (a: Actor) => roles.of(a), views: assignmentViews, locks, staffTenantId: config.STAFF_TENANT_ID, clock, log };
     const assignmentUseCases = {

@@ -21,6 +21,8 @@ export interface IntakeDeps {
   screenings: ScreeningRepository;
   clock: Clock;
   log: Logger;
+  /** The Fair Processing Notice, linked from the referral form; empty when the service has none configured. */
+  privacyUrl?: string;
 }
 
 export type SubmitResult =
@@ -60,6 +62,10 @@ export class ReferralIntake {
 
   today(): string {
     return londonDate(this.deps.clock());
+  }
+
+  get privacyUrl(): string | undefined {
+    return this.deps.privacyUrl || undefined;
   }
 
   newId(): string {

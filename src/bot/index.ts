@@ -150,7 +150,7 @@ export function createBot(s: BotServices): Bot {
     routes,
     log,
     // Installed in a team or group chat: no referral buttons there (they would only say "use a 1:1 chat").
-    welcome: (ctx) => sendCard(ctx, welcomeCard(isPersonalChat(ctx) ? 'personal' : 'elsewhere')),
+    welcome: (ctx) => sendCard(ctx, welcomeCard(isPersonalChat(ctx) ? 'personal' : 'elsewhere', s.config.PRIVACY_URL || undefined)),
     firstWelcome: (conversationId) => s.refs.claimWelcome(conversationId),
     metrics: s.metrics,
   });
@@ -196,7 +196,7 @@ export function botHandlers(s: HandlerServices, referral: ReferralDeps): { comma
   const progress: ProgressDeps = { progress: s.progress, sendPrivately };
   // help lists the commands of this very list (derived, not a second list to keep in step).
   const commands: TextCommand[] = [
-    helpHandlers.helpCommand({ roles: s.roles, commands: () => commands, dialogs: referral.dialogs }),
+    helpHandlers.helpCommand({ roles: s.roles, commands: () => commands, dialogs: referral.dialogs, privacyUrl: referral.intake.privacyUrl }),
     referralHandlers.referCommand(referral),
     referralHandlers.myReferralsCommand(referral),
     referralHandlers.cancelCommand(referral),

@@ -15,6 +15,8 @@ export interface HelpDeps {
   /** The registry's whole command list (help included): the lines are derived from it. */
   commands: () => readonly TextCommand[];
   dialogs: DialogSet;
+  /** The Fair Processing Notice, linked from the welcome card a referrer gets. */
+  privacyUrl?: string;
 }
 
 function scopeOf(ctx: TurnContext): HelpScope {
@@ -27,7 +29,7 @@ async function help(d: HelpDeps, ctx: TurnContext): Promise<void> {
   const who = await d.roles(actorOf(ctx));
   const scope = scopeOf(ctx);
   if (!who.coordinator && !who.facilitator) {
-    await sendCard(ctx, welcomeCard(scope === 'personal' ? 'personal' : 'elsewhere'));
+    await sendCard(ctx, welcomeCard(scope === 'personal' ? 'personal' : 'elsewhere', d.privacyUrl));
   } else {
     const here = helpFor(d.commands(), who, scope);
     const inPrivate = scope === 'personal' ? [] : helpFor(d.commands(), who, 'personal').filter((h) => !here.some((x) => x.title === h.title));

@@ -17,7 +17,7 @@ import { sendCard } from './replies';
 
 /** Screening, the referral form and the referrer's own list: open to every allowed tenant. */
 export interface ReferralDeps {
-  intake: Pick<ReferralIntake, 'myReferrals' | 'submittedCase' | 'setReReferDate' | 'screeningResult' | 'today'>;
+  intake: Pick<ReferralIntake, 'myReferrals' | 'submittedCase' | 'setReReferDate' | 'screeningResult' | 'today' | 'privacyUrl'>;
   dialogs: DialogSet;
   /** Who an ineligible result was shown to in this conversation: only they may answer its reminder offer. */
   shownTo: (ctx: TurnContext, screeningId: string) => Promise<ScreeningShownTo | undefined>;
