@@ -39,6 +39,9 @@ import { progressUseCases } from './app/progress';
 import { ProgressRunner } from './app/progressRunner';
 import { CaseLocks } from './store/caseLock';
 import { ProgressRepository } from './store/progressRepository';
+import { EnvelopeCipher, type FieldCipher } from './store/crypto/fieldCipher';
+import { MasterKeys } from './store/crypto/envelope';
+import { sealPlaintextRows } from './store/crypto/sealExisting';
 import { DateTime } from 'luxon';
 import { loadWorkingCalendar } from './calendarFile';
 import { createReminders, loadReminderPolicy } from './reminders';
@@ -58,6 +61,11 @@ export interface AppOptions {
   botFrameworkEndpoints?: BotFrameworkEndpoints;
   /** OpenTelemetry when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/instrument.ts); absent, nothing is traced. */
   tracing?: Tracing;
+  /**
+   * `npm run bench` only: its comparison run stores values unencrypted (PlaintextCipher) to measure
+   * what encryption costs. An option, not a variable, so no deployment can turn encryption off.
+   */
+  fieldCipher?: FieldCipher;
 }
 
 export interface App {
@@ -94,8 +102,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Only /readyz uses this one: it fails fast while Redis is down and reconnects for ever, so readiness comes back without a restart.
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, retryStrategy: reconnectForever(config.REDIS_RECONNECT_MAX_MS) });
   redis.on('error', (err) => log.warn({ err: err.message }, 'Redis connection error'));
+  const cipher = opts.fieldCipher ?? new EnvelopeCipher(new MasterKeys(config.DATA_KEYS, config.DATA_KEY_ID));
   try {
     await migrate(pool, log);
+    await sealPlaintextRows(pool, cipher, log);
     await redis.connect();
   } catch (err) {
     redis.disconnect();
@@ -104,7 +114,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
 
   const refs = new ConversationRefRepository(pool);
-  const cases = new CaseRepository(pool, { now: clock });
+  const cases = new CaseRepository(pool, { now: clock, cipher });
   const rosterRepo = new RosterRepository(pool, { now: clock });
   const settings = new SettingsRepository(pool);
   // Only into a roster with no coordinator (the first start): after that the roster decides.
@@ -220,7 +230,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       assignment: new Assignment(assignmentDeps),
       offers: new OfferAnswers(assignmentDeps),
     };
-    const progressRepo = new ProgressRepository(pool);
+    const progressRepo = new ProgressRepository(pool, cipher);
     const views = new CaseCardViews({ cases, progress: progressRepo, roster: rosterRepo, roles: (a) => roles.of(a), calendar, reminderPolicy: policy, clock });
     const progress = progressUseCases({
       views,
@@ -233,7 +243,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       log,
       intake,
       refs,
-      storage: new PgStorage(pool),
+      storage: new PgStorage(pool, cipher),
       ...assignmentUseCases,
       roster: new RosterService(rosterRepo, config.STAFF_TENANT_ID, log, (a) => roles.of(a)),
       progress,

@@ -1,5 +1,6 @@
 import { createApp, type App } from '../../src/main';
 import { loadConfig } from '../../src/config';
+import { TEST_DATA_KEY_ENV } from './dataKeys';
 import { createLogger } from '../../src/log';
 import type { Clock } from '../../src/shared/clock';
 import type { BotFrameworkEndpoints } from '../../src/teams/botAuthentication';
@@ -36,6 +37,7 @@ export async function startTestApp(o: TestAppOptions): Promise<App> {
     PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`,
     LOG_LEVEL: o.logLines ? 'debug' : process.env.TEST_LOG ?? 'silent',
     SHUTDOWN_GRACE_MS: '2000',
+    ...TEST_DATA_KEY_ENV,
     ...o.env,
   });
   const lines = o.logLines;

@@ -8,6 +8,7 @@ import { sql as reconcilePending } from './007_reconcile_pending';
 import { sql as formNonces } from './008_form_nonces';
 import { sql as traceParent } from './009_trace_parent';
 import { sql as tabDashboard } from './010_tab_dashboard';
+import { sql as encryption } from './012_encryption';
 
 export interface Migration {
   /** Recorded in schema_migrations; applied in ascending order of this string. */
@@ -27,4 +28,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '008_form_nonces', sql: formNonces },
   { version: '009_trace_parent', sql: traceParent },
   { version: '010_tab_dashboard', sql: tabDashboard },
+  { version: '012_encryption', sql: encryption },
 ];
