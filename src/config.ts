@@ -50,7 +50,7 @@ function sslmodeOf(url: string): string | undefined {
 }
 
 /** DATA_KEYS: the master keys, `kid:base64` pairs separated by commas (each key 32 bytes). */
-const dataKeys = z
+export const dataKeys = z
   .string()
   .default('')
   .transform((raw, ctx) => {
@@ -104,6 +104,8 @@ export const otlpEndpoint = z
   .string()
   .default('')
   .refine((v) => v === '' || (/^https?:\/\//.test(v) && URL.canParse(v)), 'must be an http:// or https:// URL of an OTLP/HTTP collector (e.g. http://otel-collector:4318), or unset to turn tracing off');
+
+export const dataKeyId = z.union([z.literal(''), z.string().regex(KID_PATTERN, 'must be a kid of DATA_KEYS (letters, digits, "-" or "_")')]).default('');
 
 export const configSchema = z
   .object({
@@ -171,7 +173,7 @@ export const configSchema = z
     NODE_ENV: z.string().default(''),
     // Encryption at rest (src/store/crypto): the master keys that wrap every data key, and the one new keys are wrapped with.
     DATA_KEYS: dataKeys,
-    DATA_KEY_ID: z.union([z.literal(''), z.string().regex(KID_PATTERN, 'must be a kid of DATA_KEYS (letters, digits, "-" or "_")')]).default(''),
+    DATA_KEY_ID: dataKeyId,
   })
   .superRefine((c, ctx) => {
     // Fail closed: without an app id nothing authenticates /api/messages, so anyone who can reach it

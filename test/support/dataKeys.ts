@@ -6,7 +6,7 @@ import { MasterKeys, parseMasterKeys } from '../../src/store/crypto/envelope';
  * exists for the rotation tests: DATA_KEYS holds both, and DATA_KEY_ID picks the one new keys use.
  */
 export const TEST_DATA_KEYS = 'test-1:ERERERERERERERERERERERERERERERERERERERERERE=,test-2:IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI=';
-export const TEST_DATA_KEY_ENV: Readonly<Record<string, string>> = { DATA_KEYS: TEST_DATA_KEYS, DATA_KEY_ID: 'test-1' };
+export const TEST_DATA_KEY_ENV = { DATA_KEYS: TEST_DATA_KEYS, DATA_KEY_ID: 'test-1' };
 
 export function testMasterKeys(currentKid = 'test-1'): MasterKeys {
   const parsed = parseMasterKeys(TEST_DATA_KEYS);
