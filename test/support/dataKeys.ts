@@ -1,3 +1,5 @@
+import type { Pool } from 'pg';
+import { ProgressRepository } from '../../src/store/progressRepository';
 import { EnvelopeCipher } from '../../src/store/crypto/fieldCipher';
 import { MasterKeys, parseMasterKeys } from '../../src/store/crypto/envelope';
 
@@ -16,4 +18,15 @@ export function testMasterKeys(currentKid = 'test-1'): MasterKeys {
 
 export function testCipher(currentKid = 'test-1'): EnvelopeCipher {
   return new EnvelopeCipher(testMasterKeys(currentKid));
+}
+
+/** The texts of a case's notes, opened as the app opens them (the column holds only envelopes). */
+export async function noteTexts(pool: Pool, reference: string, where: { id?: string } = {}): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string; case_id: string }>(
+    'SELECT n.id, n.case_id FROM case_notes n JOIN cases c ON c.id = n.case_id WHERE c.reference = $1 AND ($2::uuid IS NULL OR n.id = $2) ORDER BY n.at, n.id',
+    [reference, where.id ?? null],
+  );
+  if (rows.length === 0) return [];
+  const notes = await new ProgressRepository(pool, testCipher()).notes(rows[0]!.case_id, rows.map((r) => r.id));
+  return rows.map((r) => notes.get(r.id)!.text);
 }
