@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { KID_PATTERN, parseMasterKeys } from './store/crypto/envelope';
 
 /**
  * The whole environment as one schema, read once at start-up. A bad or missing value stops the
@@ -47,6 +46,32 @@ function sslmodeOf(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A master or data key: AES-256. */
+export const KEY_BYTES = 32;
+/** A master key id (kid): short, and safe inside the envelopes that name it. */
+export const KID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * Parses DATA_KEYS: comma-separated `kid:base64` pairs, each key 32 bytes. Returns the problem as a
+ * message instead of throwing so the config schema can report it against the variable.
+ */
+export function parseMasterKeys(raw: string): { ok: true; keys: Map<string, Buffer> } | { ok: false; message: string } {
+  const keys = new Map<string, Buffer>();
+  for (const pair of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const colon = pair.indexOf(':');
+    const kid = colon > 0 ? pair.slice(0, colon).trim() : '';
+    const b64 = colon > 0 ? pair.slice(colon + 1).trim() : '';
+    if (!KID_PATTERN.test(kid)) return { ok: false, message: `an entry is not kid:base64 with a kid of letters, digits, "-" or "_" (at most 32): "${kid || pair.slice(0, 8) + '…'}"` };
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return { ok: false, message: `the key of "${kid}" is not base64` };
+    const key = Buffer.from(b64, 'base64');
+    if (key.length !== KEY_BYTES) return { ok: false, message: `the key of "${kid}" is ${key.length} bytes; it must be ${KEY_BYTES} (openssl rand -base64 32)` };
+    if (keys.has(kid)) return { ok: false, message: `kid "${kid}" appears twice` };
+    keys.set(kid, key);
+  }
+  if (keys.size === 0) return { ok: false, message: 'holds no key' };
+  return { ok: true, keys };
 }
 
 /** DATA_KEYS: the master keys, `kid:base64` pairs separated by commas (each key 32 bytes). */

@@ -1,4 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { KEY_BYTES } from '../../config';
+
+// The master keys are parsed with the configuration (src/config.ts); re-exported for the store's users.
+export { KEY_BYTES, KID_PATTERN, parseMasterKeys } from '../../config';
 
 /**
  * AES-256-GCM, envelope style, and nothing else: no I/O, no key storage (src/store/crypto/fieldCipher.ts
@@ -14,13 +18,11 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
  * field), so a ciphertext copied into another row or field fails to open instead of being misread.
  */
 
-export const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const ENVELOPE_VERSION = 'rj1';
 // Data key ids are UUIDs (participant_keys.id); a master kid is a short label.
 const ENVELOPE_PATTERN = /^rj1\.([0-9a-f-]{36})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]{22})$/;
-export const KID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
 /** A value could not be opened: wrong key, tampered bytes, or moved to another row or field. */
 export class DecryptError extends Error {}
@@ -151,23 +153,3 @@ export class MasterKeys {
 
 const BLOB_PATTERN = /^rjm1\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]{22})$/;
 
-/**
- * Parses DATA_KEYS: comma-separated `kid:base64` pairs, each key 32 bytes. Returns the problem as a
- * message instead of throwing so the config schema can report it against the variable.
- */
-export function parseMasterKeys(raw: string): { ok: true; keys: Map<string, Buffer> } | { ok: false; message: string } {
-  const keys = new Map<string, Buffer>();
-  for (const pair of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const colon = pair.indexOf(':');
-    const kid = colon > 0 ? pair.slice(0, colon).trim() : '';
-    const b64 = colon > 0 ? pair.slice(colon + 1).trim() : '';
-    if (!KID_PATTERN.test(kid)) return { ok: false, message: `an entry is not kid:base64 with a kid of letters, digits, "-" or "_" (at most 32): "${kid || pair.slice(0, 8) + '…'}"` };
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return { ok: false, message: `the key of "${kid}" is not base64` };
-    const key = Buffer.from(b64, 'base64');
-    if (key.length !== KEY_BYTES) return { ok: false, message: `the key of "${kid}" is ${key.length} bytes; it must be ${KEY_BYTES} (openssl rand -base64 32)` };
-    if (keys.has(kid)) return { ok: false, message: `kid "${kid}" appears twice` };
-    keys.set(kid, key);
-  }
-  if (keys.size === 0) return { ok: false, message: 'holds no key' };
-  return { ok: true, keys };
-}
