@@ -18,6 +18,11 @@ import type { FieldCipher, KeyScope } from './fieldCipher';
 /** One at a time across processes (web and worker start together). */
 const SEAL_LOCK_KEY = 0x726a_0012;
 const BATCH = 200;
+/**
+ * Set (in settings) once a pass has sealed everything: from then on every write goes through the
+ * cipher, so later start-ups skip the table scans.
+ */
+export const SEALED_MARKER = 'encryption.plaintext_sealed';
 // Sealed values start so; anything else in these columns is plaintext from before migration 012.
 const SEALED = `'rj1.%'`;
 
@@ -41,6 +46,8 @@ export async function sealPlaintextRows(pool: Pool, cipher: FieldCipher, log?: L
   if (!cipher.encrypting) return stats;
   await withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [SEAL_LOCK_KEY]);
+    const done = await client.query('SELECT 1 FROM settings WHERE key = $1', [SEALED_MARKER]);
+    if (done.rowCount === 1) return;
     const caseCond = SEALED_CASE_COLUMNS.map((c) => `(${c} IS NOT NULL AND ${c} NOT LIKE ${SEALED})`).join(' OR ');
     const partCond = SEALED_PARTICIPANT_COLUMNS.map((c) => `(${c} IS NOT NULL AND ${c} NOT LIKE ${SEALED})`).join(' OR ');
     const eventCond = SEALED_EVENT_FIELDS.map((f) => `(jsonb_typeof(data->'${f}') = 'string' AND data->>'${f}' NOT LIKE ${SEALED})`).join(' OR ');
@@ -82,6 +89,10 @@ export async function sealPlaintextRows(pool: Pool, cipher: FieldCipher, log?: L
     stats.notes = await sealNotes(client, cipher);
     stats.events = await sealEvents(client, cipher, eventCond);
     stats.botState = await sealBotState(client, cipher);
+    await client.query(
+      `INSERT INTO settings (key, value, updated_by) VALUES ($1, $2::jsonb, 'system') ON CONFLICT (key) DO NOTHING`,
+      [SEALED_MARKER, toJsonParam({ sealedAt: new Date().toISOString(), ...stats })],
+    );
   });
   const total = stats.cases + stats.participants + stats.notes + stats.events + stats.botState;
   if (total > 0) log?.info({ ...stats }, 'sealed personal values stored before encryption (migration 012)');
