@@ -88,8 +88,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // The simulator (/simulator) only in local unauthenticated mode, and loaded only then: it acts as
   // anyone, moves the clock and empties the database. Its clock is the app's clock, moved on demand.
   const localMode = !config.MicrosoftAppId && config.ALLOW_UNAUTHENTICATED && isLoopbackHost(config.HOST) && !config.WORKER_ONLY;
-  // The index file by name: a directory import fails under an ES module loader (the bench's worker threads).
-  const sim = localMode ? await import('./simulator/index') : undefined;
+  const sim = localMode ? await import('./simulator') : undefined;
   const movableClock = sim ? new sim.MovableClock(opts.clock ?? systemClock) : undefined;
   const clock = movableClock?.now ?? opts.clock ?? systemClock;
   if (!config.MicrosoftAppId) {
