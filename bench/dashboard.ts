@@ -10,8 +10,7 @@
  *
  * BENCH_CASES (default 100000) and BENCH_RUNS (default 20) change the size.
  */
-import { CaseRepository } from '../src/store/caseRepository';
-import { AccessAudit } from '../src/app/accessAudit';
+import { recordViewIn } from '../src/app/accessAudit';
 import { AuditRepository } from '../src/store/auditRepository';
 import { ErasureRepository } from '../src/store/erasure';
 import { StaffRoles } from '../src/app/roles';
@@ -136,7 +135,7 @@ async function main(): Promise<void> {
     const dashboard = new DashboardRepository(pool);
     const roster = new RosterRepository(pool);
     const roles = new StaffRoles(roster);
-    const readModel = new DashboardReadModel({ dashboard, roster, roles: (a) => roles.of(a), recordView: new AccessAudit({ audit: new AuditRepository(db1), cases: new CaseRepository(db1), roster, roles: (a) => roles.of(a), clock: () => NOW }).recordView, openErasureRequests: () => new ErasureRepository(db1).openCount(), calendar, reminderPolicy: DEFAULT_REMINDER_POLICY, clock: () => NOW, staffTenantId: STAFF, botAppId: APP_ID });
+    const readModel = new DashboardReadModel({ dashboard, roster, roles: (a) => roles.of(a), recordView: recordViewIn(new AuditRepository(db1), () => NOW), openErasureRequests: () => new ErasureRepository(db1).openCount(), calendar, reminderPolicy: DEFAULT_REMINDER_POLICY, clock: () => NOW, staffTenantId: STAFF, botAppId: APP_ID });
     const log = createLogger('silent');
     const checker = createTokenChecker({
       allowedTenants: [STAFF, PARTNER],

@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: screening turns through /api/messages at 32 concurrent conversations, next to a
- * minimal botbuilder echo bot on the same server stack, measured in the same run.
+ * minimal botbuilder echo bot on the same server stack, measured in the same run. Each screening turn
+ * reads and writes the dialog state, which is sealed (AES-256-GCM) at rest: the same bot with
+ * encryption off (the bench's own option, never a setting) runs too, so its cost is measured.
  *
  * Closed loop: each simulated user sends its next activity as soon as the previous one is answered, so
  * the numbers are the most the server does on this machine. By Little's law mean latency is then
@@ -384,6 +386,7 @@ async function main(): Promise<void> {
   let services: RunningServices | undefined;
   let db: TestDatabase | undefined;
   let dbMetrics: TestDatabase | undefined;
+  let dbPlain: TestDatabase | undefined;
   let connector: ConnectorEmulator | undefined;
   try {
     services = await startServices({ pgAdminUrl: process.env.TEST_PG_ADMIN_URL, redisUrl: process.env.TEST_REDIS_URL });
@@ -407,10 +410,15 @@ async function main(): Promise<void> {
     dbMetrics = await createTestDatabase('bench_metrics');
     const rjMetrics = await measure({ kind: 'rj', databaseUrl: dbMetrics.url, redisUrl: services.redisUrl, metrics: true }, (u, i) => new ScreeningConversation(serviceUrl, u, i), calls, connector, () => undefined);
 
+    // And without encryption at rest, again on a database of its own.
+    dbPlain = await createTestDatabase('bench_plain');
+    const rjPlain = await measure({ kind: 'rj', databaseUrl: dbPlain.url, redisUrl: services.redisUrl, plaintext: true }, (u, i) => new ScreeningConversation(serviceUrl, u, i), calls, connector, () => undefined);
+
     printTable(`saturation (closed loop: each conversation sends its next turn as soon as the last is answered)`, [
       ['echo (botbuilder)', echo.saturated],
       ['RJ screening', rj.saturated],
       ['RJ, metrics on', rjMetrics.saturated],
+      ['RJ, encryption off', rjPlain.saturated],
     ]);
     if (echo.paced && rj.paced) {
       printTable(`paced at ${rate} turns/s offered (${PACED_RATE === undefined ? `${PACED_FRACTION_OF_ECHO * 100}% of the echo's saturation throughput` : 'BENCH_PACED_RATE'})`, [
@@ -435,6 +443,8 @@ async function main(): Promise<void> {
     console.log(`RJ/echo throughput: ${(ratio * 100).toFixed(0)}%  (aim >= ${AIM_RATIO * 100}%: ${ratio >= AIM_RATIO ? 'met' : 'NOT met'})`);
     const withMetrics = summarise(rjMetrics.saturated).perSecond / rjMax.perSecond;
     console.log(`RJ with metrics on / off: ${(withMetrics * 100).toFixed(0)}%  (aim >= ${(100 - METRICS_MAX_COST * 100).toFixed(0)}%: ${withMetrics >= 1 - METRICS_MAX_COST ? 'met' : 'NOT met'})`);
+    const plainMax = summarise(rjPlain.saturated);
+    console.log(`RJ with encryption on / off: ${((rjMax.perSecond / plainMax.perSecond) * 100).toFixed(0)}% of the throughput; p99 ${rjMax.p99.toFixed(1)} ms on, ${plainMax.p99.toFixed(1)} ms off`);
     console.log(`RJ p99 at saturation: ${rjMax.p99.toFixed(1)} ms  (aim < ${AIM_P99_MS} ms: ${rjMax.p99 < AIM_P99_MS ? 'met' : 'NOT met'})`);
     if (rj.paced) {
       const p = summarise(rj.paced);
@@ -446,6 +456,7 @@ async function main(): Promise<void> {
     await connector?.close().catch(() => undefined);
     await db?.drop().catch(() => undefined);
     await dbMetrics?.drop().catch(() => undefined);
+    await dbPlain?.drop().catch(() => undefined);
     await services?.stop();
   }
 }

@@ -13,6 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { startEchoServer } from './echoBot';
 import { startTestApp } from '../test/support/app';
+import { PlaintextCipher } from '../src/store/crypto/fieldCipher';
 
 export type ServerKind = 'echo' | 'rj';
 
@@ -24,6 +25,8 @@ export interface WorkerInput {
   cpuProfilePath?: string;
   /** rj only: run with /metrics on (METRICS_TOKEN set), so every turn is counted. */
   metrics?: boolean;
+  /** rj only: store without encryption at rest, to measure what encryption costs. */
+  plaintext?: boolean;
 }
 
 /** Cumulative since the thread started; the benchmark takes differences around each phase. */
@@ -127,6 +130,8 @@ async function run(input: WorkerInput): Promise<void> {
       databaseUrl: input.databaseUrl,
       redisUrl: input.redisUrl,
       env: { WEB_ONLY: '1', ...(input.metrics ? { METRICS_TOKEN: 'bench-metrics-token-0123456789' } : {}) },
+      // The comparison run without encryption at rest (an option of the bench, never a setting).
+      ...(input.plaintext ? { fieldCipher: new PlaintextCipher() } : {}),
     });
   }
   parentPort?.on('message', (cmd: WorkerCommand) => {

@@ -6,6 +6,11 @@
 # neither: authentication then needs MicrosoftAppId. One URL without the other is a mistake, not a
 # request for local servers. With NODE_ENV=production it never starts local servers and never uses
 # the placeholder staff tenant.
+#
+# Personal data is encrypted under the master keys DATA_KEYS / DATA_KEY_ID. Outside production, when
+# neither the environment nor .env sets them, the key is made once in .data/data-keys.env (mode 600)
+# and used from then on: deleting that file makes the local data unreadable (delete .data/ with it).
+# With NODE_ENV=production it never makes one: a missing key stops start-up.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -18,7 +23,7 @@ from_env_file() {
 
 die() { echo "start: error: $*" >&2; exit 1; }
 
-for key in DATABASE_URL REDIS_URL STAFF_TENANT_ID NODE_ENV; do
+for key in DATABASE_URL REDIS_URL STAFF_TENANT_ID NODE_ENV DATA_KEYS DATA_KEY_ID; do
   if [ -z "${!key:-}" ]; then
     value="$(from_env_file "$key")"
     if [ -n "$value" ]; then export "$key=$value"; fi
@@ -47,6 +52,21 @@ if [ -z "${STAFF_TENANT_ID:-}" ]; then
   # Local development only: the Bot Framework Emulator sends no tenant, which the bot takes as the staff tenant.
   export STAFF_TENANT_ID=00000000-0000-0000-0000-000000000001
   echo "start: STAFF_TENANT_ID not set; using the local development placeholder $STAFF_TENANT_ID (set it in .env for Teams)"
+fi
+
+if [ -z "${DATA_KEYS:-}" ] || [ -z "${DATA_KEY_ID:-}" ]; then
+  $production && die "NODE_ENV=production: set DATA_KEYS (kid:base64 pairs, 32-byte keys) and DATA_KEY_ID (the current kid); a key is made locally only for development"
+  key_file="${RJ_DATA_DIR:-$ROOT/.data}/data-keys.env"
+  if [ ! -f "$key_file" ]; then
+    mkdir -p "$(dirname "$key_file")"
+    kid="local-$(date -u +%Y%m%d)"
+    secret="$(node -e "process.stdout.write(require('node:crypto').randomBytes(32).toString('base64'))")"
+    (umask 077 && printf 'DATA_KEYS=%s:%s\nDATA_KEY_ID=%s\n' "$kid" "$secret" "$kid" > "$key_file")
+    echo "start: made a local data encryption key in $key_file (development only; keep it with .data/)"
+  fi
+  DATA_KEYS="$(sed -n 's/^DATA_KEYS=//p' "$key_file" | head -n 1)"
+  DATA_KEY_ID="$(sed -n 's/^DATA_KEY_ID=//p' "$key_file" | head -n 1)"
+  export DATA_KEYS DATA_KEY_ID
 fi
 
 npm run --silent build

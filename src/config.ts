@@ -19,6 +19,76 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.includes(host.trim().toLowerCase());
 }
 
+/**
+ * Whether a database or Redis URL points at this machine (loopback address or a Unix socket), where
+ * TLS adds nothing. Anything unparseable counts as remote, so it is held to the TLS rule.
+ */
+export function isLocalServiceUrl(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  const socketHost = parsed.searchParams.get('host');
+  if (socketHost !== null && socketHost.startsWith('/')) return true;
+  const host = decodeURIComponent(parsed.hostname).replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === '' || host.startsWith('/')) return socketHost === null || socketHost.startsWith('/');
+  return isLoopbackHost(host) || /^127(\.\d{1,3}){3}$/.test(host) || host === '0:0:0:0:0:0:0:1';
+}
+
+/** PostgreSQL sslmodes that refuse an unencrypted connection and check who answers. */
+export const REQUIRED_SSLMODES: readonly string[] = ['require', 'verify-full'];
+
+function sslmodeOf(url: string): string | undefined {
+  try {
+    return new URL(url).searchParams.get('sslmode') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A master or data key: AES-256. */
+export const KEY_BYTES = 32;
+/** A master key id (kid): short, and safe inside the envelopes that name it. */
+export const KID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * Parses DATA_KEYS: comma-separated `kid:base64` pairs, each key 32 bytes. Returns the problem as a
+ * message instead of throwing so the config schema can report it against the variable.
+ */
+export function parseMasterKeys(raw: string): { ok: true; keys: Map<string, Buffer> } | { ok: false; message: string } {
+  const keys = new Map<string, Buffer>();
+  for (const pair of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const colon = pair.indexOf(':');
+    const kid = colon > 0 ? pair.slice(0, colon).trim() : '';
+    const b64 = colon > 0 ? pair.slice(colon + 1).trim() : '';
+    if (!KID_PATTERN.test(kid)) return { ok: false, message: `an entry is not kid:base64 with a kid of letters, digits, "-" or "_" (at most 32): "${kid || pair.slice(0, 8) + '…'}"` };
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return { ok: false, message: `the key of "${kid}" is not base64` };
+    const key = Buffer.from(b64, 'base64');
+    if (key.length !== KEY_BYTES) return { ok: false, message: `the key of "${kid}" is ${key.length} bytes; it must be ${KEY_BYTES} (openssl rand -base64 32)` };
+    if (keys.has(kid)) return { ok: false, message: `kid "${kid}" appears twice` };
+    keys.set(kid, key);
+  }
+  if (keys.size === 0) return { ok: false, message: 'holds no key' };
+  return { ok: true, keys };
+}
+
+/** DATA_KEYS: the master keys, `kid:base64` pairs separated by commas (each key 32 bytes). */
+export const dataKeys = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    if (raw.trim() === '') return new Map<string, Buffer>();
+    const parsed = parseMasterKeys(raw);
+    if (!parsed.ok) {
+      // The message never repeats a key: it names the kid or the problem only.
+      ctx.addIssue({ code: 'custom', message: `${parsed.message}; the form is kid:base64 pairs separated by commas, each key 32 bytes (openssl rand -base64 32)` });
+      return z.NEVER;
+    }
+    return parsed.keys;
+  });
+
 const partnerTenants = z
   .string()
   .default('')
@@ -59,6 +129,8 @@ export const otlpEndpoint = z
   .string()
   .default('')
   .refine((v) => v === '' || (/^https?:\/\//.test(v) && URL.canParse(v)), 'must be an http:// or https:// URL of an OTLP/HTTP collector (e.g. http://otel-collector:4318), or unset to turn tracing off');
+
+export const dataKeyId = z.union([z.literal(''), z.string().regex(KID_PATTERN, 'must be a kid of DATA_KEYS (letters, digits, "-" or "_")')]).default('');
 
 export const configSchema = z
   .object({
@@ -128,6 +200,11 @@ export const configSchema = z
     // referral drafts are deleted after this many days.
     RETENTION_YEARS: z.coerce.number().int().min(1, 'RETENTION_YEARS must be at least 1').max(100).default(7),
     DRAFT_RETENTION_DAYS: z.coerce.number().int().min(1, 'DRAFT_RETENTION_DAYS must be at least 1').max(3650).default(30),
+    // 'production' makes start-up strict: real master keys and TLS to PostgreSQL and Redis.
+    NODE_ENV: z.string().default(''),
+    // Encryption at rest (src/store/crypto): the master keys that wrap every data key, and the one new keys are wrapped with.
+    DATA_KEYS: dataKeys,
+    DATA_KEY_ID: dataKeyId,
   })
   .superRefine((c, ctx) => {
     // Fail closed: without an app id nothing authenticates /api/messages, so anyone who can reach it
@@ -159,6 +236,29 @@ export const configSchema = z
     }
     if (c.WORKER_ONLY && c.WEB_ONLY) {
       ctx.addIssue({ code: 'custom', path: ['WORKER_ONLY'], message: 'cannot be set together with WEB_ONLY' });
+    }
+    const production = c.NODE_ENV === 'production';
+    if (c.DATA_KEYS.size === 0 || !c.DATA_KEY_ID) {
+      const missing = c.DATA_KEYS.size === 0 ? 'DATA_KEYS' : 'DATA_KEY_ID';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: production
+          ? 'is required with NODE_ENV=production: personal data is encrypted under the master keys DATA_KEYS (kid:base64 pairs, 32-byte keys) and DATA_KEY_ID names the current one; set both (deploy/README.md)'
+          : 'is required: set DATA_KEYS (kid:base64 pairs, 32-byte keys) and DATA_KEY_ID (the current kid); for local development npm start creates them in .data/data-keys.env',
+      });
+    } else if (!c.DATA_KEYS.has(c.DATA_KEY_ID)) {
+      ctx.addIssue({ code: 'custom', path: ['DATA_KEY_ID'], message: `"${c.DATA_KEY_ID}" is not a kid of DATA_KEYS (${[...c.DATA_KEYS.keys()].join(', ')})` });
+    }
+    if (production && !isLocalServiceUrl(c.DATABASE_URL) && !REQUIRED_SSLMODES.includes(sslmodeOf(c.DATABASE_URL) ?? '')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message: `must use TLS with NODE_ENV=production: add ?sslmode=require (or sslmode=verify-full) to the URL${sslmodeOf(c.DATABASE_URL) ? ` (it has sslmode=${sslmodeOf(c.DATABASE_URL)})` : ''}; only a loopback host may go without`,
+      });
+    }
+    if (production && !isLocalServiceUrl(c.REDIS_URL) && !c.REDIS_URL.startsWith('rediss://')) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'must use TLS with NODE_ENV=production: a rediss:// URL; only a loopback host may use redis://' });
     }
     if (c.PARTNER_TENANTS.has(c.STAFF_TENANT_ID)) {
       ctx.addIssue({ code: 'custom', path: ['PARTNER_TENANTS'], message: 'must not contain STAFF_TENANT_ID' });

@@ -47,6 +47,9 @@ import { CaseLocks } from './store/caseLock';
 import { ProgressRepository } from './store/progressRepository';
 import { coordinatorWaits } from './domain/coordinatorWaits';
 import { foldCaseLog } from './domain/caseProgress';
+import { EnvelopeCipher, type FieldCipher } from './store/crypto/fieldCipher';
+import { MasterKeys } from './store/crypto/envelope';
+import { sealPlaintextRows } from './store/crypto/sealExisting';
 import { DateTime } from 'luxon';
 import { loadWorkingCalendar } from './calendarFile';
 import { createReminders, loadReminderPolicy } from './reminders';
@@ -66,6 +69,11 @@ export interface AppOptions {
   botFrameworkEndpoints?: BotFrameworkEndpoints;
   /** OpenTelemetry when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/instrument.ts); absent, nothing is traced. */
   tracing?: Tracing;
+  /**
+   * `npm run bench` only: its comparison run stores values unencrypted (PlaintextCipher) to measure
+   * what encryption costs. An option, not a variable, so no deployment can turn encryption off.
+   */
+  fieldCipher?: FieldCipher;
 }
 
 export interface App {
@@ -102,8 +110,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Only /readyz uses this one: it fails fast while Redis is down and reconnects for ever, so readiness comes back without a restart.
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, retryStrategy: reconnectForever(config.REDIS_RECONNECT_MAX_MS) });
   redis.on('error', (err) => log.warn({ err: err.message }, 'Redis connection error'));
+  const cipher = opts.fieldCipher ?? new EnvelopeCipher(new MasterKeys(config.DATA_KEYS, config.DATA_KEY_ID));
   try {
     await migrate(pool, log);
+    await sealPlaintextRows(pool, cipher, log);
     await redis.connect();
   } catch (err) {
     redis.disconnect();
@@ -112,7 +122,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
 
   const refs = new ConversationRefRepository(pool);
-  const cases = new CaseRepository(pool, { now: clock });
+  const cases = new CaseRepository(pool, { now: clock, cipher });
   const rosterRepo = new RosterRepository(pool, { now: clock });
   const settings = new SettingsRepository(pool);
   // Only into a roster with no coordinator (the first start): after that the roster decides.
@@ -164,7 +174,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const roles = new StaffRoles(rosterRepo);
   // What the coordinators' channel, the offers and the pair's details show; the outbox renders with it too.
   // What a case waits on a coordinator for (a high risk to sign off, a withdrawal to confirm), from its log.
-  const eventLog = new ProgressRepository(pool);
+  const eventLog = new ProgressRepository(pool, cipher);
   const caseWaits = async (caseId: string) => coordinatorWaits(foldCaseLog(await eventLog.listEvents(caseId)).facts);
   const assignmentViews = new AssignmentViews({ cases, assignments, roster: rosterRepo, refs, staffTenantId: config.STAFF_TENANT_ID, waits: caseWaits });
   const channel = () => referralsChannel(settings);
@@ -250,7 +260,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       assignment: new Assignment(assignmentDeps),
       offers: new OfferAnswers(assignmentDeps),
     };
-    const progressRepo = new ProgressRepository(pool);
+    const progressRepo = new ProgressRepository(pool, cipher);
     const findCase = async (reference: string) => {
       const c = await cases.findByReference(reference);
       return c ? { id: c.id, reference: c.reference } : undefined;
@@ -268,7 +278,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       log,
       intake,
       refs,
-      storage: new PgStorage(pool),
+      storage: new PgStorage(pool, cipher),
       ...assignmentUseCases,
       roster: new RosterService(rosterRepo, config.STAFF_TENANT_ID, log, (a) => roles.of(a)),
       progress,

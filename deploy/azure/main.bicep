@@ -30,6 +30,13 @@ param postgresAdminLogin string = 'rjadmin'
 @secure()
 param postgresAdminPassword string
 
+@description('DATA_KEYS: master keys for encryption at rest, kid:base64 pairs (openssl rand -base64 32 each); kept in Key Vault.')
+@secure()
+param dataKeys string
+
+@description('DATA_KEY_ID: the kid of dataKeys that wraps new data keys.')
+param dataKeyId string
+
 @description('Container registry of the image (e.g. myregistry.azurecr.io); empty for a public image.')
 param registryServer string = ''
 
@@ -70,6 +77,7 @@ module vault 'modules/keyvault.bicep' = {
     readerPrincipalId: identity.outputs.principalId
     databaseUrl: 'postgres://${postgresAdminLogin}:${uriComponent(postgresAdminPassword)}@${postgres.outputs.fqdn}:5432/${postgres.outputs.databaseName}?sslmode=require'
     redisUrl: 'rediss://:${redis.outputs.accessKey}@${redis.outputs.hostName}:${redis.outputs.port}'
+    dataKeys: dataKeys
     workspaceId: logs.outputs.workspaceId
   }
 }
@@ -86,6 +94,8 @@ module apps 'modules/containerapps.bicep' = {
     workspaceSharedKey: logs.outputs.sharedKey
     databaseUrlSecretUri: vault.outputs.databaseUrlSecretUri
     redisUrlSecretUri: vault.outputs.redisUrlSecretUri
+    dataKeysSecretUri: vault.outputs.dataKeysSecretUri
+    dataKeyId: dataKeyId
     staffTenantId: staffTenantId
     partnerTenants: partnerTenants
     coordinatorAadIds: coordinatorAadIds

@@ -22,6 +22,13 @@ export interface AccessAuditDeps {
 /** A way of recording that someone saw a case's personal fields (the card views call it). */
 export type RecordView = (who: DomainActor, caseId: string, view: AccessView) => Promise<void>;
 
+/** Records views in the access audit, stamped with the app's clock. */
+export function recordViewIn(audit: Pick<AuditRepository, 'recordView'>, clock: Clock): RecordView {
+  return async (who, caseId, view) => {
+    await audit.recordView({ caseId, actorAadId: who.aadObjectId, role: viewerRole(who), view, at: clock() });
+  };
+}
+
 const ROLE_WORDS: Readonly<Record<string, string>> = {
   coordinator: 'a coordinator',
   facilitator: 'a facilitator',
@@ -37,9 +44,9 @@ const ROLE_WORDS: Readonly<Record<string, string>> = {
 export class AccessAudit {
   constructor(private readonly d: AccessAuditDeps) {}
 
-  readonly recordView: RecordView = async (who, caseId, view) => {
-    await this.d.audit.recordView({ caseId, actorAadId: who.aadObjectId, role: viewerRole(who), view, at: this.d.clock() });
-  };
+  get recordView(): RecordView {
+    return recordViewIn(this.d.audit, this.d.clock);
+  }
 
   /** `audit RJ-2026-0001`: latest 50 entries per page, for coordinators only. */
   async trail(actor: Actor, caseIdOrReference: string, page = 1): Promise<Reply> {

@@ -14,14 +14,14 @@ import {
   type OfferStatus,
 } from './assignmentRepository';
 import { readCaseEvents, type CaseEventRecord, type CaseRepository } from './caseRepository';
+import { noteFieldName, type NoteKind, type ProgressTx, type UsedFormNonce } from './progressRepository';
+import type { Party } from '../domain/caseState';
 import { withTransaction, type Queryable } from './db';
 import { oweMessages, type OwedMessage } from './outboxRepository';
-import type { NoteKind, ProgressTx, UsedFormNonce } from './progressRepository';
 import { normaliseAadId } from './rosterRepository';
 import { isUuid } from '../shared/ids';
 import { anonymiseCase, closedAtOf, setLegalHold, type RetentionTx } from './retention';
 import { decideErasureRequest, eraseParticipant, erasureRequest, insertErasureRequest, openErasureRequest, type ErasureRequest, type ErasureTx } from './erasure';
-import type { Party } from '../domain/caseState';
 import type { ErasureDecision } from '../domain/erasure';
 
 /** A transaction holding one case's row lock: assignment, progress and retention writes alike. */
@@ -97,7 +97,7 @@ class LockedCaseTx implements CaseTx, ProgressTx, RetentionTx, ErasureTx {
   }
 
   async listEvents(): Promise<CaseEventRecord[]> {
-    return readCaseEvents(this.client, this.caseId);
+    return readCaseEvents(this.client, this.caseId, this.events.cipher);
   }
 
   async setStage(stage: CaseStage): Promise<void> {
@@ -215,10 +215,12 @@ class LockedCaseTx implements CaseTx, ProgressTx, RetentionTx, ErasureTx {
     await anonymiseCase(this.client, this.caseId, at);
   }
 
-  async insertNote(note: { id: string; kind: NoteKind; text: string; authorAadId: string }): Promise<void> {
+  async insertNote(note: { id: string; kind: NoteKind; text: string; authorAadId: string; party?: Party }): Promise<void> {
+    if (!isUuid(note.id)) throw new Error(`insertNote: note id "${note.id}" is not a UUID`);
+    const keys = await this.events.cipher.caseKeys(this.client, this.caseId);
     await this.client.query(
       'INSERT INTO case_notes (id, case_id, kind, text, author_aad_id) VALUES ($1, $2, $3, $4, $5)',
-      [note.id, this.caseId, note.kind, note.text, note.authorAadId],
+      [note.id, this.caseId, note.kind, keys.seal(note.party ?? 'case', noteFieldName(note.id), note.text), note.authorAadId],
     );
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { Pool } from 'pg';
 import type { CaseStage, OffenceType, SentenceType } from '../domain/vocabulary';
@@ -6,6 +7,8 @@ import { insertScreening, type NewScreening } from './screeningRepository';
 import { isUuid } from '../shared/ids';
 import { toJsonParam, type IsoDate, type JsonObject } from './types';
 import { oweMessages, type OwedMessage } from './outboxRepository';
+import { ERASED_TEXT, type CaseKeyRing, type FieldCipher } from './crypto/fieldCipher';
+import { isEnvelope } from './crypto/envelope';
 
 export type { IsoDate };
 
@@ -126,6 +129,31 @@ export interface CaseEventRecord {
 export interface CaseRepositoryOptions {
   /** The clock that decides a new reference's year; injected so a test can cross New Year. */
   now?: () => Date;
+  /** Seals personal fields on the way in and opens them on the way out (src/store/crypto). */
+  cipher: FieldCipher;
+}
+
+/**
+ * The case columns that hold personal or offence free text, all sealed under the case's own key
+ * (docs/DATA.md says why). Dates, codes, flags and the source organisation stay plain: lists, reports
+ * and reminders select and sort by them.
+ */
+export const SEALED_CASE_COLUMNS = ['offence_description', 'crime_reference', 'prison', 'relationship', 'risk_notes', 'access_needs', 'referrer_phone'] as const;
+/** Participant columns, each sealed under that participant's own key. */
+export const SEALED_PARTICIPANT_COLUMNS = ['name', 'date_of_birth', 'borough', 'phone', 'email'] as const;
+/** Free-text fields inside event payloads (the rest of a payload is ids and codes), sealed under the case key. */
+export const SEALED_EVENT_FIELDS: readonly string[] = ['venue'];
+
+export function caseFieldName(column: string): string {
+  return `cases.${column}`;
+}
+
+export function participantFieldName(role: ParticipantRole, column: string): string {
+  return `participants.${role}.${column}`;
+}
+
+export function eventFieldName(type: string, field: string): string {
+  return `case_events.${type}.${field}`;
 }
 
 const MAX_LIST_LIMIT = 1000;
@@ -202,12 +230,14 @@ const EVENT_COLUMNS = 'id, case_id, at, actor_aad_id, actor_role, type, data';
 
 export class CaseRepository {
   private readonly now: () => Date;
+  readonly cipher: FieldCipher;
 
   constructor(
     private readonly pool: Pool,
-    opts: CaseRepositoryOptions = {},
+    opts: CaseRepositoryOptions,
   ) {
     this.now = opts.now ?? (() => new Date());
+    this.cipher = opts.cipher;
   }
 
   /**
@@ -239,34 +269,38 @@ export class CaseRepository {
         if (seq === undefined) throw new Error(`createReferral: no reference number allocated for ${year}`);
         const reference = formatCaseReference(year, seq);
 
+        // The id is made here because the case's data keys, and so every sealed value, are bound to it.
+        const caseId = randomUUID();
+        const keys = await this.cipher.createCaseKeys(client, caseId);
+        const sealCase = (column: (typeof SEALED_CASE_COLUMNS)[number], value: string | null) => keys.sealNullable('case', caseFieldName(column), value);
         const inserted = await client.query<{ id: string }>(
           `INSERT INTO cases (
-             reference, ref_year, ref_seq, eligibility, needs_review_reasons, source, referrer_aad_id,
+             id, reference, ref_year, ref_seq, eligibility, needs_review_reasons, source, referrer_aad_id,
              referrer_tenant_id, offence_type, offence_description, offence_date, crime_reference,
              sentence_date, sentence_type, prison, relationship, risk_notes, access_needs, referrer_phone,
              complex, extra_care, submission_key)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                   $20, $21, $22)
+                   $20, $21, $22, $23)
            RETURNING id`,
           [
-            reference, year, seq, input.eligibility, [...input.needsReviewReasons], input.source,
-            input.referrerAadId, input.referrerTenantId, input.offenceType, input.offenceDescription,
-            input.offenceDate, input.crimeReference, input.sentenceDate, input.sentenceType, input.prison,
-            input.relationship, input.riskNotes, input.accessNeeds, input.referrerPhone, input.complex,
+            caseId, reference, year, seq, input.eligibility, [...input.needsReviewReasons], input.source,
+            input.referrerAadId, input.referrerTenantId, input.offenceType, sealCase('offence_description', input.offenceDescription),
+            input.offenceDate, sealCase('crime_reference', input.crimeReference), input.sentenceDate, input.sentenceType,
+            sealCase('prison', input.prison), sealCase('relationship', input.relationship), sealCase('risk_notes', input.riskNotes),
+            sealCase('access_needs', input.accessNeeds), sealCase('referrer_phone', input.referrerPhone), input.complex,
             input.extraCare, input.submissionKey,
           ],
         );
-        const caseId = inserted.rows[0]?.id;
-        if (caseId === undefined) throw new Error(`createReferral: insert of case ${reference} returned no id`);
+        if (inserted.rows[0]?.id !== caseId) throw new Error(`createReferral: insert of case ${reference} returned no id`);
 
-        const h = input.harmedPerson;
-        const o = input.offender;
+        const h = sealParticipant(keys, 'harmed_person', input.harmedPerson);
+        const o = sealParticipant(keys, 'offender', input.offender);
         await client.query(
           `INSERT INTO participants (case_id, role, name, date_of_birth, borough, phone, email, aware)
            VALUES ($1, 'harmed_person', $2, $3, $4, $5, $6, $7),
                   ($1, 'offender', $8, $9, $10, $11, $12, $13)`,
-          [caseId, h.name, h.dateOfBirth, h.borough, h.phone, h.email, h.aware,
-            o.name, o.dateOfBirth, o.borough, o.phone, o.email, o.aware],
+          [caseId, h.name, h.date_of_birth, h.borough, h.phone, h.email, input.harmedPerson.aware,
+            o.name, o.date_of_birth, o.borough, o.phone, o.email, input.offender.aware],
         );
 
         await this.appendEvent(client, {
@@ -332,15 +366,18 @@ export class CaseRepository {
 
   /** Takes a Queryable so the event commits or rolls back with the change it records. */
   async appendEvent(client: Queryable, event: NewCaseEvent): Promise<CaseEventRecord> {
+    const data = event.data ?? {};
+    const stored = await sealEventData(client, this.cipher, event.caseId, event.type, data);
     const { rows } = await client.query<EventRow>(
       `INSERT INTO case_events (case_id, actor_aad_id, actor_role, type, data)
        VALUES ($1, $2, $3, $4, $5::jsonb)
        RETURNING ${EVENT_COLUMNS}`,
-      [event.caseId, event.actorAadId, event.actorRole, event.type, toJsonParam(event.data ?? {})],
+      [event.caseId, event.actorAadId, event.actorRole, event.type, toJsonParam(stored)],
     );
     const row = rows[0];
     if (!row) throw new Error(`appendEvent: insert of "${event.type}" for case ${event.caseId} returned no row`);
-    return toEvent(row);
+    // The caller gets back what it wrote, not the sealed form.
+    return { ...toEvent(row), data };
   }
 
   /** The latest `limit` events of a case, oldest first (timeline order). */
@@ -353,7 +390,7 @@ export class CaseRepository {
        ) latest ORDER BY id`,
       [caseId, limit],
     );
-    return rows.map(toEvent);
+    return openEvents(this.pool, this.cipher, caseId, rows);
   }
 
   private async findOne(where: string, value: string): Promise<CaseRecord | null> {
@@ -361,13 +398,13 @@ export class CaseRepository {
     const row = rows[0];
     if (!row) return null;
     const participants = await this.pool.query<ParticipantRow>(
-      `SELECT id, role, name, to_char(date_of_birth, 'YYYY-MM-DD') AS date_of_birth, borough, phone, email,
-              aware, created_at
+      `SELECT id, role, name, date_of_birth, borough, phone, email, aware, created_at
        FROM participants WHERE case_id = $1
        ORDER BY CASE role WHEN 'harmed_person' THEN 0 ELSE 1 END, created_at, id`,
       [row.id],
     );
-    return toCase(row, participants.rows.map(toParticipant));
+    const keys = await this.cipher.caseKeys(this.pool, row.id);
+    return toCase(openCaseRow(keys, row), participants.rows.map((p) => toParticipant(openParticipantRow(keys, p))));
   }
 }
 
@@ -440,24 +477,91 @@ function toParticipant(r: ParticipantRow): ParticipantRecord {
 
 /**
  * A case's whole event log, oldest first, read with `db` (a transaction's client, so that under the
- * case's row lock nobody can append before the transaction ends). The one reader of the log.
+ * case's row lock nobody can append before the transaction ends). The one reader of the log. Without
+ * `cipher` the sealed fields of payloads (SEALED_EVENT_FIELDS) stay sealed: enough for readers of
+ * types, dates and codes only.
  */
-export async function readCaseEvents(db: Queryable, caseId: string): Promise<CaseEventRecord[]> {
+export async function readCaseEvents(db: Queryable, caseId: string, cipher?: FieldCipher): Promise<CaseEventRecord[]> {
   const { rows } = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM case_events WHERE case_id = $1 ORDER BY id`, [caseId]);
-  return rows.map(toEvent);
+  return cipher ? openEvents(db, cipher, caseId, rows) : rows.map(toEvent);
 }
 
-/** The logs of several cases, oldest first per case. */
-export async function readCasesEvents(db: Queryable, caseIds: readonly string[]): Promise<Map<string, CaseEventRecord[]>> {
+/** The logs of several cases, oldest first per case (sealed fields as readCaseEvents). */
+export async function readCasesEvents(db: Queryable, caseIds: readonly string[], cipher?: FieldCipher): Promise<Map<string, CaseEventRecord[]>> {
   const out = new Map<string, CaseEventRecord[]>(caseIds.map((id) => [id, []]));
   if (caseIds.length === 0) return out;
   const { rows } = await db.query<EventRow>(
     `SELECT ${EVENT_COLUMNS} FROM case_events WHERE case_id = ANY($1::uuid[]) ORDER BY case_id, id`,
     [[...caseIds]],
   );
-  for (const r of rows) out.get(r.case_id)?.push(toEvent(r));
+  const byCase = new Map<string, EventRow[]>();
+  for (const r of rows) {
+    const list = byCase.get(r.case_id) ?? [];
+    list.push(r);
+    byCase.set(r.case_id, list);
+  }
+  for (const [caseId, list] of byCase) out.set(caseId, cipher ? await openEvents(db, cipher, caseId, list) : list.map(toEvent));
   return out;
 }
+
+function sealParticipant(keys: CaseKeyRing, role: ParticipantRole, p: NewParticipant): Record<(typeof SEALED_PARTICIPANT_COLUMNS)[number], string | null> {
+  const seal = (column: (typeof SEALED_PARTICIPANT_COLUMNS)[number], v: string | null) => keys.sealNullable(role, participantFieldName(role, column), v);
+  return { name: seal('name', p.name), date_of_birth: seal('date_of_birth', p.dateOfBirth), borough: seal('borough', p.borough), phone: seal('phone', p.phone), email: seal('email', p.email) };
+}
+
+function openCaseRow(keys: CaseKeyRing, r: CaseRow): CaseRow {
+  const open = (column: (typeof SEALED_CASE_COLUMNS)[number], v: string | null) => keys.open(caseFieldName(column), v);
+  return {
+    ...r,
+    offence_description: open('offence_description', r.offence_description) ?? ERASED_TEXT,
+    crime_reference: open('crime_reference', r.crime_reference),
+    prison: open('prison', r.prison),
+    relationship: open('relationship', r.relationship),
+    risk_notes: open('risk_notes', r.risk_notes),
+    access_needs: open('access_needs', r.access_needs),
+    referrer_phone: open('referrer_phone', r.referrer_phone),
+  };
+}
+
+function openParticipantRow(keys: CaseKeyRing, r: ParticipantRow): ParticipantRow {
+  const open = (column: (typeof SEALED_PARTICIPANT_COLUMNS)[number], v: string | null) => keys.open(participantFieldName(r.role, column), v);
+  return {
+    ...r,
+    name: open('name', r.name) ?? ERASED_TEXT,
+    date_of_birth: open('date_of_birth', r.date_of_birth),
+    borough: open('borough', r.borough),
+    phone: open('phone', r.phone),
+    email: open('email', r.email),
+  };
+}
+
+/** The payload to store: its free-text fields sealed under the case key (the log stays append-only; erasure is destroying the key). */
+async function sealEventData(db: Queryable, cipher: FieldCipher, caseId: string, type: string, data: JsonObject): Promise<JsonObject> {
+  const fields = SEALED_EVENT_FIELDS.filter((f) => typeof data[f] === 'string');
+  if (fields.length === 0 || !cipher.encrypting) return data;
+  const keys = await cipher.caseKeys(db, caseId);
+  const out: JsonObject = { ...data };
+  for (const f of fields) out[f] = keys.seal('case', eventFieldName(type, f), String(data[f]));
+  return out;
+}
+
+async function openEvents(db: Queryable, cipher: FieldCipher, caseId: string, rows: readonly EventRow[]): Promise<CaseEventRecord[]> {
+  // Most logs hold nothing sealed: their keys are not even read.
+  const sealed = rows.some((r) => SEALED_EVENT_FIELDS.some((f) => isEnvelope(r.data[f])));
+  if (!sealed) return rows.map(toEvent);
+  const keys = await cipher.caseKeys(db, caseId);
+  return rows.map((r) => {
+    const e = toEvent(r);
+    if (!SEALED_EVENT_FIELDS.some((f) => isEnvelope(r.data[f]))) return e;
+    const data: JsonObject = { ...e.data };
+    for (const f of SEALED_EVENT_FIELDS) {
+      const v = data[f];
+      if (isEnvelope(v)) data[f] = keys.open(eventFieldName(r.type, f), v) ?? ERASED_TEXT;
+    }
+    return { ...e, data };
+  });
+}
+
 
 function toEvent(r: EventRow): CaseEventRecord {
   return {

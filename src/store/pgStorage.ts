@@ -1,6 +1,10 @@
 import type { Pool } from 'pg';
 import { withTransaction, type Queryable } from './db';
 import { toJsonParam, type JsonObject } from './types';
+import type { FieldCipher } from './crypto/fieldCipher';
+
+/** The one property of a stored document that is sealed: the whole state, as JSON, under the master key. */
+export const SEALED_DOC_PROPERTY = '$sealed';
 
 /** botbuilder's StoreItem, declared here because src/store may not import botbuilder. */
 export type StoreItem = { eTag?: string; [key: string]: unknown };
@@ -13,9 +17,16 @@ export type StoreItems = Record<string, StoreItem>;
  *
  * One deliberate difference: a multi-key write is one transaction, so a conflict on one key leaves
  * the others unwritten (MemoryStorage writes the non-conflicting keys).
+ *
+ * Dialog state holds a half-finished referral form (names, phone numbers, the description), so each
+ * document is stored sealed (`{"$sealed": "rjm1.<kid>…"}`, bound to its key): bot_state holds no
+ * plaintext. A document stored before encryption is read as it is and sealed on its next write.
  */
 export class PgStorage {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly cipher: FieldCipher,
+  ) {}
 
   /** Missing keys are simply absent from the result. */
   async read(keys: string[]): Promise<StoreItems> {
@@ -26,7 +37,7 @@ export class PgStorage {
       [keys],
     );
     // fromEntries defines own properties, so a key such as "__proto__" cannot reach the prototype.
-    return Object.fromEntries(rows.map((r): [string, StoreItem] => [r.key, { ...r.doc, eTag: r.etag }]));
+    return Object.fromEntries(rows.map((r): [string, StoreItem] => [r.key, { ...this.open(r.key, r.doc), eTag: r.etag }]));
   }
 
   async write(changes: StoreItems): Promise<void> {
@@ -35,13 +46,27 @@ export class PgStorage {
     const entries = Object.entries(changes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const only = entries.length === 1 ? entries[0] : undefined;
     if (only) {
-      await writeOne(this.pool, only[0], only[1]);
+      await writeOne(this.pool, only[0], this.seal(only[0], only[1]));
       return;
     }
     if (entries.length === 0) return;
     await withTransaction(this.pool, async (client) => {
-      for (const [key, item] of entries) await writeOne(client, key, item);
+      for (const [key, item] of entries) await writeOne(client, key, this.seal(key, item));
     });
+  }
+
+  private seal(key: string, item: StoreItem): StoreItem {
+    if (!this.cipher.encrypting) return item;
+    const { eTag, ...doc } = item;
+    return { [SEALED_DOC_PROPERTY]: this.cipher.sealDocument(key, toJsonParam(doc)), ...(eTag !== undefined ? { eTag } : {}) };
+  }
+
+  private open(key: string, doc: JsonObject): JsonObject {
+    const sealed = doc[SEALED_DOC_PROPERTY];
+    if (typeof sealed !== 'string' || Object.keys(doc).length !== 1) return doc;
+    const parsed: unknown = JSON.parse(this.cipher.openDocument(key, sealed));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`Storage: the sealed state of "${key}" is not a JSON object`);
+    return parsed as JsonObject;
   }
 
   async delete(keys: string[]): Promise<void> {

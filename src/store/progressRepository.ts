@@ -6,6 +6,13 @@ import { normaliseAadId } from './rosterRepository';
 import { isUuid } from '../shared/ids';
 import type { OwedMessage } from './outboxRepository';
 import { ACTIVE_STAGES_SQL } from './stages';
+import type { Party } from '../domain/caseState';
+import { ERASED_TEXT, type FieldCipher } from './crypto/fieldCipher';
+
+/** Where a note's text is bound when sealed: its own id, so notes cannot be swapped within a case. */
+export function noteFieldName(noteId: string): string {
+  return `case_notes.${noteId}.text`;
+}
 
 export const NOTE_KINDS = ['contact', 'risk', 'conference_attendees', 'conference_not_held', 'closing', 'reopening', 'legal_hold', 'erasure_refusal'] as const;
 export type NoteKind = (typeof NOTE_KINDS)[number];
@@ -52,8 +59,11 @@ export interface UsedFormNonce {
 
 export interface ProgressTx extends CommandTx {
   readonly locked: ProgressCase;
-  /** The note commits or rolls back with the event that refers to it. */
-  insertNote(note: { id: string; kind: NoteKind; text: string; authorAadId: string }): Promise<void>;
+  /**
+   * The note commits or rolls back with the event that refers to it. Sealed under `party`'s data key
+   * when it is about one participant (a contact note), else under the case's key.
+   */
+  insertNote(note: { id: string; kind: NoteKind; text: string; authorAadId: string; party?: Party }): Promise<void>;
   /** The submit that used this form nonce, if one committed (read under the case's lock, so a repeat of the same case waits for the first). */
   usedFormNonce(nonce: string): Promise<UsedFormNonce | undefined>;
   /**
@@ -82,7 +92,10 @@ export interface OpenCaseRow {
  * assignment changes, so the two serialise with each other.
  */
 export class ProgressRepository {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly cipher: FieldCipher,
+  ) {}
 
   /** Notes by id, for the case card. Only the asked-for ids of the one case are read. */
   async notes(caseId: string, ids: readonly string[]): Promise<Map<string, CaseNote>> {
@@ -92,18 +105,20 @@ export class ProgressRepository {
       'SELECT id, case_id, kind, text, author_aad_id, at FROM case_notes WHERE case_id = $1 AND id = ANY($2::uuid[])',
       [caseId, wanted],
     );
-    return new Map(rows.map((r) => [r.id, { id: r.id, caseId: r.case_id, kind: r.kind, text: r.text, authorAadId: r.author_aad_id, at: r.at }]));
+    if (rows.length === 0) return new Map();
+    const keys = await this.cipher.caseKeys(this.pool, caseId);
+    return new Map(rows.map((r) => [r.id, { id: r.id, caseId: r.case_id, kind: r.kind, text: keys.open(noteFieldName(r.id), r.text) ?? ERASED_TEXT, authorAadId: r.author_aad_id, at: r.at }]));
   }
 
   /** A case's whole log, oldest first (the case card folds it). */
   async listEvents(caseId: string): Promise<CaseEventRecord[]> {
     if (!isUuid(caseId)) return [];
-    return readCaseEvents(this.pool, caseId);
+    return readCaseEvents(this.pool, caseId, this.cipher);
   }
 
   /** Every event of the given cases, oldest first per case. */
   async eventsOf(caseIds: readonly string[]): Promise<Map<string, CaseEventRecord[]>> {
-    return readCasesEvents(this.pool, caseIds.filter(isUuid));
+    return readCasesEvents(this.pool, caseIds.filter(isUuid), this.cipher);
   }
 
   /** Open cases (accepted into the service, not closed), oldest reference first; optionally one facilitator's. */

@@ -12,6 +12,7 @@ import { ERASED_TEXT } from '../../src/domain/erasure';
 import { addDays, localDateOf } from '../../src/domain/contactForm';
 import { createLogger } from '../../src/log';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
+import { testCipher } from '../support/dataKeys';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisUrl } from '../support/redis';
 import { startTestApp, PARTNER_TENANT, STAFF_TENANT } from '../support/app';
@@ -105,7 +106,7 @@ afterAll(async () => {
 });
 
 test('subject access (item 8): the export holds the participant\'s own contacts and notes, not the other\'s, and is recorded in the audit', async () => {
-  const d = { cases: new CaseRepository(pool, { now: clock }), progress: new ProgressRepository(pool), audit: new AuditRepository(pool), clock };
+  const d = { cases: new CaseRepository(pool, { now: clock, cipher: testCipher() }), progress: new ProgressRepository(pool, testCipher()), audit: new AuditRepository(pool), clock };
   const asCoordinator = { aadObjectId: coord.aadObjectId, tenantId: STAFF_TENANT, staffTenant: true, coordinator: true, facilitator: false };
   await expect(subjectAccessExport(d, { ...asCoordinator, coordinator: false }, reference, 'harmed_person')).rejects.toThrow('Only coordinators');
   const x = await subjectAccessExport(d, asCoordinator, reference, 'harmed_person');

@@ -16,6 +16,7 @@ import { cardText, cardWithAction, invokeCard, textOf, type TurnResult } from '.
 import { postRaw, teamsUserId, type TeamsUser } from '../support/activities';
 import { cardsIn } from '../support/cards';
 import { button, caseSetup, REFERRAL_FORM, type CaseSetup } from '../support/caseSetup';
+import { noteTexts } from '../support/dataKeys';
 
 const coord: TeamsUser = { aadObjectId: 'c0000000-0000-4000-8000-00000000c801', tenantId: STAFF_TENANT, name: 'Cora Coordinator' };
 const f1: TeamsUser = { aadObjectId: 'f0000000-0000-4000-8000-00000000f801', tenantId: STAFF_TENANT, name: 'Fay [One](https://evil.example)' };
@@ -205,8 +206,7 @@ describe('text hygiene', () => {
     // The same form, corrected, saves; the note is stored NFC-normalised.
     const ok = await s.chat(f2).click(save.verb, { ...save.data, ...values, note: 'Agreed to meet at the cafe\u0301' }, form.activityId);
     expect(cardText(invokeCard(ok))).toContain('Contact with the offender saved.');
-    const { rows } = await pool.query<{ text: string }>('SELECT n.text FROM case_notes n JOIN cases c ON c.id = n.case_id WHERE c.reference = $1', [reference]);
-    expect(rows.map((r) => r.text)).toEqual(['Agreed to meet at the caf\u00e9']);
+    expect(await noteTexts(pool, reference)).toEqual(['Agreed to meet at the caf\u00e9']);
   });
 
   test('risk summary and venue are checked the same way; typed Markdown (a venue, a staff name) shows as text', async () => {

@@ -9,6 +9,7 @@ import { caseSetup, CHANNEL } from '../support/caseSetup';
 import { textOf, cardText } from '../support/chat';
 import { cardsIn } from '../support/cards';
 import { teamsUserId, type TeamsUser } from '../support/activities';
+import { TEST_DATA_KEY_ENV } from '../support/dataKeys';
 
 const alice: TeamsUser = { aadObjectId: 'a0000000-0000-4000-8000-0000000006a1', tenantId: PARTNER_TENANT, name: 'Ava Officer' };
 const coord: TeamsUser = { aadObjectId: 'c0000000-0000-4000-8000-0000000006c1', tenantId: STAFF_TENANT, name: 'Cora Coordinator' };
@@ -50,7 +51,7 @@ function startWebProcess(): Promise<{ child: ChildProcess; url: string }> {
     env: {
       PATH: process.env.PATH ?? '', DATABASE_URL: db.url, REDIS_URL: space.url, REDIS_KEY_PREFIX: `{${space.prefix}}`, WEB_ONLY: '1',
       PORT: '0', HOST: '127.0.0.1', ALLOW_UNAUTHENTICATED: '1', OUTBOX_LEASE_MS: '2000',
-      STAFF_TENANT_ID: STAFF_TENANT, PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`, COORDINATOR_AAD_IDS: coord.aadObjectId, LOG_LEVEL: 'info',
+      STAFF_TENANT_ID: STAFF_TENANT, PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`, COORDINATOR_AAD_IDS: coord.aadObjectId, LOG_LEVEL: 'info', ...TEST_DATA_KEY_ENV,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

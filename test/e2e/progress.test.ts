@@ -11,6 +11,7 @@ import { cardsIn } from '../support/cards';
 import { button, caseSetup, CHANNEL, type CaseSetup } from '../support/caseSetup';
 import { displayDate } from '../../src/shared/clock';
 import { localDateOf } from '../../src/domain/contactForm';
+import { noteTexts } from '../support/dataKeys';
 
 const coord: TeamsUser = { aadObjectId: 'c0000000-0000-4000-8000-00000000c101', tenantId: STAFF_TENANT, name: 'Cora Coordinator' };
 const f1: TeamsUser = { aadObjectId: 'f0000000-0000-4000-8000-00000000f101', tenantId: STAFF_TENANT, name: 'Fay One' };
@@ -155,8 +156,11 @@ describe('a full case, from the confirmed pair to closing', () => {
     expect(logged!.data).toMatchObject({ party: 'harmed_person', method: 'phone', outcome: 'no_answer', nextFollowUpOn: tomorrow });
     expect(localDateOf(new Date(String(logged!.data.at)))).toBe(isoDate(clock()));
     expect(JSON.stringify(await eventsOf(reference))).not.toContain('voicemail');
-    const notes = await pool.query('SELECT kind, text FROM case_notes WHERE id = $1', [logged!.data.noteId]);
-    expect(notes.rows[0]).toEqual({ kind: 'contact', text: NOTE });
+    const notes = await pool.query<{ kind: string; text: string }>('SELECT kind, text FROM case_notes WHERE id = $1', [logged!.data.noteId]);
+    expect(notes.rows[0]?.kind).toBe('contact');
+    // Stored sealed under the harmed person's key; the app opens it.
+    expect(notes.rows[0]?.text).toMatch(/^rj1\./);
+    expect(await noteTexts(pool, reference, { id: String(logged!.data.noteId) })).toEqual([NOTE]);
 
     jumpTo(plusDays(1));
     ({ screen } = await click(screen, 'Log contact: harmed person'));

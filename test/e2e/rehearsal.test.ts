@@ -22,6 +22,7 @@ import { postActivity, teamsUserId, type TeamsUser } from '../support/activities
 import { button, caseSetup, CHANNEL, type CaseSetup } from '../support/caseSetup';
 import { invokeCard } from '../support/chat';
 import { startBotFrameworkAuth, TEST_APP_ID, TEST_APP_PASSWORD, type BotFrameworkAuthServers } from '../support/botFrameworkAuth';
+import { TEST_DATA_KEY_ENV } from '../support/dataKeys';
 
 const root = path.resolve(__dirname, '../..');
 const FAKETIME_LIB = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/faketime/libfaketime.so.1'].find((p) => existsSync(p));
@@ -64,6 +65,7 @@ async function startProcess(name: string, half: Record<string, string>): Promise
     MicrosoftAppType: 'SingleTenant',
     MicrosoftAppTenantId: STAFF_TENANT,
     STAFF_TENANT_ID: STAFF_TENANT,
+    ...TEST_DATA_KEY_ENV,
     PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`,
     COORDINATOR_AAD_IDS: coord.aadObjectId,
     METRICS_TOKEN,

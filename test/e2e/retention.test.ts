@@ -10,6 +10,7 @@ import { ANONYMISED_TEXT } from '../../src/domain/retention';
 import { localDateOf } from '../../src/domain/contactForm';
 import { createLogger } from '../../src/log';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
+import { testCipher } from '../support/dataKeys';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisSpace, type TestRedisSpace } from '../support/redis';
 import { scheduleProbe, type ScheduleProbe } from '../support/schedule';
@@ -57,7 +58,7 @@ let s: CaseSetup;
 const rules = { years: 7, draftDays: 30, zone: 'Europe/London' };
 /** The pass the daily job runs, at a given moment (the job itself runs it at the app's clock). */
 function passAt(at: Date): RetentionPass {
-  const cases = new CaseRepository(pool, { now: () => at });
+  const cases = new CaseRepository(pool, { now: () => at, cipher: testCipher() });
   return new RetentionPass({ locks: new CaseLocks(pool, cases), repo: new RetentionRepository(pool), rules, clock: () => at, log: createLogger('silent') });
 }
 

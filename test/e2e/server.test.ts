@@ -9,6 +9,7 @@ import { startTestApp, STAFF_TENANT, PARTNER_TENANT, PARTNER_ORG } from '../supp
 import { postActivity, teamsChannel } from '../support/activities';
 import { cardsIn } from '../support/cards';
 import { cardText } from '../support/chat';
+import { TEST_DATA_KEY_ENV } from '../support/dataKeys';
 
 let db: TestDatabase;
 let connector: ConnectorEmulator;
@@ -128,7 +129,7 @@ function listening(child: ReturnType<typeof spawnMain>): Promise<{ port: number;
 }
 
 describe('the process', () => {
-  const valid = () => ({ DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), STAFF_TENANT_ID: STAFF_TENANT, PORT: '0' });
+  const valid = () => ({ DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), STAFF_TENANT_ID: STAFF_TENANT, PORT: '0', ...TEST_DATA_KEY_ENV });
 
   test('without MicrosoftAppId it refuses to start: exit 1, naming MicrosoftAppId and how to run locally', async () => {
     const result = await refusedStart({ ...valid(), HOST: '127.0.0.1' });

@@ -10,6 +10,7 @@ import { testRedisSpace, type TestRedisSpace } from '../support/redis';
 import { startTestApp, PARTNER_TENANT, PARTNER_ORG, STAFF_TENANT } from '../support/app';
 import { caseSetup } from '../support/caseSetup';
 import type { TeamsUser } from '../support/activities';
+import { TEST_DATA_KEY_ENV } from '../support/dataKeys';
 
 const alice: TeamsUser = { aadObjectId: 'a0000000-0000-4000-8000-0000000005a1', tenantId: PARTNER_TENANT, name: 'Ava Officer' };
 
@@ -40,7 +41,7 @@ function startWorkerProcess(prefix: string): Promise<ChildProcess> {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ALLOW_UNAUTHENTICATED: '1', DATABASE_URL: db.url, REDIS_URL: space.url, REDIS_KEY_PREFIX: prefix, WORKER_ONLY: '1',
-      STAFF_TENANT_ID: STAFF_TENANT, PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`, LOG_LEVEL: 'info',
+      STAFF_TENANT_ID: STAFF_TENANT, PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`, LOG_LEVEL: 'info', ...TEST_DATA_KEY_ENV,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -13,6 +13,7 @@ import { testRedisSpace, type TestRedisSpace } from '../support/redis';
 import { PARTNER_TENANT, PARTNER_ORG, STAFF_TENANT } from '../support/app';
 import { caseSetup, REFERRAL_FORM } from '../support/caseSetup';
 import type { TeamsUser } from '../support/activities';
+import { TEST_DATA_KEY_ENV } from '../support/dataKeys';
 
 /**
  * OpenTelemetry end to end: the app as `npm start` runs it (src/main.ts in its own process), sending
@@ -116,7 +117,7 @@ function startAppProcess(extraEnv: Record<string, string>): Promise<Started> {
     env: {
       PATH: process.env.PATH ?? '', DATABASE_URL: db.url, REDIS_URL: space.url, REDIS_KEY_PREFIX: `{${space.prefix}}`,
       PORT: '0', HOST: '127.0.0.1', ALLOW_UNAUTHENTICATED: '1',
-      STAFF_TENANT_ID: STAFF_TENANT, PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`, COORDINATOR_AAD_IDS: coord.aadObjectId, LOG_LEVEL: 'info',
+      STAFF_TENANT_ID: STAFF_TENANT, PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`, COORDINATOR_AAD_IDS: coord.aadObjectId, LOG_LEVEL: 'info', ...TEST_DATA_KEY_ENV,
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,7 +12,7 @@ const root = path.resolve(__dirname, '../..');
 const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
 
 /** Read by the platform or the Azure SDKs rather than by src/config.ts. */
-const PLATFORM_VARIABLES = new Set(['NODE_ENV', 'AZURE_CLIENT_ID']);
+const PLATFORM_VARIABLES = new Set(['NODE_ENV', 'AZURE_CLIENT_ID', 'NODE_EXTRA_CA_CERTS']);
 
 const GUID = '3f1b5a2e-7c4d-4e8f-9a0b-1c2d3e4f5a6b';
 /** A value of the right shape for each variable whose real value is only known at deployment. */
@@ -26,6 +26,10 @@ function sampleFor(name: string): string {
       return '22222222-2222-4222-8222-222222222222=Metropolitan Police';
     case 'MicrosoftAppPassword':
       return 'secret';
+    case 'DATA_KEYS':
+      return `k2027-01:${Buffer.alloc(32, 1).toString('base64')}`;
+    case 'DATA_KEY_ID':
+      return 'k2027-01';
     default:
       return GUID;
   }
@@ -115,5 +119,12 @@ describe('deploy/compose.yaml', () => {
     expect(Object.keys(env).filter((n) => !known.has(n) && !stackOnly.has(n))).toEqual([]);
     expect(env.NODE_ENV).toBe('production');
     expect(() => loadConfig(env)).not.toThrow();
+  });
+
+  test('the apps reach PostgreSQL and Redis over TLS, checking the stack\'s own CA', () => {
+    const env = compose.services['web-1']!.environment!;
+    expect(env.DATABASE_URL).toMatch(/\?sslmode=verify-full&sslrootcert=\/tls\/ca\.crt$/);
+    expect(env.REDIS_URL).toMatch(/^rediss:\/\//);
+    expect(env.NODE_EXTRA_CA_CERTS).toBe('/tls/ca.crt');
   });
 });

@@ -8,8 +8,7 @@
  * overdue, at instants before, on and after due dates; the list's next-due lines, read from the
  * stored schedule, equal the fold's, and a change not yet reconciled is never hidden by it.
  */
-import { CaseRepository } from '../../src/store/caseRepository';
-import { AccessAudit } from '../../src/app/accessAudit';
+import { recordViewIn } from '../../src/app/accessAudit';
 import { AuditRepository } from '../../src/store/auditRepository';
 import { ErasureRepository } from '../../src/store/erasure';
 import type { Pool } from 'pg';
@@ -107,7 +106,7 @@ const contact = (id: string, party: string, at: string, extra: Record<string, un
 function readModel(policy: ReminderPolicy): DashboardReadModel {
   const roster = new RosterRepository(pool);
   const roles = new StaffRoles(roster);
-  return new DashboardReadModel({ dashboard, roster, roles: (a) => roles.of(a), recordView: new AccessAudit({ audit: new AuditRepository(pool), cases: new CaseRepository(pool), roster, roles: (a) => roles.of(a), clock: t.clock }).recordView, openErasureRequests: () => new ErasureRepository(pool).openCount(), calendar: rig.calendar, reminderPolicy: policy, clock: t.clock, staffTenantId: STAFF_TENANT, botAppId: '' });
+  return new DashboardReadModel({ dashboard, roster, roles: (a) => roles.of(a), recordView: recordViewIn(new AuditRepository(pool), t.clock), openErasureRequests: () => new ErasureRepository(pool).openCount(), calendar: rig.calendar, reminderPolicy: policy, clock: t.clock, staffTenantId: STAFF_TENANT, botAppId: '' });
 }
 
 /** The references the tab lists as overdue, and those the fold calls overdue, at the clock's instant. */

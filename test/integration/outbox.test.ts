@@ -20,6 +20,7 @@ import { cardText } from '../support/chat';
 import { inConversation, startConnector, type ConnectorEmulator } from '../support/connector';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { aad, caseFixtures, eventually, STAFF_TENANT, storeChannelRef, storePersonalRef } from '../support/reminderFixtures';
+import { testCipher } from '../support/dataKeys';
 
 const log = createLogger(process.env.TEST_LOG ?? 'silent');
 const NO_APP_ID = { MicrosoftAppId: '', MicrosoftAppPassword: '', MicrosoftAppType: 'MultiTenant', MicrosoftAppTenantId: '' } as const;
@@ -259,7 +260,7 @@ describe('owed messages through the proactive sender', () => {
         if (!f.alreadyStale) await repo.owe([owe.unreachable(f)]);
       },
     });
-    const cases = new CaseRepository(pool);
+    const cases = new CaseRepository(pool, { cipher: testCipher() });
     const assignments = new AssignmentRepository(pool);
     const roster = new RosterRepository(pool);
     const views = new AssignmentViews({ cases, assignments, roster, refs, staffTenantId: STAFF_TENANT });

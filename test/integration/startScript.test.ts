@@ -5,7 +5,7 @@
  * database and reads no developer's .env.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -82,4 +82,42 @@ test('with NODE_ENV=production it never uses the placeholder staff tenant', () =
   expect(r.code).toBe(1);
   expect(r.err).toContain('NODE_ENV=production: set STAFF_TENANT_ID');
   expect(r.out).not.toContain('BOT ');
+});
+
+describe('the data encryption key', () => {
+  const keyFile = () => path.join(project, '.data', 'data-keys.env');
+  const report = "for (const k of ['DATA_KEYS', 'DATA_KEY_ID']) console.log(`BOT ${k}=${process.env[k] ?? ''}`);\n";
+
+  beforeEach(() => {
+    rmSync(path.join(project, '.data'), { recursive: true, force: true });
+    writeFileSync(path.join(project, 'dist/src/main.js'), report);
+  });
+
+  test('outside production a missing key is made once in .data/data-keys.env (mode 600) and reused', () => {
+    const first = start({ ...URLS, ...TENANT });
+    expect(first.code).toBe(0);
+    const kid = /BOT DATA_KEY_ID=(local-\d{8})\n/.exec(first.out)?.[1];
+    expect(kid).toBeDefined();
+    const keys = new RegExp(`BOT DATA_KEYS=(${kid}:[A-Za-z0-9+/]{43}=)\\n`).exec(first.out)?.[1];
+    expect(keys).toBeDefined();
+    expect(Buffer.from(keys!.split(':')[1]!, 'base64')).toHaveLength(32);
+    expect(statSync(keyFile()).mode & 0o777).toBe(0o600);
+    const again = start({ ...URLS, ...TENANT });
+    expect(again.out).toContain(`BOT DATA_KEYS=${keys}\n`);
+    expect(again.out).not.toContain('made a local data encryption key');
+  });
+
+  test('given DATA_KEYS and DATA_KEY_ID it makes nothing and passes them on', () => {
+    const r = start({ ...URLS, ...TENANT, DATA_KEYS: 'k1:AAAA', DATA_KEY_ID: 'k1' });
+    expect(r.out).toContain('BOT DATA_KEYS=k1:AAAA\n');
+    expect(existsSync(keyFile())).toBe(false);
+  });
+
+  test('with NODE_ENV=production a missing key stops start-up, naming DATA_KEYS and DATA_KEY_ID', () => {
+    const r = start({ ...URLS, ...TENANT, NODE_ENV: 'production' });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('NODE_ENV=production: set DATA_KEYS');
+    expect(r.err).toContain('DATA_KEY_ID');
+    expect(existsSync(keyFile())).toBe(false);
+  });
 });

@@ -12,6 +12,8 @@ import { migrate } from '../../src/store/migrate';
 import { MIGRATIONS } from '../../src/store/migrations';
 import { RosterRepository } from '../../src/store/rosterRepository';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { testCipher } from '../support/dataKeys';
+import { PlaintextCipher } from '../../src/store/crypto/fieldCipher';
 
 const TENANT = '11111111-1111-1111-1111-111111111111';
 const REFERRER = 'aaaaaaaa-0000-0000-0000-000000000001';
@@ -65,7 +67,8 @@ describe('002_assignment migration', () => {
     const initial = MIGRATIONS.filter((m) => m.version === '001_initial');
     expect(await migrate(pool, undefined, initial)).toEqual(['001_initial']);
 
-    const cases = new CaseRepository(pool);
+    // A 001 schema has no participant_keys: the cases are stored as they were then, in plaintext.
+    const cases = new CaseRepository(pool, { cipher: new PlaintextCipher() });
     const busy = await cases.createReferral(referral('mig-busy'));
     const quiet = await cases.createReferral(referral('mig-quiet'));
     await pool.query("UPDATE cases SET created_at = '2025-01-01T09:00:00Z'");
@@ -116,7 +119,7 @@ describe('AssignmentRepository', () => {
     // Enough connections that the concurrency tests really do overlap.
     pool = createPool(db.url, { max: 12 });
     await migrate(pool);
-    cases = new CaseRepository(pool);
+    cases = new CaseRepository(pool, { cipher: testCipher() });
     roster = new RosterRepository(pool);
     assignments = new AssignmentRepository(pool);
     locks = new CaseLocks(pool, cases);

@@ -4,6 +4,7 @@ import { createPool, withTransaction } from '../../src/store/db';
 import { migrate } from '../../src/store/migrate';
 import { ScreeningRepository, type NewScreening } from '../../src/store/screeningRepository';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { testCipher } from '../support/dataKeys';
 
 const TENANT = '11111111-1111-1111-1111-111111111111';
 const REFERRER = 'aaaaaaaa-0000-0000-0000-000000000001';
@@ -62,7 +63,7 @@ describe('CaseRepository', () => {
     // Enough connections that the concurrency tests really do overlap.
     pool = createPool(db.url, { max: 25 });
     await migrate(pool);
-    cases = new CaseRepository(pool, { now: () => new Date('2026-05-01T10:00:00Z') });
+    cases = new CaseRepository(pool, { now: () => new Date('2026-05-01T10:00:00Z'), cipher: testCipher() });
     screenings = new ScreeningRepository(pool);
   });
 
@@ -115,7 +116,7 @@ describe('CaseRepository', () => {
   });
 
   it('gives 20 concurrent referrals unique, consecutive references', async () => {
-    const repo = new CaseRepository(pool, { now: () => new Date('2031-06-01T12:00:00Z') });
+    const repo = new CaseRepository(pool, { now: () => new Date('2031-06-01T12:00:00Z'), cipher: testCipher() });
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => repo.createReferral(referral(`form-burst-${i}`))));
     expect(results.every((r) => r.created)).toBe(true);
     const seqs = results.map((r) => Number(r.reference.replace('RJ-2031-', ''))).sort((a, b) => a - b);
@@ -124,7 +125,7 @@ describe('CaseRepository', () => {
   });
 
   it('turns 5 concurrent submits of one form into one case', async () => {
-    const repo = new CaseRepository(pool, { now: () => new Date('2032-06-01T12:00:00Z') });
+    const repo = new CaseRepository(pool, { now: () => new Date('2032-06-01T12:00:00Z'), cipher: testCipher() });
     const results = await Promise.all(Array.from({ length: 5 }, () => repo.createReferral(referral('form-double-click'))));
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(results.map((r) => r.reference))).toEqual(new Set(['RJ-2032-0001']));
@@ -137,7 +138,7 @@ describe('CaseRepository', () => {
 
   it('widens the reference past 9999', async () => {
     await pool.query('INSERT INTO case_reference_counters (year, last_seq) VALUES (2034, 9999)');
-    const repo = new CaseRepository(pool, { now: () => new Date('2034-07-01T00:30:00+01:00') });
+    const repo = new CaseRepository(pool, { now: () => new Date('2034-07-01T00:30:00+01:00'), cipher: testCipher() });
     expect((await repo.createReferral(referral('form-wide'))).reference).toBe('RJ-2034-10000');
   });
 
@@ -152,7 +153,7 @@ describe('CaseRepository', () => {
   });
 
   it('lists only the asking referrer\'s cases, newest first', async () => {
-    const repo = new CaseRepository(pool, { now: () => new Date('2035-03-01T12:00:00Z') });
+    const repo = new CaseRepository(pool, { now: () => new Date('2035-03-01T12:00:00Z'), cipher: testCipher() });
     const tenant = '22222222-2222-2222-2222-222222222222';
     const mine1 = await repo.createReferral(referral('form-mine-1', { referrerTenantId: tenant }));
     await repo.createReferral(referral('form-theirs', { referrerTenantId: tenant, referrerAadId: OTHER_REFERRER }));

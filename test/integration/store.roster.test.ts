@@ -8,6 +8,7 @@ import { migrate } from '../../src/store/migrate';
 import { RosterRepository } from '../../src/store/rosterRepository';
 import { SettingsRepository } from '../../src/store/settingsRepository';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { testCipher } from '../support/dataKeys';
 
 const TENANT = '11111111-1111-1111-1111-111111111111';
 const COORDINATOR = 'cccccccc-0000-0000-0000-000000000001';
@@ -120,7 +121,7 @@ describe('RosterRepository and SettingsRepository', () => {
   });
 
   it('computes each person’s open cases in the list query', async () => {
-    const cases = new CaseRepository(pool);
+    const cases = new CaseRepository(pool, { cipher: testCipher() });
     const assignments = new AssignmentRepository(pool);
     const locks = new CaseLocks(pool, cases);
     const [busy, idle] = ['ef000000-0000-0000-0000-0000000000d1', 'ef000000-0000-0000-0000-0000000000d2'];

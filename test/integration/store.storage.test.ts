@@ -4,6 +4,7 @@ import { createPool } from '../../src/store/db';
 import { migrate } from '../../src/store/migrate';
 import { PgStorage } from '../../src/store/pgStorage';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { testCipher } from '../support/dataKeys';
 
 describe('PgStorage', () => {
   let db: TestDatabase;
@@ -14,7 +15,7 @@ describe('PgStorage', () => {
     db = await createTestDatabase('store_storage');
     pool = createPool(db.url, { max: 12 });
     await migrate(pool);
-    storage = new PgStorage(pool);
+    storage = new PgStorage(pool, testCipher());
   });
 
   afterAll(async () => {

@@ -1,5 +1,7 @@
 import { createApp, type App } from '../../src/main';
 import { loadConfig } from '../../src/config';
+import { TEST_DATA_KEY_ENV } from './dataKeys';
+import type { FieldCipher } from '../../src/store/crypto/fieldCipher';
 import { createLogger } from '../../src/log';
 import type { Clock } from '../../src/shared/clock';
 import type { BotFrameworkEndpoints } from '../../src/teams/botAuthentication';
@@ -18,6 +20,8 @@ export interface TestAppOptions {
   logLines?: string[];
   /** Local OpenID metadata, issuer and login authority (test/support/botFrameworkAuth.ts) for tests with MicrosoftAppId set. */
   botFrameworkEndpoints?: BotFrameworkEndpoints;
+  /** npm run bench only: PlaintextCipher for its encryption-off comparison (createApp's fieldCipher). */
+  fieldCipher?: FieldCipher;
 }
 
 /**
@@ -36,9 +40,10 @@ export async function startTestApp(o: TestAppOptions): Promise<App> {
     PARTNER_TENANTS: `${PARTNER_TENANT}=${PARTNER_ORG}`,
     LOG_LEVEL: o.logLines ? 'debug' : process.env.TEST_LOG ?? 'silent',
     SHUTDOWN_GRACE_MS: '2000',
+    ...TEST_DATA_KEY_ENV,
     ...o.env,
   });
   const lines = o.logLines;
   const log = lines ? createLogger(config.LOG_LEVEL, { write: (line: string) => void lines.push(line) }) : createLogger(config.LOG_LEVEL);
-  return createApp(config, { log, clock: o.clock, botFrameworkEndpoints: o.botFrameworkEndpoints });
+  return createApp(config, { log, clock: o.clock, botFrameworkEndpoints: o.botFrameworkEndpoints, fieldCipher: o.fieldCipher });
 }

@@ -49,8 +49,8 @@ export interface CaseSetup {
   prepareService(coordinator: TeamsUser, facilitators: TeamsUser[]): Promise<void>;
   /** `fields` adds to (or overrides) REFERRAL_FORM. */
   refer(referrer: TeamsUser, fields?: Readonly<Record<string, string>>): Promise<string>;
-  /** A new case confirmed with the pair: returns its reference. */
-  caseInPreparation(referrer: TeamsUser, coordinator: TeamsUser, pair: [TeamsUser, TeamsUser]): Promise<string>;
+  /** A new case confirmed with the pair: returns its reference. `fields` as for refer. */
+  caseInPreparation(referrer: TeamsUser, coordinator: TeamsUser, pair: [TeamsUser, TeamsUser], fields?: Readonly<Record<string, string>>): Promise<string>;
 }
 
 export function button(card: Record<string, unknown>, title: string): { verb: string; data: Record<string, unknown> } {
@@ -133,8 +133,8 @@ export function caseSetup(appUrl: () => string, connector: ConnectorEmulator, op
     return m[0];
   };
 
-  const caseInPreparation = async (referrer: TeamsUser, coordinator: TeamsUser, pair: [TeamsUser, TeamsUser]) => {
-    const reference = await refer(referrer);
+  const caseInPreparation = async (referrer: TeamsUser, coordinator: TeamsUser, pair: [TeamsUser, TeamsUser], fields: Readonly<Record<string, string>> = {}) => {
+    const reference = await refer(referrer, fields);
     const c = chat(coordinator);
     const posted = await waitForCard(CHANNEL, `Referral ${reference}`);
     const click = async (card: Record<string, unknown>, title: string, extra: Record<string, unknown> = {}) => {

@@ -10,6 +10,9 @@ param workspaceCustomerId string
 param workspaceSharedKey string
 param databaseUrlSecretUri string
 param redisUrlSecretUri string
+param dataKeysSecretUri string
+@description('DATA_KEY_ID: the kid of DATA_KEYS that wraps new data keys.')
+param dataKeyId string
 param staffTenantId string
 param partnerTenants string
 param coordinatorAadIds string
@@ -33,6 +36,7 @@ var registries = empty(registryServer) ? [] : [ { server: registryServer, identi
 var secrets = [
   { name: 'database-url', keyVaultUrl: databaseUrlSecretUri, identity: identityId }
   { name: 'redis-url', keyVaultUrl: redisUrlSecretUri, identity: identityId }
+  { name: 'data-keys', keyVaultUrl: dataKeysSecretUri, identity: identityId }
 ]
 
 // Every variable src/config.ts requires in production (test/integration/deployDrift.test.ts checks).
@@ -40,6 +44,8 @@ var appEnv = [
   { name: 'NODE_ENV', value: 'production' }
   { name: 'DATABASE_URL', secretRef: 'database-url' }
   { name: 'REDIS_URL', secretRef: 'redis-url' }
+  { name: 'DATA_KEYS', secretRef: 'data-keys' }
+  { name: 'DATA_KEY_ID', value: dataKeyId }
   { name: 'MicrosoftAppType', value: 'UserAssignedMSI' }
   { name: 'MicrosoftAppId', value: identityClientId }
   { name: 'MicrosoftAppTenantId', value: tenant().tenantId }

@@ -1,4 +1,4 @@
-// Key Vault holds the connection strings (they carry passwords); the apps read them through the
+// Key Vault holds the connection strings (they carry passwords) and the data encryption master keys; the apps read them through the
 // managed identity. RBAC only, purge protection on, diagnostics to Log Analytics.
 param location string
 param prefix string
@@ -7,6 +7,9 @@ param readerPrincipalId string
 param databaseUrl string
 @secure()
 param redisUrl string
+@description('DATA_KEYS: the master keys that wrap every data key (kid:base64 pairs).')
+@secure()
+param dataKeys string
 param workspaceId string
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
@@ -31,6 +34,12 @@ resource redisUrlSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: vault
   name: 'redis-url'
   properties: { value: redisUrl }
+}
+
+resource dataKeysSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'data-keys'
+  properties: { value: dataKeys }
 }
 
 // Key Vault Secrets User: read secret values, nothing else.
@@ -58,3 +67,4 @@ resource audit 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
 output name string = vault.name
 output databaseUrlSecretUri string = databaseUrlSecret.properties.secretUri
 output redisUrlSecretUri string = redisUrlSecret.properties.secretUri
+output dataKeysSecretUri string = dataKeysSecret.properties.secretUri

@@ -45,7 +45,7 @@ export async function logContact(r: ProgressRunner, actor: Actor, caseId: string
         const contacts = caseProgress(await tx.listEvents()).contacts;
         if (!PARTIES.some((x) => contacts[x].some((k) => k.contactId === corrects))) throw new Refused('That contact was already corrected (or is not on this case): open the case again.');
       }
-      if (noteId && entry.note) await tx.insertNote({ id: noteId, kind: 'contact', text: entry.note, authorAadId: who.aadObjectId });
+      if (noteId && entry.note) await tx.insertNote({ id: noteId, kind: 'contact', text: entry.note, authorAadId: who.aadObjectId, party: entry.party });
       const data: ContactLogged = {
         contactId,
         party: entry.party,

@@ -9,6 +9,7 @@ import { sql as formNonces } from './008_form_nonces';
 import { sql as traceParent } from './009_trace_parent';
 import { sql as tabDashboard } from './010_tab_dashboard';
 import { sql as dueProjection } from './011_due_projection';
+import { sql as encryption } from './012_encryption';
 import { sql as accessAudit } from './013_access_audit';
 import { sql as retention } from './014_retention';
 import { sql as erasure } from './015_erasure';
@@ -33,6 +34,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '009_trace_parent', sql: traceParent },
   { version: '010_tab_dashboard', sql: tabDashboard },
   { version: '011_due_projection', sql: dueProjection },
+{ version: '012_encryption', sql: encryption },
   { version: '013_access_audit', sql: accessAudit },
   { version: '014_retention', sql: retention },
   { version: '015_erasure', sql: erasure },
