@@ -40,6 +40,10 @@ export interface Container {
   style?: 'default' | 'emphasis' | 'good' | 'attention' | 'warning' | 'accent';
   spacing?: Spacing;
   separator?: boolean;
+  /** An id and isVisible: false make a section that an Action.ToggleVisibility opens. */
+  id?: string;
+  isVisible?: boolean;
+  selectAction?: ToggleVisibilityAction;
 }
 
 export interface ActionSet {
@@ -107,6 +111,8 @@ export interface ExecuteAction {
   style?: 'default' | 'positive' | 'destructive';
   associatedInputs?: 'auto' | 'none';
   fallback?: SubmitAction;
+  /** 'secondary' puts the button in the card's overflow menu (…) in Teams. */
+  mode?: 'primary' | 'secondary';
 }
 
 export interface SubmitAction {
@@ -122,6 +128,13 @@ export interface OpenUrlAction {
   type: 'Action.OpenUrl';
   title: string;
   url: string;
+}
+
+/** Shows or hides sections of the card in place; the bot receives nothing. */
+export interface ToggleVisibilityAction {
+  type: 'Action.ToggleVisibility';
+  title?: string;
+  targetElements: string[];
 }
 
 export type CardAction = ExecuteAction | SubmitAction | OpenUrlAction;
@@ -156,7 +169,7 @@ export function execute(
   title: string,
   verb: string,
   data: ActionData = {},
-  opts: { style?: ExecuteAction['style']; associatedInputs?: 'auto' | 'none' } = {},
+  opts: { style?: ExecuteAction['style']; associatedInputs?: 'auto' | 'none'; mode?: 'secondary' } = {},
 ): ExecuteAction {
   const payload = { ...data, verb };
   const action: ExecuteAction = { type: 'Action.Execute', title, verb, data: payload };
@@ -169,6 +182,7 @@ export function execute(
     action.associatedInputs = opts.associatedInputs;
     submit.associatedInputs = opts.associatedInputs;
   }
+  if (opts.mode) action.mode = opts.mode;
   action.fallback = submit;
   return action;
 }
