@@ -127,8 +127,8 @@ export function caseCard(v: CaseCardView): AdaptiveCard {
     facts([
       ['Stage', v.stageLabel],
       ['Pair', v.facilitators.length > 0 ? v.facilitators.map(plain).join(' and ') : 'not yet assigned'],
-      ['Due next', v.nextDue && !v.nextDue.overdue ? v.nextDue.label : v.nextDue ? undefined : 'nothing due'],
-      ['Next step', v.nextStep],
+      ['Due', v.nextDue && !v.nextDue.overdue ? v.nextDue.label : v.nextDue ? undefined : 'nothing due'],
+      ['Next', v.nextStep],
     ]),
   ];
   if (v.nextDue?.overdue) body.push({ ...callout('attention', `⚠ ${v.nextDue.label}`, { size: 'Small' }), spacing: 'Small' });
@@ -177,7 +177,8 @@ export function caseCard(v: CaseCardView): AdaptiveCard {
   }
   if (v.timeline.length > 0) {
     body.push(...section('history', 'Recent history', `${v.timeline.length} event${v.timeline.length === 1 ? '' : 's'}`, [
-      { type: 'FactSet', facts: v.timeline.map((t) => ({ title: t.on, value: t.text })) },
+      // One line each, the date first: a FactSet's date column wraps on a phone.
+      ...v.timeline.map((t) => para(`${t.on} · ${t.text}`, { size: 'Small', spacing: 'Small' })),
     ]));
   }
   body.push(...actionRows(caseCardActions(v.actions, v.caseId)));
