@@ -328,7 +328,7 @@ function historyLine(t: TimelineEntry, name: (id: string | null | undefined) => 
 }
 
 /** What the case needs next, whoever is looking: one sentence for the card's summary. */
-export function nextStep(p: CaseProgress): string | undefined {
+function nextStep(p: CaseProgress): string | undefined {
   const facts = p.facts;
   switch (facts.stage) {
     case 'referred':

@@ -61,7 +61,8 @@ beforeAll(async () => {
   screen = await click(screen, 'Save consent', { party: 'harmed_person', consentStatus: 'given', consentDate: clock().toISOString().slice(0, 10) });
   screen = await click(screen, 'Risk assessment');
   await click(screen, 'Save assessment', { riskLevel: 'high', riskDate: clock().toISOString().slice(0, 10), riskSummary: 'Threats made before' });
-});
+  // A whole case set up through Teams activities, and a browser: slow on a loaded machine.
+}, 120_000);
 
 afterAll(async () => {
   await renderer?.close();
@@ -184,7 +185,7 @@ describe.each([
       for (const width of [360, 450]) writeFileSync(path.join(DOCS, `case-card-${who}-${width}.png`), await renderer.render(card, { width }));
       writeFileSync(path.join(DOCS, `case-card-${who}-open-450.png`), await renderer.render(opened(card), { width: 450 }));
     }
-  });
+  }, 60_000);
 });
 
 test('"Correct last contact" opens the contact logged last, whichever person it was with', async () => {

@@ -52,7 +52,7 @@ beforeAll(async () => {
   for (const u of [coord, f1, f2, f3, alice]) await s.chat(u).say('help');
   await s.prepareService(coord, [f1, f2, f3]);
   renderer = await openCardRenderer();
-});
+}, 120_000);
 
 afterAll(async () => {
   await renderer?.close();
@@ -153,7 +153,7 @@ test('snoozing one item of a digest keeps the other item as it was and marks the
   const bad = await clickIn(f1, digest.activityId, { verb: snooze.verb, data: { ...snooze.data, reminderId: 'x'.repeat(500) } });
   expect(bad.status).toBe(400);
   expect((await pool.query('SELECT count(*)::int AS n FROM reminder_snoozes')).rows[0].n).toBe(2);
-});
+}, 90_000);
 
 test('a single reminder snoozed says which case and until when', async () => {
   const reference = await s.refer(alice);
@@ -167,7 +167,7 @@ test('a single reminder snoozed says which case and until when', async () => {
   expect(cardText(card)).toContain(`Triage due: ${reference}`);
   expect(cardText(card)).toMatch(new RegExp(`Snoozed \\(${reference}\\) until`));
   expect(allActions(card).map((a) => a.title)).toEqual(['Open case']);
-});
+}, 60_000);
 
 test('the offer reminder carries the offer\'s own Accept and Decline, answered on the reminder; nothing on it refuses its recipient', async () => {
   const reference = await s.refer(alice);
@@ -219,4 +219,4 @@ test('the offer reminder carries the offer\'s own Accept and Decline, answered o
   // Someone else's reminder button answers nothing of theirs: the offer is f2's alone.
   const other = await clickIn(f1, f2Reminder.activityId, button(f2Reminder.card, 'Accept'));
   expect(JSON.stringify(other.body)).toContain('Only the facilitator this case was offered to can answer this offer.');
-});
+}, 90_000);
