@@ -44,6 +44,8 @@ export interface Container {
   style?: 'default' | 'emphasis' | 'good' | 'attention' | 'warning' | 'accent';
   spacing?: Spacing;
   separator?: boolean;
+  /** Tapping the container toggles sections (the case card's section lines). */
+  selectAction?: ToggleVisibilityAction;
 }
 
 export interface ActionSet {
@@ -111,6 +113,8 @@ export interface ExecuteAction {
   style?: 'default' | 'positive' | 'destructive';
   associatedInputs?: 'auto' | 'none';
   fallback?: SubmitAction;
+  /** 'secondary' puts the button in the card's overflow menu (…) in Teams. */
+  mode?: 'primary' | 'secondary';
 }
 
 export interface SubmitAction {
@@ -131,8 +135,9 @@ export interface OpenUrlAction {
 /** Shows or hides parts of the card on the device, without a round trip to the bot. */
 export interface ToggleVisibilityAction {
   type: 'Action.ToggleVisibility';
-  title: string;
-  targetElements: { elementId: string; isVisible: boolean }[];
+  title?: string;
+  /** Element ids to toggle, or each with the visibility to set. */
+  targetElements: (string | { elementId: string; isVisible: boolean })[];
   style?: 'default' | 'positive' | 'destructive';
 }
 
@@ -168,7 +173,7 @@ export function execute(
   title: string,
   verb: string,
   data: ActionData = {},
-  opts: { style?: ExecuteAction['style']; associatedInputs?: 'auto' | 'none' } = {},
+  opts: { style?: ExecuteAction['style']; associatedInputs?: 'auto' | 'none'; mode?: 'secondary' } = {},
 ): ExecuteAction {
   const payload = { ...data, verb };
   const action: ExecuteAction = { type: 'Action.Execute', title, verb, data: payload };
@@ -181,6 +186,7 @@ export function execute(
     action.associatedInputs = opts.associatedInputs;
     submit.associatedInputs = opts.associatedInputs;
   }
+  if (opts.mode) action.mode = opts.mode;
   action.fallback = submit;
   return action;
 }

@@ -19,6 +19,10 @@ import {
   type InputDate,
   type InputTime,
   type InputText,
+  type ActionSet,
+  type ExecuteAction,
+  type TextBlock,
+  type ToggleVisibilityAction,
 } from './adaptive';
 import { PROGRESS_VERBS, type ProgressVerb } from './progressVerbs';
 import { CASE_VERBS } from './verbs';
@@ -33,11 +37,18 @@ const choices = (o: Readonly<Record<string, string>>): Choice[] => Object.entrie
 export const PARTY_TITLES: Readonly<Record<Party, string>> = { harmed_person: 'Harmed person', offender: 'Person who caused the harm' };
 
 export interface CaseActionButton {
+  /** At most 20 characters: longer titles are cut off on a phone. */
   title: string;
   verb: ProgressVerb | typeof CASE_VERBS.openCase;
   data?: ActionData;
   style?: 'positive' | 'destructive';
+  /** Always in the overflow menu (…), whatever else the card has. */
+  secondary?: boolean;
 }
+
+/** Buttons shown on the card itself; the rest go in Teams' overflow menu (…). */
+export const MAX_PRIMARY_ACTIONS = 3;
+const MAX_ACTIONS_IN_A_SET = 5;
 
 export interface ParticipantPanel {
   party: Party;
@@ -60,6 +71,10 @@ export interface CaseCardView {
   referredOn: string;
   flags?: string;
   facilitators: string[];
+  /** The soonest thing due on the case, if any. */
+  nextDue?: { label: string; overdue: boolean };
+  /** What the case needs next, in one sentence. */
+  nextStep?: string;
   participants: ParticipantPanel[];
   referral: { description?: string; relationship?: string; riskNotes?: string; accessNeeds?: string };
   risk?: { line: string; summary?: string; signOff?: string };
@@ -77,18 +92,32 @@ function banner(m: CaseCardView['message']): CardElement[] {
   return [{ type: 'Container', style: m.kind === 'good' ? 'good' : 'attention', items: [para(plain(m.text))] }];
 }
 
-const section = (title: string): CardElement => para(`**${title}**`, { spacing: 'Medium' });
+/**
+ * A section shown as one line (title and a short summary) that opens in place: a tap on the line
+ * toggles the details below it (Action.ToggleVisibility, nothing is sent to the bot), so the card
+ * stays about one phone screen tall until someone asks for more.
+ */
+function section(id: string, title: string, summary: string | undefined, details: CardElement[]): CardElement[] {
+  const line = (open: boolean): TextBlock => para(`${open ? '▾' : '▸'} **${title}**${summary ? ` · ${summary}` : ''}`);
+  const toggle: ToggleVisibilityAction = { type: 'Action.ToggleVisibility', targetElements: [`${id}-closed`, `${id}-open`, id] };
+  return [
+    { type: 'Container', id: `${id}-closed`, separator: true, spacing: 'Small', selectAction: toggle, items: [line(false)] },
+    { type: 'Container', id: `${id}-open`, isVisible: false, separator: true, spacing: 'Small', selectAction: toggle, items: [line(true)] },
+    { type: 'Container', id, isVisible: false, spacing: 'Small', items: details },
+  ];
+}
 
-function buttons(actions: readonly CaseActionButton[], caseId: string): CardElement[] {
-  const out: CardElement[] = [];
-  // Teams shows a handful of buttons per row; rows of three stay readable on a phone.
-  for (let k = 0; k < actions.length; k += 3) {
-    out.push({
-      type: 'ActionSet',
-      actions: actions.slice(k, k + 3).map((a) => execute(a.title, a.verb, { caseId, ...(a.data ?? {}) }, { ...(a.style ? { style: a.style } : {}), associatedInputs: 'none' })),
-    });
-  }
-  return out;
+/**
+ * The case's buttons: the first MAX_PRIMARY_ACTIONS that are not marked secondary stay on the
+ * card, every other one (and Refresh) goes in the overflow menu.
+ */
+export function caseCardActions(actions: readonly CaseActionButton[], caseId: string): ExecuteAction[] {
+  let primary = 0;
+  return [...actions, { title: 'Refresh', verb: CASE_VERBS.openCase, secondary: true } satisfies CaseActionButton].map((a) => {
+    const secondary = a.secondary === true || primary >= MAX_PRIMARY_ACTIONS;
+    if (!secondary) primary += 1;
+    return execute(a.title, a.verb, { caseId, ...(a.data ?? {}) }, { ...(a.style ? { style: a.style } : {}), associatedInputs: 'none', ...(secondary ? { mode: 'secondary' as const } : {}) });
+  });
 }
 
 export function caseCard(v: CaseCardView): AdaptiveCard {
@@ -97,16 +126,15 @@ export function caseCard(v: CaseCardView): AdaptiveCard {
     heading(`Case ${v.reference}`),
     facts([
       ['Stage', v.stageLabel],
-      ['Offence', v.offence],
-      ['Referred', v.referredOn],
-      ['Facilitators', v.facilitators.length > 0 ? v.facilitators.map(plain).join(' and ') : 'not yet assigned'],
-      ['Flags', v.flags],
+      ['Pair', v.facilitators.length > 0 ? v.facilitators.map(plain).join(' and ') : 'not yet assigned'],
+      ['Due', v.nextDue && !v.nextDue.overdue ? v.nextDue.label : v.nextDue ? undefined : 'nothing due'],
+      ['Next', v.nextStep],
     ]),
   ];
-  if (v.referral.description) body.push(subtle(plain(v.referral.description)));
+  if (v.nextDue?.overdue) body.push({ ...callout('attention', `⚠ ${v.nextDue.label}`, { size: 'Small' }), spacing: 'Small' });
+
   for (const p of v.participants) {
-    body.push(
-      section(PARTY_TITLES[p.party]),
+    const details: CardElement[] = [
       facts([
         ['Name', plain(p.name)],
         ['Borough', p.borough],
@@ -116,32 +144,64 @@ export function caseCard(v: CaseCardView): AdaptiveCard {
         ['Latest contact', p.latestContact ?? 'none yet'],
         ['Next follow-up', p.nextFollowUp],
       ]),
-    );
-    if (p.latestNote) body.push(subtle(`Note: ${plain(p.latestNote)}`));
-    if (p.due) body.push(p.due.overdue ? { ...callout('attention', `⚠ ${p.due.label}`, { size: 'Small' }), spacing: 'Small' } : para(p.due.label, { size: 'Small', spacing: 'Small' }));
+    ];
+    if (p.latestNote) details.push(subtle(`Note: ${plain(p.latestNote)}`));
+    if (p.due) details.push(p.due.overdue ? { ...callout('attention', `⚠ ${p.due.label}`, { size: 'Small' }), spacing: 'Small' } : para(p.due.label, { size: 'Small', spacing: 'Small' }));
+    body.push(...section(p.party === 'harmed_person' ? 'harmed' : 'caused', PARTY_TITLES[p.party], `consent ${p.consent.charAt(0).toLowerCase()}${p.consent.slice(1)}`, details));
   }
-  const referrerNotes = [
+
+  const referral: CardElement[] = [facts([['Offence', v.offence], ['Referred', v.referredOn], ['Flags', v.flags]])];
+  if (v.referral.description) referral.push(subtle(plain(v.referral.description)));
+  for (const t of [
     v.referral.relationship ? `Relationship: ${plain(v.referral.relationship)}` : undefined,
     v.referral.riskNotes ? `Risks noted by the referrer: ${plain(v.referral.riskNotes)}` : undefined,
     v.referral.accessNeeds ? `Access needs: ${plain(v.referral.accessNeeds)}` : undefined,
-  ].filter((x): x is string => Boolean(x));
-  if (referrerNotes.length > 0) body.push(section('From the referral'), ...referrerNotes.map((t) => para(t, { size: 'Small' })));
-  body.push(section('Risk assessment'), para(v.risk?.line ?? 'Not yet assessed.'));
-  if (v.risk?.summary) body.push(subtle(plain(v.risk.summary)));
-  if (v.risk?.signOff) body.push(para(v.risk.signOff, { size: 'Small' }));
-  body.push(section('Conference or indirect communication'));
-  if (v.plan.length === 0) body.push(para('Nothing planned yet.'));
-  else body.push(...v.plan.map((line) => para(line, { spacing: 'Small' })));
-  if (v.planNote) body.push(subtle(`Attendees: ${plain(v.planNote)}`));
+  ]) if (t) referral.push(para(t, { size: 'Small' }));
+  body.push(...section('referral', 'Referral', v.offence, referral));
+
+  const risk: CardElement[] = [para(v.risk?.line ?? 'Not yet assessed.')];
+  if (v.risk?.summary) risk.push(subtle(plain(v.risk.summary)));
+  if (v.risk?.signOff) risk.push(para(v.risk.signOff, { size: 'Small' }));
+  const riskSummary = v.risk ? `${(v.risk.line.split(',')[0] ?? '').toLowerCase()} risk${v.risk.signOff && !v.risk.signOff.startsWith('Signed off') ? ', sign-off needed' : ''}` : 'not yet assessed';
+  body.push(...section('risk', 'Risk', riskSummary, risk));
+
+  const plan: CardElement[] = v.plan.length === 0 ? [para('Nothing planned yet.')] : v.plan.map((line) => para(line, { spacing: 'Small' }));
+  if (v.planNote) plan.push(subtle(`Attendees: ${plain(v.planNote)}`));
+  const current = v.plan[v.plan.length - 1]?.replace(/\*\*/g, '');
+  body.push(...section('plan', 'Plan', current ?? 'nothing planned yet', plan));
+
   if (v.closed) {
-    body.push(section('Closed'), para(v.closed.line));
-    if (v.closed.note) body.push(subtle(`Internal note: ${plain(v.closed.note)}`));
+    const closed: CardElement[] = [para(v.closed.line)];
+    if (v.closed.note) closed.push(subtle(`Internal note: ${plain(v.closed.note)}`));
+    body.push(...section('closed', 'Closed', undefined, closed));
   }
   if (v.timeline.length > 0) {
-    body.push(section('Recent history'), { type: 'FactSet', facts: v.timeline.map((t) => ({ title: t.on, value: t.text })) });
+    body.push(...section('history', 'Recent history', `${v.timeline.length} event${v.timeline.length === 1 ? '' : 's'}`, [
+      // One line each, the date first: a FactSet's date column wraps on a phone.
+      ...v.timeline.map((t) => para(`${t.on} · ${t.text}`, { size: 'Small', spacing: 'Small' })),
+    ]));
   }
-  body.push(...buttons([...v.actions, { title: 'Refresh', verb: CASE_VERBS.openCase }], v.caseId));
+  body.push(...actionRows(caseCardActions(v.actions, v.caseId)));
   return card(body);
+}
+
+/**
+ * Buttons two to a row (three side by side are cut off at a phone's 360 px), the overflow menu (…)
+ * at the end of the last row.
+ */
+function actionRows(actions: readonly ExecuteAction[]): ActionSet[] {
+  const primary = actions.filter((a) => a.mode !== 'secondary');
+  const secondary = actions.filter((a) => a.mode === 'secondary');
+  const rows: ExecuteAction[][] = [];
+  for (let k = 0; k < primary.length; k += 2) rows.push(primary.slice(k, k + 2));
+  if (rows.length === 0) rows.push([]);
+  // Teams takes at most five actions in a set, overflow included.
+  for (const a of secondary) {
+    const last = rows[rows.length - 1]!;
+    if (last.length < MAX_ACTIONS_IN_A_SET) last.push(a);
+    else rows.push([a]);
+  }
+  return rows.map((actions, i) => ({ type: 'ActionSet', actions, ...(i === 0 ? { spacing: 'Medium' as const } : { spacing: 'Small' as const }) }));
 }
 
 // Forms -----------------------------------------------------------------------------------------

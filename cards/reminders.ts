@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
 import type { ReminderAbout, ReminderRule } from '../src/domain/reminderPolicy';
-import { card, execute, heading, para, subtle, type AdaptiveCard, type CardAction, type CardElement, type Container } from './adaptive';
-import { VERBS } from './verbs';
+import { callout, card, execute, heading, para, subtle, type ActionData, type AdaptiveCard, type CardAction, type CardElement, type Container } from './adaptive';
+import { OFFER_DECLINE_REASONS } from './caseCards';
+import { CASE_VERBS, VERBS } from './verbs';
 
 /** Reminder card verbs; the bot's verb table routes them to ReminderActions. */
 export const REMINDER_VERBS = {
@@ -21,6 +22,14 @@ export interface ReminderCardItem {
   readonly about: ReminderAbout;
   readonly caseId?: string;
   readonly caseReference?: string;
+  /** The delivery this item went out as: its buttons carry it, so a click can read the card back from the ledger. */
+  readonly reminderId?: string;
+  /** Shown again after a click: this item has been snoozed until then, and can be `left` more times. */
+  readonly snoozed?: { readonly until: Date; readonly left: number };
+  /** An offer reminder whose offer has been answered (or withdrawn) since the card was sent. */
+  readonly offerStatus?: 'offered' | 'accepted' | 'declined' | 'withdrawn';
+  /** What went wrong with this item's last click, said beside it. */
+  readonly notice?: string;
 }
 
 export interface ReminderCardOptions {
@@ -34,7 +43,7 @@ export interface ReminderCardOptions {
 
 const LONDON = 'Europe/London';
 
-const PARTY: Readonly<Record<string, string>> = { harmed_person: 'the harmed person', offender: 'the offender' };
+const PARTY: Readonly<Record<string, string>> = { harmed_person: 'the harmed person', offender: 'the person who caused the harm' };
 
 function when(instant: Date | string, zone: string): string {
   const dt = typeof instant === 'string' ? DateTime.fromISO(instant, { zone }) : DateTime.fromJSDate(instant).setZone(zone);
@@ -57,7 +66,7 @@ export function describeReminder(item: ReminderCardItem, zone: string = LONDON):
     case 'triage_due':
       return { title: `Triage due: ${ref}`, detail: 'This referral is waiting for a coordinator to accept or decline it.' };
     case 'assignment_answer_due':
-      return { title: `Please answer the offer of ${ref}`, detail: 'You were offered this case as a facilitator. Accept or decline it from the offer card.' };
+      return { title: `Please answer the offer of ${ref}`, detail: 'You were offered this case as a facilitator. Accept it, or choose a reason and decline it.' };
     case 'assignment_answer_escalation':
       return { title: `Offer not answered: ${ref}`, detail: 'A facilitator has not answered the offer of this case. Consider offering it to someone else.' };
     case 'first_contact_due':
@@ -86,25 +95,71 @@ export function describeReminder(item: ReminderCardItem, zone: string = LONDON):
   }
 }
 
+/** The input an offer reminder's Decline sends: one per offer, so two offers on one card keep their own reasons. */
+export function offerReasonInputId(offerId: string): string {
+  return `declineReason-${offerId}`;
+}
+
 function actionsFor(item: ReminderCardItem): CardAction[] {
   if (item.rule === 're_refer') return [execute('Make a referral', VERBS.startReferral, {}, { style: 'positive' })];
-  if (!item.caseId) return [];
-  const actions: CardAction[] = [execute('Open case', REMINDER_VERBS.open, { caseId: item.caseId })];
-  if (item.rule === 'follow_up_due' || item.rule === 'first_contact_due') {
-    actions.push(execute('Log contact', REMINDER_VERBS.logContact, { caseId: item.caseId }));
+  const data: ActionData = item.reminderId ? { reminderId: item.reminderId } : {};
+  if (item.about.kind === 'offer' && item.rule === 'assignment_answer_due') {
+    // The offer's own answers, for the person it was offered to: not yet assigned, they could not open the case.
+    if ((item.offerStatus ?? 'offered') !== 'offered') return [];
+    const offer = { offerId: item.about.offerId, ...data };
+    return [
+      execute('Accept', CASE_VERBS.offerAccept, offer, { style: 'positive', associatedInputs: 'none' }),
+      execute('Decline', CASE_VERBS.offerDecline, offer, { style: 'destructive' }),
+    ];
   }
-  actions.push(execute('Snooze to next working day', REMINDER_VERBS.snooze, { reminderKey: item.reminderKey, caseId: item.caseId }));
+  if (!item.caseId) return [];
+  const actions: CardAction[] = [execute('Open case', REMINDER_VERBS.open, { caseId: item.caseId }, { associatedInputs: 'none' })];
+  if (item.rule === 'follow_up_due' || item.rule === 'first_contact_due') {
+    actions.push(execute('Log contact', REMINDER_VERBS.logContact, { caseId: item.caseId }, { associatedInputs: 'none' }));
+  }
+  if (!item.snoozed) actions.push(execute('Snooze', REMINDER_VERBS.snooze, { reminderKey: item.reminderKey, caseId: item.caseId, ...data }, { associatedInputs: 'none' }));
   return actions;
+}
+
+/** What became of the item since the card was sent, and the reason input an open offer needs. */
+function stateOf(item: ReminderCardItem, zone: string): CardElement[] {
+  const out: CardElement[] = [];
+  const ref = item.caseReference ? ` (${item.caseReference})` : '';
+  if (item.snoozed) {
+    const left = item.snoozed.left > 0 ? ` It can be snoozed ${item.snoozed.left} more time${item.snoozed.left === 1 ? '' : 's'}.` : ' It cannot be snoozed again.';
+    out.push({ ...callout('good', `Snoozed${ref} until ${when(item.snoozed.until, zone)}.${left}`, { size: 'Small' }), spacing: 'Small' });
+  }
+  if (item.about.kind === 'offer' && item.rule === 'assignment_answer_due') {
+    switch (item.offerStatus ?? 'offered') {
+      case 'accepted':
+        out.push({ ...callout('good', `You accepted this offer${ref}. The case details come in a separate message.`, { size: 'Small' }), spacing: 'Small' });
+        break;
+      case 'declined':
+        out.push({ ...para(`You declined this offer${ref}. Thank you for letting us know.`, { size: 'Small' }), spacing: 'Small' });
+        break;
+      case 'withdrawn':
+        out.push({ ...para(`This offer${ref} was withdrawn by a coordinator. Nothing more is needed from you.`, { size: 'Small' }), spacing: 'Small' });
+        break;
+      case 'offered':
+        out.push({ type: 'Input.ChoiceSet', id: offerReasonInputId(item.about.offerId), label: 'If declining: reason', choices: Object.entries(OFFER_DECLINE_REASONS).map(([value, title]) => ({ title, value })), style: 'compact', placeholder: 'Choose a reason' });
+        break;
+    }
+  }
+  if (item.notice) out.push({ ...callout('attention', item.notice, { size: 'Small' }), spacing: 'Small' });
+  return out;
 }
 
 /** A card for one reminder. */
 export function reminderCard(item: ReminderCardItem, opts: ReminderCardOptions = {}): AdaptiveCard {
   const zone = opts.zone ?? LONDON;
   const { title, detail } = describeReminder(item, zone);
-  return card([heading(title), para(detail), subtle(`Due ${when(item.dueAt, zone)}`)], actionsFor(item));
+  return card([heading(title), para(detail), subtle(`Due ${when(item.dueAt, zone)}`), ...stateOf(item, zone)], actionsFor(item));
 }
 
-/** "3 things due today": several reminders for one recipient due in the same minute, one card. */
+/**
+ * "3 things due today": several reminders for one recipient due in the same minute, one card. Shown
+ * again after a click on one item, it keeps every other item as it was and marks that one.
+ */
 export function digestCard(items: readonly ReminderCardItem[], opts: ReminderCardOptions = {}): AdaptiveCard {
   const zone = opts.zone ?? LONDON;
   const first = items[0];
@@ -121,7 +176,7 @@ export function digestCard(items: readonly ReminderCardItem[], opts: ReminderCar
       type: 'Container',
       separator: i > 0,
       spacing: 'Medium',
-      items: [para(title, { weight: 'Bolder' }), para(detail, { spacing: 'Small' })],
+      items: [para(title, { weight: 'Bolder' }), para(detail, { spacing: 'Small' }), ...stateOf(item, zone)],
     };
     const actions = actionsFor(item);
     if (actions.length > 0) section.items.push({ type: 'ActionSet', actions });

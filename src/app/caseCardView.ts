@@ -6,7 +6,7 @@ import { referrerStatus } from '../../cards/myReferrals';
 import { caseCard, closeFormCard, conferenceFormCard, consentFormCard, contactFormCard, indirectFormCard, outcomeFormCard, reopenFormCard, riskFormCard, type CaseActionButton, type FormView, type ParticipantPanel } from '../../cards/progressCards';
 import { PROGRESS_VERBS } from '../../cards/progressVerbs';
 import { assignmentView, caseView, CLOSING_OUTCOMES, INDIRECT_METHODS, PARTIES, PARTY_LABELS, pendingWithdrawals, type CaseFacts, type ConsentStatus, type Party } from '../domain/caseState';
-import { caseProgress, currentConference, type CaseProgress } from '../domain/caseProgress';
+import { caseProgress, currentConference, type CaseProgress, type TimelineEntry } from '../domain/caseProgress';
 import { dueItems, type DueRules } from '../domain/dueDates';
 import type { ReminderPolicy } from '../domain/reminderPolicy';
 import { CONTACT_METHODS, CONTACT_OUTCOMES, localDateOf } from '../domain/contactForm';
@@ -104,7 +104,7 @@ export class CaseCardViews {
     const timeline = p.timeline.slice(-TIMELINE_LENGTH);
     const names = await staffNames(this.d.roster, [
       ...accepted,
-      ...timeline.map((t) => t.actorAadId),
+      ...timeline.flatMap((t) => [t.actorAadId, ...(t.staff ?? [])]),
       ...PARTIES.map((x) => latest(x)?.by),
       p.risk?.by,
       p.risk?.signedOffBy,
@@ -200,7 +200,9 @@ export class CaseCardViews {
             note: p.closed.noteId ? notes.get(p.closed.noteId)?.text : undefined,
           }
         : undefined,
-      timeline: timeline.map((t) => ({ on: shortDate(t.at), text: `${t.text}${name(t.actorAadId) ? ` (${name(t.actorAadId)})` : ''}` })),
+      timeline: timeline.map((t) => ({ on: shortDate(t.at), text: historyLine(t, name) })),
+      nextDue: due[0] ? { label: `${due[0].label}: ${due[0].overdue ? 'overdue since' : 'due'} ${displayDate(due[0].due)}`, overdue: due[0].overdue } : undefined,
+      nextStep: nextStep(p),
       actions: caseActions(p, who, this.d.clock()),
       message,
     });
@@ -233,12 +235,14 @@ export class CaseCardViews {
   }
 
   /** The contact form filled in from the party's latest contact, to be saved as its correction. */
-  async correctionForm(actor: Actor, caseId: string, party: string): Promise<Reply> {
+  async correctionForm(actor: Actor, caseId: string, party?: string): Promise<Reply> {
     const loaded = await this.loadFull(actor, caseId);
     if ('kind' in loaded) return loaded;
     const { c, p, who } = loaded;
     const problem = this.formProblem(p, who, 'contact');
-    const last = PARTIES.includes(party as Party) ? p.contacts[party as Party][0] : undefined;
+    const last = party === undefined
+      ? PARTIES.flatMap((x) => p.contacts[x].slice(0, 1)).sort((a, b) => b.loggedAt.getTime() - a.loggedAt.getTime())[0]
+      : PARTIES.includes(party as Party) ? p.contacts[party as Party][0] : undefined;
     if (problem || !last) return { kind: 'card', card: await this.renderCase(c, p, who, { text: problem ?? 'There is no contact to correct.', kind: 'attention' }) };
     await this.d.recordView(who, c.id, 'contact_form');
     const note = last.noteId ? (await this.d.progress.notes(c.id, [last.noteId])).get(last.noteId)?.text : undefined;
@@ -325,6 +329,50 @@ export class CaseCardViews {
   }
 }
 
+/**
+ * One history line: the facilitators it is about by name when every one of them can be named, and
+ * who did it (unless the line already names them). Staff names only: history never names a participant.
+ */
+function historyLine(t: TimelineEntry, name: (id: string | null | undefined) => string | undefined): string {
+  const staff = (t.staff ?? []).map((id) => name(id));
+  const named = t.named && staff.every((n): n is string => n !== undefined) ? t.named.replace(/\{(\d+)\}/g, (_m, i: string) => staff[Number(i)] ?? '') : undefined;
+  const by = name(t.actorAadId);
+  return `${named ?? t.text}${by && !(t.staff ?? []).includes(t.actorAadId ?? '') ? ` (${by})` : ''}`;
+}
+
+/** What the case needs next, whoever is looking: one sentence for the card's summary. */
+function nextStep(p: CaseProgress): string | undefined {
+  const facts = p.facts;
+  switch (facts.stage) {
+    case 'referred':
+      return 'A coordinator accepts or declines the referral.';
+    case 'accepted':
+      return 'A coordinator assigns a pair of facilitators.';
+    case 'assigning':
+      return facts.facilitators.length === 0 ? 'A coordinator offers the case to a pair.' : 'Waiting for the facilitators to accept.';
+    case 'preparation': {
+      const withdrawn = pendingWithdrawals(facts)[0];
+      if (withdrawn) return `${capitalise(PARTY_LABELS[withdrawn])} has not consented: a coordinator confirms the withdrawal.`;
+      return `Contact both people. ${readinessGaps(facts, 'Then plan a meeting').replace(/^.*Still needed: /, 'Still needed: ')}`;
+    }
+    case 'ready':
+      return 'Schedule a conference or choose indirect communication.';
+    case 'conference_scheduled':
+      return 'Hold the conference, then record whether it took place.';
+    case 'indirect_communication':
+      return 'Record the outcome once the indirect communication is done.';
+    case 'follow_up':
+      return facts.agreement && !facts.agreement.reviewed ? 'Review the outcome agreement, then close the case.' : 'A coordinator closes the case.';
+    case 'declined':
+    case 'closed':
+      return undefined;
+  }
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
 function consentLine(status: ConsentStatus, on: string | undefined): string {
   const when = on ? ` on ${displayDate(on)}` : '';
   switch (status) {
@@ -376,37 +424,38 @@ function decideMessage(facts: CaseFacts, command: CaseCommand, who: DomainActor)
   return d.ok ? undefined : d.message;
 }
 
-/** Buttons for this viewer at this stage; preconditions are checked (and explained) on use. */
+/**
+ * Buttons for this viewer at this stage, the most pressing first: the card keeps the first three on
+ * show and puts the rest in the overflow menu. Titles are short and distinct (a phone cuts them at
+ * about 20 characters). Preconditions are checked (and explained) on use.
+ */
 export function caseActions(p: CaseProgress, who: DomainActor, now: Date): CaseActionButton[] {
   const facts = p.facts;
   const kinds = new Set<CommandKind>(availableCommands(facts, who));
   const out: CaseActionButton[] = [];
-  if (mayLogContact(facts, who)) {
-    for (const party of PARTIES) out.push({ title: `Log contact: ${party === 'harmed_person' ? 'harmed person' : 'offender'}`, verb: PROGRESS_VERBS.contactForm, data: { party } });
-    for (const party of PARTIES) {
-      if (p.contacts[party][0]) out.push({ title: `Correct last contact: ${party === 'harmed_person' ? 'harmed person' : 'offender'}`, verb: PROGRESS_VERBS.contactCorrect, data: { party } });
-    }
-  }
-  if (kinds.has('recordConsent') || kinds.has('withdraw')) out.push({ title: 'Record consent', verb: PROGRESS_VERBS.consentForm });
-  if (kinds.has('recordRisk')) out.push({ title: p.risk ? 'Reassess risk' : 'Risk assessment', verb: PROGRESS_VERBS.riskForm });
   if (kinds.has('signOffRisk') && facts.risk?.level === 'high' && !facts.risk.signedOff) {
     out.push({ title: 'Sign off high risk', verb: PROGRESS_VERBS.riskSignOff, style: 'positive' });
   }
   const conference = facts.conference && !facts.conference.held ? facts.conference : null;
-  if (kinds.has('scheduleConference')) out.push({ title: conference ? 'Reschedule conference' : 'Schedule conference', verb: PROGRESS_VERBS.conferenceForm });
-  if (kinds.has('chooseIndirect')) out.push({ title: 'Indirect communication', verb: PROGRESS_VERBS.indirectForm });
   if (kinds.has('recordConferenceHeld') && conference && Date.parse(conference.startsAt) <= now.getTime()) {
-    out.push({ title: 'Record conference outcome', verb: PROGRESS_VERBS.outcomeForm });
+    out.push({ title: 'Conference outcome', verb: PROGRESS_VERBS.outcomeForm });
   }
-  if (kinds.has('completeIndirect')) out.push({ title: 'Record indirect outcome', verb: PROGRESS_VERBS.outcomeForm });
-  if (kinds.has('reviewAgreement') && facts.agreement && !facts.agreement.reviewed) out.push({ title: 'Agreement reviewed', verb: PROGRESS_VERBS.agreementReviewed });
+  if (kinds.has('completeIndirect')) out.push({ title: 'Indirect outcome', verb: PROGRESS_VERBS.outcomeForm });
   if (kinds.has('confirmWithdrawal')) {
-    for (const party of pendingWithdrawals(facts)) {
-      out.push({ title: `Confirm ${party === 'harmed_person' ? 'harmed person' : 'offender'} withdrew; close`, verb: PROGRESS_VERBS.confirmWithdrawal, data: { party }, style: 'destructive' });
-    }
+    // Confirming one withdrawal closes the case, so one button is all a case can use.
+    const party = pendingWithdrawals(facts)[0];
+    if (party) out.push({ title: 'Confirm withdrawal', verb: PROGRESS_VERBS.confirmWithdrawal, data: { party }, style: 'destructive' });
   }
-  if (kinds.has('close')) out.push({ title: 'Close case', verb: PROGRESS_VERBS.closeForm, style: 'destructive' });
+  if (kinds.has('reviewAgreement') && facts.agreement && !facts.agreement.reviewed) out.push({ title: 'Agreement reviewed', verb: PROGRESS_VERBS.agreementReviewed });
+  const contact = mayLogContact(facts, who);
+  if (contact) out.push({ title: 'Log contact', verb: PROGRESS_VERBS.contactForm });
+  if (kinds.has('recordConsent') || kinds.has('withdraw')) out.push({ title: 'Record consent', verb: PROGRESS_VERBS.consentForm });
+  if (kinds.has('recordRisk')) out.push({ title: p.risk ? 'Reassess risk' : 'Risk assessment', verb: PROGRESS_VERBS.riskForm });
+  if (kinds.has('scheduleConference')) out.push({ title: conference ? 'Reschedule' : 'Schedule conference', verb: PROGRESS_VERBS.conferenceForm });
+  if (kinds.has('chooseIndirect')) out.push({ title: 'Choose indirect', verb: PROGRESS_VERBS.indirectForm });
   if (kinds.has('reopen')) out.push({ title: 'Reopen case', verb: PROGRESS_VERBS.reopenForm });
+  if (contact && PARTIES.some((party) => p.contacts[party][0])) out.push({ title: 'Correct last contact', verb: PROGRESS_VERBS.contactCorrect, secondary: true });
+  if (kinds.has('close')) out.push({ title: 'Close case', verb: PROGRESS_VERBS.closeForm, style: 'destructive', secondary: true });
   return out;
 }
 

@@ -80,6 +80,12 @@ export interface TimelineEntry {
   readonly actorAadId: string | null;
   /** Codes and labels only; never a note, summary or participant name. */
   readonly text: string;
+  /**
+   * Staff (facilitators) the line is about, and the line with their names in: `{0}`, `{1}` stand
+   * for their names. A view that can name every one of them shows `named`, otherwise `text`.
+   */
+  readonly staff?: readonly string[];
+  readonly named?: string;
 }
 
 export interface CaseProgress {
@@ -121,6 +127,59 @@ export function partyName(p: Party): string {
   return PARTY_LABELS[p].replace(/^the /, '');
 }
 
+type Line = { text: string; staff?: string[]; named?: string };
+
+/** Events a command writes after another one, saying more about the same thing. */
+const FOLLOWS_IN_ONE_COMMAND = new Set(['stage_changed', 'pair_confirmed', 'facilitator_offered', 'conference_scheduled', 'indirect_chosen', 'case_closed']);
+
+/** One event's line; `staff` and `named` when it is about facilitators. */
+function describeLine(e: StoredEvent, contact: ContactLogged | undefined): Line | undefined {
+  const who = str(e.data, 'facilitatorAadId');
+  switch (e.type) {
+    case 'facilitator_offered':
+      return who ? { text: 'Offered to a facilitator', staff: [who], named: 'Offered to {0}' } : { text: 'Offered to a facilitator' };
+    case 'offer_accepted':
+      return who ? { text: 'A facilitator accepted the offer', staff: [who], named: '{0} accepted the offer' } : { text: 'A facilitator accepted the offer' };
+    case 'offer_declined':
+      return who ? { text: 'A facilitator declined the offer', staff: [who], named: '{0} declined the offer' } : { text: 'A facilitator declined the offer' };
+    case 'facilitator_removed':
+      return who ? { text: 'A facilitator was replaced', staff: [who], named: '{0} was replaced' } : { text: 'A facilitator was replaced' };
+    default: {
+      const text = describe(e, contact);
+      return text ? { text } : undefined;
+    }
+  }
+}
+
+/**
+ * Several events written by one command (one transaction: the same instant and actor) are one
+ * thing that happened, so they make one history line: a pair offered is one line naming both,
+ * a stage change that follows from the event before it is not repeated ("Accepted into the
+ * service", not then "Stage: Accepted into the service"), a rescheduling is one line.
+ */
+function mergeLine(prev: TimelineEntry, e: StoredEvent, line: Line): TimelineEntry | 'skip' | undefined {
+  if (prev.at.getTime() !== e.at.getTime() || prev.actorAadId !== e.actorAadId || !FOLLOWS_IN_ONE_COMMAND.has(e.type)) return undefined;
+  if (e.type === 'stage_changed' || e.type === 'pair_confirmed') {
+    return e.type === 'pair_confirmed' ? { ...prev, text: `${prev.text}; the pair is confirmed`, ...(prev.named ? { named: `${prev.named}; the pair is confirmed` } : {}) } : 'skip';
+  }
+  if (e.type === 'conference_scheduled' && prev.text === 'Conference rescheduled') return 'skip';
+  // A stage change written first (assignment started, then the pair offered) is said by what follows.
+  if (prev.text.startsWith('Stage: ')) return { at: prev.at, actorAadId: prev.actorAadId, ...line };
+  const staff = [...(prev.staff ?? []), ...(line.staff ?? [])];
+  const shift = (prev.staff ?? []).length;
+  const named = line.named?.replace(/\{(\d+)\}/g, (_m, i: string) => `{${Number(i) + shift}}`);
+  if (e.type === 'facilitator_offered' && prev.named === 'Offered to {0}' && named) {
+    return { ...prev, text: 'Offered to two facilitators', staff, named: `Offered to {0} and ${named.replace('Offered to ', '')}` };
+  }
+  const lower = (t: string) => t.charAt(0).toLowerCase() + t.slice(1);
+  return {
+    ...prev,
+    text: `${prev.text}; ${lower(line.text)}`,
+    ...(staff.length > 0 ? { staff } : {}),
+    ...(prev.named || named ? { named: `${prev.named ?? prev.text}; ${lower(named ?? line.text)}` } : {}),
+  };
+}
+
 function describe(e: StoredEvent, contact: ContactLogged | undefined): string | undefined {
   const d = e.data;
   const party = str(d, 'party') as Party | undefined;
@@ -149,14 +208,14 @@ function describe(e: StoredEvent, contact: ContactLogged | undefined): string | 
       return 'Pair of facilitators confirmed';
     case CONTACT_LOGGED:
       return contact
-        ? `${contact.correctsContactId ? 'Corrected contact' : 'Contact'} with ${partyName(contact.party)}: ${CONTACT_METHODS[contact.method].toLowerCase()}, ${CONTACT_OUTCOMES[contact.outcome].toLowerCase()}`
+        ? `${contact.correctsContactId ? 'Corrected contact' : 'Contact'} with ${PARTY_LABELS[contact.party]}: ${CONTACT_METHODS[contact.method].toLowerCase()}, ${CONTACT_OUTCOMES[contact.outcome].toLowerCase()}`
         : 'Contact logged';
     case 'consent_recorded':
       return party ? `${capital(partyName(party))} ${str(d, 'status') === 'given' ? 'consented' : 'declined to take part'}` : 'Consent recorded';
     case 'consent_withdrawn':
       return party ? `${capital(partyName(party))} withdrew consent` : 'Consent withdrawn';
     case 'risk_assessed':
-      return `Risk assessed: ${str(d, 'level') ?? ''}`;
+      return `Risk assessed: ${str(d, 'level') ?? ''} risk`;
     case 'risk_signed_off':
       return 'High risk signed off by a coordinator';
     case 'conference_scheduled':
@@ -309,8 +368,14 @@ export function foldCaseLog(events: readonly StoredEvent[]): CaseProgress {
         retention = { ...retention, anonymisedAt: e.at };
         break;
     }
-    const text = repeatedStage ? undefined : describe(e, contact);
-    if (text) timeline.push({ at: e.at, actorAadId: e.actorAadId, text });
+    const line = repeatedStage ? undefined : describeLine(e, contact);
+    if (line) {
+      const prev = timeline[timeline.length - 1];
+      const merged = prev ? mergeLine(prev, e, line) : undefined;
+      if (merged === 'skip') continue;
+      if (merged) timeline[timeline.length - 1] = merged;
+      else timeline.push({ at: e.at, actorAadId: e.actorAadId, ...line });
+    }
   }
 
   const corrected = new Set(contacts.map((c) => c.correctsContactId).filter((x): x is string => Boolean(x)));

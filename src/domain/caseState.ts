@@ -12,7 +12,8 @@ export const PARTIES = ['harmed_person', 'offender'] as const;
 export type Party = (typeof PARTIES)[number];
 export const PARTY_LABELS: Readonly<Record<Party, string>> = {
   harmed_person: 'the harmed person',
-  offender: 'the offender',
+  // The service's own words: one label on every card, never "offender" beside it.
+  offender: 'the person who caused the harm',
 };
 
 export type ConsentStatus = 'none' | 'given' | 'declined' | 'withdrawn';

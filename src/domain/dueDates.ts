@@ -1,5 +1,5 @@
-import { acceptedFacilitators, PARTIES, type Party } from './caseState';
-import { currentConference, partyName, type CaseProgress } from './caseProgress';
+import { acceptedFacilitators, PARTIES, PARTY_LABELS, type Party } from './caseState';
+import { currentConference, type CaseProgress } from './caseProgress';
 import {
   remindersFor,
   type CaseReminderRule,
@@ -151,9 +151,9 @@ const DUE_RULES: Readonly<Partial<Record<CaseReminderRule, Exclude<DueKind, 'con
 function dueLabel(kind: Exclude<DueKind, 'conference'>, party: Party | undefined): string {
   switch (kind) {
     case 'first_contact':
-      return `First contact with ${party ? partyName(party) : 'a participant'}`;
+      return `First contact with ${party ? PARTY_LABELS[party] : 'a participant'}`;
     case 'follow_up':
-      return `Follow up with ${party ? partyName(party) : 'a participant'}`;
+      return `Follow up with ${party ? PARTY_LABELS[party] : 'a participant'}`;
     case 'conference_outcome':
       return 'Record whether the conference was held';
     case 'agreement_review':

@@ -238,6 +238,7 @@ function toCardItem(r: Reminder): ReminderCardItem {
   return {
     rule: r.rule,
     reminderKey: r.key,
+    reminderId: r.id,
     dueAt: r.dueAt,
     about: r.about,
     ...(r.rule === 're_refer' ? {} : { caseId: r.caseId, caseReference: r.caseReference }),

@@ -119,6 +119,8 @@ export interface ParsedReminderId {
   /** The case id, or the screening id for `re_refer`. */
   readonly ownerId: string;
   readonly ownerKind: 'case' | 'screening';
+  /** What the reminder is about within its owner: an offer, participant or conference id, or `case`. */
+  readonly subject: string;
   readonly recipient: Recipient;
   /** `coordinators` or `person-<encoded aad>`, as in the id. */
   readonly recipientCode: string;
@@ -139,8 +141,10 @@ export function parseJobId(idOrJobId: string): ParsedReminderId | undefined {
   const recipientCode = tail.slice(dot + 1);
   let recipient: Recipient;
   let ownerId: string;
+  let subject: string;
   try {
     ownerId = decodeURIComponent(owner);
+    subject = decodeURIComponent(tail.slice(0, dot));
     if (recipientCode === 'coordinators') recipient = { kind: 'coordinators' };
     else if (recipientCode.startsWith('person-') && recipientCode.length > 'person-'.length) {
       recipient = { kind: 'person', aadObjectId: decodeURIComponent(recipientCode.slice('person-'.length)) };
@@ -155,6 +159,7 @@ export function parseJobId(idOrJobId: string): ParsedReminderId | undefined {
     rule,
     ownerId,
     ownerKind: rule === 're_refer' ? 'screening' : 'case',
+    subject,
     recipient,
     recipientCode,
     dueAt: parsed.dueAt,

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { Party } from '../domain/caseState';
 import { ERASED_TEXT, type ErasureDecision } from '../domain/erasure';
 import type { Queryable } from './db';
+import { destroyDataKeys } from './retention';
 
 export interface ErasureRequest {
   id: string;
@@ -65,6 +66,8 @@ export async function decideErasureRequest(client: Queryable, caseId: string, id
 }
 
 export async function eraseParticipant(client: Queryable, caseId: string, party: Party, at: Date): Promise<void> {
+  // Their own data key: anything sealed under it (in a backup too) cannot be opened again.
+  await destroyDataKeys(client, caseId, [party], at);
   await client.query(
     `UPDATE participants SET name = $3, date_of_birth = NULL, borough = NULL, phone = NULL, email = NULL, erased_at = $4
      WHERE case_id = $1 AND role = $2`,

@@ -464,6 +464,78 @@ export class ReminderRepository {
     const { rows } = await this.pool.query<{ count: number }>('SELECT count FROM reminder_snoozes WHERE reminder_key = $1', [reminderKey]);
     return rows[0]?.count ?? 0;
   }
+
+  // ---- a sent reminder card, read back --------------------------------------------------------------
+
+  /** The id of the latest sent delivery of a reminder key (cards sent before they carried the id). */
+  async latestSentId(reminderKey: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ reminder_id: string }>(
+      `SELECT reminder_id FROM reminder_deliveries
+       WHERE left(reminder_id, length($1) + 1) = $1 || '|' AND status = 'sent'
+       ORDER BY sent_at DESC, reminder_id DESC LIMIT 1`,
+      [reminderKey],
+    );
+    return rows[0]?.reminder_id;
+  }
+
+  /**
+   * What one sent reminder card held, from the ledger: the sent reminder and every other reminder sent
+   * as the same message (the same activity in the same conversation: one digest card, or one part of
+   * it), in the card's order, with what their lines need (case reference, participant role, offer,
+   * conference time, sentencing date) and each one's snooze. Undefined when no such reminder was sent.
+   */
+  async sentCard(reminderId: string): Promise<SentReminderCard | undefined> {
+    const { rows } = await this.pool.query<{ reminder_id: string; case_id: string | null; screening_id: string | null; due_at: Date; sent_at: Date | null; reference: string | null }>(
+      `WITH me AS (SELECT reminder_id, conversation_id, activity_id FROM reminder_deliveries WHERE reminder_id = $1 AND status = 'sent')
+       SELECT d.reminder_id, d.case_id, d.screening_id, d.due_at, d.sent_at, c.reference
+       FROM me JOIN reminder_deliveries d
+         ON d.reminder_id = me.reminder_id
+         OR (me.activity_id IS NOT NULL AND d.status = 'sent' AND d.activity_id = me.activity_id AND d.conversation_id IS NOT DISTINCT FROM me.conversation_id)
+       LEFT JOIN cases c ON c.id = d.case_id
+       ORDER BY d.due_at, c.reference NULLS FIRST, d.reminder_id`,
+      [reminderId],
+    );
+    if (rows.length === 0) return undefined;
+    const caseIds = [...new Set(rows.flatMap((r) => (r.case_id ? [r.case_id] : [])))];
+    const screeningIds = [...new Set(rows.flatMap((r) => (r.screening_id ? [r.screening_id] : [])))];
+    const participants = await this.pool.query<{ id: string; role: string }>('SELECT id, role FROM participants WHERE case_id = ANY($1::uuid[])', [caseIds]);
+    const offers = await this.pool.query<{ id: string; facilitator_aad_id: string; status: OfferRow['status'] }>(
+      'SELECT id, facilitator_aad_id, status FROM offers WHERE case_id = ANY($1::uuid[])',
+      [caseIds],
+    );
+    // The latest scheduling of each conference gives its time (rescheduling the same one moves it).
+    const conferences = await this.pool.query<{ conference_id: string; starts_at: string }>(
+      `SELECT DISTINCT ON (data->>'conferenceId') data->>'conferenceId' AS conference_id, data->>'startsAt' AS starts_at
+       FROM case_events WHERE case_id = ANY($1::uuid[]) AND type = 'conference_scheduled' ORDER BY data->>'conferenceId', id DESC`,
+      [caseIds],
+    );
+    const screenings = await this.pool.query<{ id: string; sentencing_date: string | null }>(
+      "SELECT id, to_char(sentencing_date, 'YYYY-MM-DD') AS sentencing_date FROM screenings WHERE id = ANY($1::uuid[])",
+      [screeningIds],
+    );
+    const snoozes = await this.pool.query<{ reminder_key: string; until: Date; count: number; at: Date }>(
+      'SELECT reminder_key, until, count, at FROM reminder_snoozes WHERE case_id = ANY($1::uuid[])',
+      [caseIds],
+    );
+    return {
+      reminders: rows.map((r) => ({ reminderId: r.reminder_id, caseId: r.case_id, screeningId: r.screening_id, caseReference: r.reference, dueAt: r.due_at, sentAt: r.sent_at })),
+      participantRoles: new Map(participants.rows.map((p) => [p.id, p.role])),
+      offers: new Map(offers.rows.map((o) => [o.id, { facilitatorAadId: o.facilitator_aad_id, status: o.status }])),
+      conferenceStarts: new Map(conferences.rows.map((c) => [c.conference_id, c.starts_at])),
+      sentencingDates: new Map(screenings.rows.flatMap((x) => (x.sentencing_date ? [[x.id, x.sentencing_date] as const] : []))),
+      snoozes: new Map(snoozes.rows.map((x) => [x.reminder_key, { until: x.until, count: x.count, at: x.at }])),
+    };
+  }
+}
+
+/** A sent reminder card as the ledger and the cases have it now (see ReminderRepository.sentCard). */
+export interface SentReminderCard {
+  readonly reminders: readonly { reminderId: string; caseId: string | null; screeningId: string | null; caseReference: string | null; dueAt: Date; sentAt: Date | null }[];
+  readonly participantRoles: ReadonlyMap<string, string>;
+  readonly offers: ReadonlyMap<string, { facilitatorAadId: string; status: OfferRow['status'] }>;
+  readonly conferenceStarts: ReadonlyMap<string, string>;
+  readonly sentencingDates: ReadonlyMap<string, string>;
+  readonly snoozes: ReadonlyMap<string, { until: Date; count: number; at: Date }>;
 }
 
 function toStoredEvent(e: EventRow): StoredEvent {

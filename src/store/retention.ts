@@ -6,10 +6,14 @@ import { CLOSED_STAGES_SQL } from './stages';
 /**
  * The store's half of retention (issue 10, item 6; docs/DATA.md). Anonymising keeps what reporting
  * needs (reference, dates of the case, source, offence type, stages, outcome, the event log's codes)
- * and removes every personal value: participants' names and details, the referral's free text, the
- * case notes, the referrer's phone and a conference's venue inside its event.
+ * and removes every personal value: it destroys the case's data keys (so every sealed value is
+ * unreadable for good) and removes the values themselves: participants' names and details, the
+ * referral's free text, the case notes, the referrer's phone and a conference's venue inside its event.
  */
 export async function anonymiseCase(client: Queryable, caseId: string, at: Date): Promise<void> {
+  // Every data key of the case (both participants' and the case's own): whatever was sealed under
+  // them, wherever a copy of it survives (a backup, the event log's sealed venue), cannot be opened again.
+  await destroyDataKeys(client, caseId, ['harmed_person', 'offender', 'case'], at);
   await client.query(
     `UPDATE participants SET name = $2, date_of_birth = NULL, borough = NULL, phone = NULL, email = NULL WHERE case_id = $1`,
     [caseId, ANONYMISED_TEXT],
@@ -51,6 +55,15 @@ export async function closedAtOf(client: Queryable, caseId: string): Promise<Dat
     [caseId],
   );
   return rows[0]?.closed_at ?? null;
+}
+
+/** Destroys data keys (migration 012): the wrapped key goes, the row stays to say when. */
+export async function destroyDataKeys(client: Queryable, caseId: string, roles: readonly string[], at: Date): Promise<void> {
+  await client.query(
+    `UPDATE participant_keys SET wrapped_key = NULL, kid = NULL, destroyed_at = $3
+     WHERE case_id = $1 AND role = ANY($2::text[]) AND destroyed_at IS NULL`,
+    [caseId, [...roles], at],
+  );
 }
 
 export async function setLegalHold(client: Queryable, caseId: string, since: Date | null): Promise<void> {

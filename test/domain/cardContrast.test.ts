@@ -110,7 +110,16 @@ const CARDS: Record<string, () => adaptive.AdaptiveCard[]> = {
   referralSubmittedCard: () => [referralForm.referralSubmittedCard('RJ-2026-0001', '3 December 2026', 'burglary')],
   referralClosedCard: () => [referralForm.referralClosedCard('This form is no longer open.')],
   reminderCard: () => [reminders.reminderCard(reminder('follow_up_due', { kind: 'participant', participantId: 'p', role: 'offender' })), reminders.reminderCard(reminder('re_refer', { kind: 'screening', screeningId: 's', sentencingDate: '2027-03-14' } as ReminderCardItem['about']))],
-  digestCard: () => [reminders.digestCard([reminder('triage_due'), reminder('stale_case')], { part: { index: 1, of: 2 }, now: due })],
+  digestCard: () => [
+    reminders.digestCard([reminder('triage_due'), reminder('stale_case')], { part: { index: 1, of: 2 }, now: due }),
+    // Read back after clicks: snoozed, an offer open with a problem, offers answered.
+    reminders.digestCard([
+      { ...reminder('follow_up_due', { kind: 'participant', participantId: 'p', role: 'harmed_person' }), snoozed: { until: due, left: 0 } },
+      ...(['offered', 'accepted', 'declined', 'withdrawn'] as const).map((offerStatus) => ({
+        ...reminder('assignment_answer_due', { kind: 'offer', offerId: `o-${offerStatus}`, facilitatorAadObjectId: 'f' }), offerStatus, notice: 'Choose a reason before declining.',
+      })),
+    ], { now: due }),
+  ],
   snoozedCard: () => [reminders.snoozedCard({ caseReference: 'RJ-2026-0001', until: due, count: 1, max: 3 }), reminders.snoozedCard({ until: due, count: 3, max: 3 })],
   undeliveredCard: () => [reminders.undeliveredCard([reminder('triage_due')], '403 Forbidden')],
   rosterCard: () => [roster.rosterCard({

@@ -109,7 +109,7 @@ describe('dueItems: the reminders of the case, at their due instants', () => {
     expect(fired.length).toBeGreaterThan(0);
     const items = dueItems(row, p, { policy: DEFAULT_REMINDER_POLICY, calendar, now });
     expect(items.every((i) => i.kind === 'first_contact' && i.overdue)).toBe(true);
-    expect(nextDueLabel(items, (d) => d.toISOString().slice(0, 10))).toBe('First contact with harmed person: overdue since 2026-03-12');
+    expect(nextDueLabel(items, (d) => d.toISOString().slice(0, 10))).toBe('First contact with the harmed person: overdue since 2026-03-12');
     expect(nextDueLabel([], String)).toBe('Nothing due');
   });
 });

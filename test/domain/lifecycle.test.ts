@@ -212,7 +212,7 @@ describe('refused transitions change nothing and say why', () => {
     ['replacing with the remaining facilitator', 'preparation', COORD, { kind: 'replaceFacilitator', remove: 'fac-a', offer: 'fac-b' }, 'INVALID_PAIR', /already on this case/],
     ['replacing with the same person', 'preparation', COORD, { kind: 'replaceFacilitator', remove: 'fac-a', offer: 'fac-a' }, 'INVALID_PAIR', /different facilitator/],
     ['a facilitator who accepted cannot decline afterwards', 'assigningHalf', A, { kind: 'declineOffer', reason: 'Changed my mind' }, 'ALREADY_ANSWERED', /already accepted this case/],
-    ['withdrawing consent never given', 'preparation', A, { kind: 'withdraw', party: 'offender' }, 'INVALID_INPUT', 'The offender has not consented, so there is no consent to withdraw.'],
+    ['withdrawing consent never given', 'preparation', A, { kind: 'withdraw', party: 'offender' }, 'INVALID_INPUT', 'The person who caused the harm has not consented, so there is no consent to withdraw.'],
     ['signing off a medium risk', 'preparationMediumRisk', COORD, { kind: 'signOffRisk' }, 'INVALID_INPUT', "Only a high risk needs a coordinator's sign-off; this assessment is medium."],
     ['scheduling with no date', 'ready', A, { ...SCHEDULE, startsAt: 'next Tuesday' }, 'INVALID_INPUT', /date and time/],
     ['scheduling with no venue', 'ready', A, { ...SCHEDULE, venue: '' }, 'INVALID_INPUT', /venue/],
@@ -220,15 +220,15 @@ describe('refused transitions change nothing and say why', () => {
     ['closing as declined at triage after acceptance', 'preparation', COORD, { kind: 'close', outcome: 'declined_at_triage' }, 'INVALID_INPUT', /declined at triage, with a reason, before it is accepted/],
     // Preconditions
     ['sign-off with no assessment', 'preparation', COORD, { kind: 'signOffRisk' }, 'RISK_NOT_ASSESSED', 'There is no risk assessment to sign off yet.'],
-    ['rescheduling after the offender withdrew', 'conferenceOffenderWithdrew', A, { ...SCHEDULE, conferenceId: 'conf-2' }, 'CONSENT_MISSING', 'A conference can only be scheduled once both people have consented: the offender has withdrawn their consent.'],
-    ['indirect when the harmed person withdrew', 'conferenceOffenderWithdrew', A, { kind: 'chooseIndirect', method: 'letters' }, 'CONSENT_MISSING', 'Indirect communication can only start once both people have consented: the offender has withdrawn their consent.'],
-    ['held after a withdrawal', 'conferenceOffenderWithdrew', A, { kind: 'recordConferenceHeld', agreement: true }, 'CONSENT_MISSING', /the offender has withdrawn their consent/],
+    ['rescheduling after the offender withdrew', 'conferenceOffenderWithdrew', A, { ...SCHEDULE, conferenceId: 'conf-2' }, 'CONSENT_MISSING', 'A conference can only be scheduled once both people have consented: the person who caused the harm has withdrawn their consent.'],
+    ['indirect when the harmed person withdrew', 'conferenceOffenderWithdrew', A, { kind: 'chooseIndirect', method: 'letters' }, 'CONSENT_MISSING', 'Indirect communication can only start once both people have consented: the person who caused the harm has withdrawn their consent.'],
+    ['held after a withdrawal', 'conferenceOffenderWithdrew', A, { kind: 'recordConferenceHeld', agreement: true }, 'CONSENT_MISSING', /the person who caused the harm has withdrawn their consent/],
     ['close: conference held without one', 'conference', COORD, { kind: 'close', outcome: 'conference_held' }, 'OUTCOME_NOT_MET', 'A case can only be closed as "Conference held" once the conference has been recorded as held.'],
     ['close: indirect completed without it', 'followUp', COORD, { kind: 'close', outcome: 'indirect_communication_completed' }, 'OUTCOME_NOT_MET', /once the indirect communication has been recorded as completed/],
     ['close: harmed person withdrew without a withdrawal', 'ready', COORD, { kind: 'close', outcome: 'harmed_person_withdrew' }, 'OUTCOME_NOT_MET', /once the harmed person's withdrawal or refusal has been recorded/],
     ['close: unsuitable with no assessment', 'preparation', COORD, { kind: 'close', outcome: 'unsuitable_after_assessment' }, 'OUTCOME_NOT_MET', /once a risk assessment has been recorded/],
     ['close: no contact before a pair was assigned', 'assigning', COORD, { kind: 'close', outcome: 'no_contact_possible' }, 'OUTCOME_NOT_MET', /once a pair of facilitators has been assigned/],
-    ['confirming a withdrawal nobody made', 'ready', COORD, { kind: 'confirmWithdrawal', party: 'offender' }, 'OUTCOME_NOT_MET', 'The offender has not withdrawn; there is nothing to confirm.'],
+    ['confirming a withdrawal nobody made', 'ready', COORD, { kind: 'confirmWithdrawal', party: 'offender' }, 'OUTCOME_NOT_MET', 'The person who caused the harm has not withdrawn; there is nothing to confirm.'],
   ])('%s', (_name, fixture, actor, command, code, message) => {
     const before = F[fixture];
     const snapshot = JSON.stringify(before);
@@ -250,7 +250,7 @@ describe('preconditions before a meeting', () => {
 
   test('the offender has not consented yet', () => {
     expect(gateOf(F.preparationOffenderMissing)).toBe(
-      'A conference can only be scheduled once both people have consented: the offender has not yet.',
+      'A conference can only be scheduled once both people have consented: the person who caused the harm has not yet.',
     );
   });
 
@@ -260,7 +260,7 @@ describe('preconditions before a meeting', () => {
 
   test('one declined, the other not yet asked', () => {
     expect(gateOf(F.preparationOffenderDeclined)).toBe(
-      'A conference can only be scheduled once both people have consented: the harmed person has not yet and the offender has declined.',
+      'A conference can only be scheduled once both people have consented: the harmed person has not yet and the person who caused the harm has declined.',
     );
   });
 

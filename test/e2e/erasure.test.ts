@@ -12,7 +12,7 @@ import { ERASED_TEXT } from '../../src/domain/erasure';
 import { addDays, localDateOf } from '../../src/domain/contactForm';
 import { createLogger } from '../../src/log';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
-import { testCipher } from '../support/dataKeys';
+import { noteTexts, testCipher } from '../support/dataKeys';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisUrl } from '../support/redis';
 import { startTestApp, PARTNER_TENANT, STAFF_TENANT } from '../support/app';
@@ -72,8 +72,9 @@ async function participants(): Promise<Record<string, { name: string; phone: str
   return Object.fromEntries(rows.map((r) => [r.role, { name: r.name, phone: r.phone, erased_at: r.erased_at }]));
 }
 
+/** The case's notes as the app reads them (the column holds envelopes only). */
 async function notes(): Promise<string[]> {
-  return (await pool.query<{ text: string }>('SELECT text FROM case_notes WHERE case_id = $1 ORDER BY at', [caseId])).rows.map((r) => r.text);
+  return noteTexts(pool, reference);
 }
 
 async function logContact(party: string, note: string): Promise<void> {
@@ -159,6 +160,9 @@ test('erasing the harmed person: recorded with its due date, confirmed, and only
   expect(people.harmed_person!.erased_at).not.toBeNull();
   expect(people.offender!.name).toBe(REFERRAL_FORM.offenderName);
   expect(await notes()).toEqual([OFFENDER_NOTE]);
+  // Their own data key is destroyed; the other participant's and the case's are not.
+  const keys = (await pool.query<{ role: string; live: boolean }>('SELECT role, destroyed_at IS NULL AS live FROM participant_keys WHERE case_id = $1 ORDER BY role', [caseId])).rows;
+  expect(keys).toEqual([{ role: 'case', live: true }, { role: 'harmed_person', live: false }, { role: 'offender', live: true }]);
   const events = (await pool.query<{ type: string; data: unknown }>("SELECT type, data FROM case_events WHERE case_id = $1 AND type LIKE 'erasure_%' ORDER BY id", [caseId])).rows;
   expect(events.map((e) => e.type)).toEqual(['erasure_requested', 'erasure_decided']);
   expect(events[1]!.data).toMatchObject({ party: 'harmed_person', decision: 'erased' });

@@ -104,7 +104,7 @@ describe('forms are idempotent', () => {
   test('a double-clicked contact save (one after the other, then at the same time) records one contact and one note', async () => {
     reference = await s.caseInPreparation(alice, coord, [f1, f2]);
     const caseScreen = await openCase(f1, reference);
-    const form = await click(caseScreen, 'Log contact: harmed person');
+    const form = await click(caseScreen, 'Log contact');
     const save = button(form.card, 'Save contact');
     expect(save.data.formNonce).toMatch(/^[0-9a-f-]{36}$/);
 
@@ -119,7 +119,7 @@ describe('forms are idempotent', () => {
     expect(await noteCount(reference)).toBe(1);
 
     // At the same time, on a new form: the second waits for the case's lock and finds the nonce.
-    const form2 = await click(await openCase(f1, reference), 'Log contact: harmed person');
+    const form2 = await click(await openCase(f1, reference), 'Log contact');
     const save2 = button(form2.card, 'Save contact');
     const both = await Promise.all([0, 1, 2].map(() => s.chat(f1).click(save2.verb, { ...save2.data, ...contact(), contactTime: '09:45' }, form2.activityId)));
     for (const t of both) expect(cardText(invokeCard(t))).toContain('Contact with the harmed person saved.');
@@ -129,7 +129,7 @@ describe('forms are idempotent', () => {
   });
 
   test('the same card sent again with other values is refused and changes nothing', async () => {
-    const form = await click(await openCase(f1, reference), 'Log contact: offender');
+    const form = await click(await openCase(f1, reference), 'Log contact');
     const save = button(form.card, 'Save contact');
     const values = { party: 'offender', contactDate: isoDate(clock()), contactTime: '09:00', method: 'letter', outcome: 'other', note: 'Wrote to the prison' };
     await s.chat(f1).click(save.verb, { ...save.data, ...values }, form.activityId);
@@ -163,7 +163,7 @@ describe('forms are idempotent', () => {
     const consent = button(screen.card, 'Save consent');
     const given = { party: 'offender', consentStatus: 'given', consentDate: isoDate(clock()) };
     const answers = await Promise.all([0, 1].map(() => s.chat(f2).click(consent.verb, { ...consent.data, ...given }, screen.activityId)));
-    for (const t of answers) expect(cardText(invokeCard(t))).toContain('The offender: consent saved.');
+    for (const t of answers) expect(cardText(invokeCard(t))).toContain('The person who caused the harm: consent saved.');
     expect(await eventCount(reference, 'consent_recorded')).toBe(1);
 
     const coordScreen = await click(await openCase(coord, reference), 'Close case');
@@ -188,7 +188,7 @@ describe('text hygiene', () => {
 
   test('a contact note with NUL or bidi characters gets an answer naming the field, and nothing is stored', async () => {
     reference = await s.caseInPreparation(bob, coord, [f1, f2]);
-    const form = await click(await openCase(f2, reference), 'Log contact: offender');
+    const form = await click(await openCase(f2, reference), 'Log contact');
     const save = button(form.card, 'Save contact');
     const values = { party: 'offender', contactDate: isoDate(clock()), contactTime: '09:40', method: 'phone', outcome: 'reached' };
     const nul = await s.chat(f2).click(save.verb, { ...save.data, ...values, note: 'Agreed\u0000 to meet \u202Eteem ot' }, form.activityId);
@@ -205,7 +205,7 @@ describe('text hygiene', () => {
 
     // The same form, corrected, saves; the note is stored NFC-normalised.
     const ok = await s.chat(f2).click(save.verb, { ...save.data, ...values, note: 'Agreed to meet at the cafe\u0301' }, form.activityId);
-    expect(cardText(invokeCard(ok))).toContain('Contact with the offender saved.');
+    expect(cardText(invokeCard(ok))).toContain('Contact with the person who caused the harm saved.');
     expect(await noteTexts(pool, reference)).toEqual(['Agreed to meet at the caf\u00e9']);
   });
 

@@ -142,7 +142,7 @@ describe('a full case, from the confirmed pair to closing', () => {
     const form = sentCard(typed, `Log contact: ${reference}`).card;
     expect(JSON.stringify(form)).toContain(`"value":"${isoDate(clock())}"`);
 
-    ({ screen } = await click(screen, 'Log contact: harmed person'));
+    ({ screen } = await click(screen, 'Log contact'));
     expect(cardText(screen.card)).toContain('Save contact');
     const tomorrow = isoDate(new Date(clock().getTime() + DAY));
     ({ screen } = await click(screen, 'Save contact', { party: 'harmed_person', contactDate: isoDate(clock()), contactTime: '09:30', method: 'phone', outcome: 'no_answer', note: NOTE, nextFollowUpOn: tomorrow }));
@@ -163,17 +163,17 @@ describe('a full case, from the confirmed pair to closing', () => {
     expect(await noteTexts(pool, reference, { id: String(logged!.data.noteId) })).toEqual([NOTE]);
 
     jumpTo(plusDays(1));
-    ({ screen } = await click(screen, 'Log contact: harmed person'));
-    ({ screen } = await click(screen, 'Save contact', { party: 'harmed_person', contactDate: isoDate(clock()), contactTime: '09:05', method: 'home_visit', outcome: 'reached' }));
-    expect(cardText(screen.card)).toContain('Home visit · Reached');
-    ({ screen } = await click(screen, 'Log contact: offender'));
+    ({ screen } = await click(screen, 'Log contact'));
     ({ screen } = await click(screen, 'Save contact', { party: 'offender', contactDate: isoDate(clock()), contactTime: '9:45', method: 'prison_visit', outcome: 'reached' }));
     expect(cardText(screen.card)).toContain('Prison visit · Reached');
+    ({ screen } = await click(screen, 'Log contact'));
+    ({ screen } = await click(screen, 'Save contact', { party: 'harmed_person', contactDate: isoDate(clock()), contactTime: '09:05', method: 'home_visit', outcome: 'reached' }));
+    expect(cardText(screen.card)).toContain('Home visit · Reached');
 
     // A correction is a new contact that names the one it replaces; the log keeps both.
     // The same correction opened twice (two cards, each with its own nonce): the second comes too late.
-    const stale = (await click(await openCase(f1, reference), 'Correct last contact: harmed person')).screen;
-    ({ screen } = await click(screen, 'Correct last contact: harmed person'));
+    const stale = (await click(await openCase(f1, reference), 'Correct last contact')).screen;
+    ({ screen } = await click(screen, 'Correct last contact'));
     expect(cardText(screen.card)).toContain(`Correct contact: ${reference}`);
     expect(JSON.stringify(screen.card)).toContain('"value":"home_visit"');
     ({ screen } = await click(screen, 'Save correction', { ...shownValues(screen.card), method: 'video' }));
@@ -183,7 +183,8 @@ describe('a full case, from the confirmed pair to closing', () => {
     expect(cardText(again.screen.card)).toContain('That contact was already corrected');
     const contacts = await eventsOf(reference, 'contact_logged');
     expect(contacts).toHaveLength(4);
-    expect(contacts[3]!.data.correctsContactId).toBe(contacts[1]!.data.contactId);
+    // "Correct last contact" corrects the contact logged last: the home visit.
+    expect(contacts[3]!.data.correctsContactId).toBe(contacts[2]!.data.contactId);
     expect(await stageOf(reference)).toBe('preparation');
   });
 
@@ -222,17 +223,17 @@ describe('a full case, from the confirmed pair to closing', () => {
     expect(cardText(screen.card)).toContain(`Conference scheduled for ${displayDate(first)}, 10:00.`);
     expect(cardText(screen.card)).toContain('Attendees: Both parties, both facilitators');
     expect(await stageOf(reference)).toBe('conference_scheduled');
-    ({ screen } = await click(screen, 'Reschedule conference'));
+    ({ screen } = await click(screen, 'Reschedule'));
     ({ screen } = await click(screen, 'Reschedule', { conferenceDate: second, conferenceTime: '11:00', venue: 'HMP Pentonville' }));
     const text = cardText(screen.card);
     expect(text).toContain(`Conference ${displayDate(first)}, 10:00 at HMP Pentonville: rescheduled`);
     expect(text).toContain(`Conference ${displayDate(second)}, 11:00 at HMP Pentonville`);
     // Before the date there is nothing to record yet.
-    expect(() => button(screen.card, 'Record conference outcome')).toThrow();
+    expect(() => button(screen.card, 'Conference outcome')).toThrow();
 
     jumpTo(new Date(plusDays(15).getTime() + 6 * 3600 * 1000));
     screen = await openCase(f1, reference);
-    ({ screen } = await click(screen, 'Record conference outcome'));
+    ({ screen } = await click(screen, 'Conference outcome'));
     ({ screen } = await click(screen, 'Save outcome', { held: 'yes', agreement: 'yes', reviewOn: review }));
     expect(cardText(screen.card)).toContain('Conference held, with an outcome agreement.');
     expect(cardText(screen.card)).toContain(`review on ${displayDate(review)}`);
@@ -288,7 +289,7 @@ describe('other paths', () => {
     expect(await stageOf(reference)).toBe('preparation');
     const before = referrerMessages().length;
     let coordScreen = await openCase(coord, reference);
-    ({ screen: coordScreen } = await click(coordScreen, 'Confirm offender withdrew; close'));
+    ({ screen: coordScreen } = await click(coordScreen, 'Confirm withdrawal'));
     expect(cardText(coordScreen.card)).toContain('Withdrawal confirmed');
     expect(await stageOf(reference)).toBe('closed');
     // The notice is owed through the outbox: wait until it has been sent.
@@ -306,7 +307,7 @@ describe('other paths', () => {
     expect(cardText(invokeCard(form))).toContain('A conference can only be scheduled once both people have consented');
     const save = await s.chat(f1).click('progress.conference.save', { caseId, conferenceDate: isoDate(plusDays(60)), conferenceTime: '10:00', venue: 'Community centre' }, screen.activityId);
     const text = cardText(invokeCard(save));
-    expect(text).toContain('Still needed: consent from the harmed person, consent from the offender, a risk assessment.');
+    expect(text).toContain('Still needed: consent from the harmed person, consent from the person who caused the harm, a risk assessment.');
     expect((await eventsOf(reference)).length).toBe(count);
     expect(await stageOf(reference)).toBe('preparation');
   });
@@ -330,7 +331,7 @@ describe('other paths', () => {
   test('form validation errors re-show the form with the values kept and store nothing', async () => {
     const reference = await s.caseInPreparation(alice, coord, [f2, f3]);
     let screen = await openCase(f2, reference);
-    ({ screen } = await click(screen, 'Log contact: offender'));
+    ({ screen } = await click(screen, 'Log contact'));
     const long = 'x'.repeat(1001);
     const tomorrow = isoDate(new Date(clock().getTime() + DAY));
     const r = await click(screen, 'Save contact', { party: 'offender', contactDate: 'tomorrow', contactTime: '25:00', method: 'phone', outcome: 'other', note: long, nextFollowUpOn: '2020-01-01' });

@@ -93,8 +93,8 @@ test("with first contact at 5 working days, the case card's first-contact due da
   const turn = await s.chat(f1).say(`case ${reference}`);
   const card = turn.sent.flatMap((a) => cardsIn(a)).find((c) => cardText(c).includes('Recent history'));
   const text = cardText(card);
-  expect(text).toContain(`First contact with harmed person: due ${displayDate(jobDue)}`);
-  expect(text).toContain(`First contact with offender: due ${displayDate(jobDue)}`);
+  expect(text).toContain(`First contact with the harmed person: due ${displayDate(jobDue)}`);
+  expect(text).toContain(`First contact with the person who caused the harm: due ${displayDate(jobDue)}`);
   expect(displayDate(jobDue)).toBe('8 March 2027');
   // Not the default policy's date, which the card used to show whatever the file said.
   expect(text).not.toContain('11 March 2027');

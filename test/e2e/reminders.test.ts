@@ -65,7 +65,7 @@ test('a referral left untriaged pings the coordinators\' channel; only a coordin
   for (const deadline = Date.now() + 10_000; (await sentDeliveries()) === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
   expect(await sentDeliveries()).toBe(1);
 
-  const snooze = button(reminder.card, 'Snooze to next working day');
+  const snooze = button(reminder.card, 'Snooze');
   const byFacilitator = await s.chat(f1).post(s.inChannel(s.chat(f1).teams.adaptiveCardAction(snooze.verb, snooze.data, f1, { replyToId: reminder.activityId })));
   expect(JSON.stringify(byFacilitator.body)).toContain('Only the facilitators assigned to this case, or a coordinator, can act on its reminders.');
   const snoozed = await s.chat(coord).post(s.inChannel(s.chat(coord).teams.adaptiveCardAction(snooze.verb, snooze.data, coord, { replyToId: reminder.activityId })));

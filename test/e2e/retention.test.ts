@@ -167,6 +167,11 @@ describe('closed cases, seven years on', () => {
     expect(row).toMatchObject({ reference: kept, stage: 'closed', offence_type: REFERRAL_FORM.offenceType, offence_description: ANONYMISED_TEXT });
     expect(row.anonymised_at).not.toBeNull();
     expect((await pool.query('SELECT count(*)::int AS n FROM case_notes WHERE case_id = $1', [keptId])).rows[0].n).toBe(0);
+    // Its data keys are destroyed: anything sealed under them, a backup included, cannot be opened again.
+    const keys = (await pool.query('SELECT role, wrapped_key, destroyed_at FROM participant_keys WHERE case_id = $1 ORDER BY role', [keptId])).rows;
+    expect(keys.map((k) => [k.role, k.wrapped_key, k.destroyed_at !== null])).toEqual([['case', null, true], ['harmed_person', null, true], ['offender', null, true]]);
+    const heldKeys = (await pool.query('SELECT count(*)::int AS n FROM participant_keys k JOIN cases c ON c.id = k.case_id WHERE c.reference = $1 AND k.destroyed_at IS NULL', [held])).rows[0].n;
+    expect(heldKeys).toBe(3);
     const dump = JSON.stringify((await pool.query('SELECT * FROM participants p JOIN cases c ON c.id = p.case_id WHERE c.id = $1', [keptId])).rows);
     for (const secret of [REFERRAL_FORM.harmedPersonName, REFERRAL_FORM.offenderName, REFERRAL_FORM.harmedPersonPhone, 'Quince']) expect(dump).not.toContain(secret);
     const events = (await pool.query<{ type: string; actor_role: string }>('SELECT type, actor_role FROM case_events WHERE case_id = $1 ORDER BY id', [keptId])).rows;

@@ -28,17 +28,20 @@ import {
   outcomeFormCard,
   reopenFormCard,
   riskFormCard,
+  MAX_PRIMARY_ACTIONS,
   type CaseActionButton,
   type FormView,
 } from '../../cards/progressCards';
 import { referralConfirmationCard } from '../../cards/referralConfirmation';
 import { referralClosedCard, referralFormCard, referralSubmittedCard } from '../../cards/referralForm';
-import { digestCard, reminderCard, snoozedCard, undeliveredCard, type ReminderCardItem } from '../../cards/reminders';
+import { digestCard, REMINDER_VERBS, reminderCard, snoozedCard, undeliveredCard, type ReminderCardItem } from '../../cards/reminders';
 import { auditCard } from '../../cards/audit';
 import { legalHoldDoneCard, legalHoldFormCard } from '../../cards/legalHold';
 import { erasureConfirmCard, erasureDoneCard, erasureFormCard, erasureReminderCard, erasureRequestCard } from '../../cards/erasure';
 import { staffHelpCard } from '../../cards/help';
 import { rosterCard, rosterHistoryCard, rosterRemoveConfirmCard } from '../../cards/roster';
+
+const REMINDER_VERB_SET: string[] = Object.values(REMINDER_VERBS);
 import { answeredQuestionCard, ineligibleAnsweredCard, ineligibleCard, screeningQuestionCard, staleQuestionCard } from '../../cards/screening';
 import { RETIRED_VERBS } from '../../cards/verbs';
 import { welcomeCard } from '../../cards/welcome';
@@ -177,16 +180,24 @@ const reminderItems: ReminderCardItem[] = [
   { rule: 'first_contact_due', reminderKey: 'k1', dueAt: new Date('2026-05-04T09:00:00Z'), about: { kind: 'participant', participantId: 'p', role: 'harmed_person' }, caseId, caseReference: 'RJ-2026-0001' },
   { rule: 'triage_due', reminderKey: 'k2', dueAt: new Date('2026-05-04T09:00:00Z'), about: { kind: 'case' }, caseId, caseReference: 'RJ-2026-0001' },
   { rule: 're_refer', reminderKey: 'k3', dueAt: new Date('2026-05-04T09:00:00Z'), about: { kind: 'screening', sentencingDate: '2026-05-04' } },
+  // The offer's reminder answers with the offer's own verbs; a snoozed item keeps its other buttons.
+  { rule: 'assignment_answer_due', reminderKey: 'k4', reminderId: 'k4|20260504T0900Z', dueAt: new Date('2026-05-04T09:00:00Z'), about: { kind: 'offer', offerId: 'o', facilitatorAadObjectId: 'f1' }, caseId, caseReference: 'RJ-2026-0001', notice: 'Choose a reason before declining.' },
+  { rule: 'follow_up_due', reminderKey: 'k5', reminderId: 'k5|20260504T0900Z', dueAt: new Date('2026-05-04T09:00:00Z'), about: { kind: 'participant', participantId: 'p', role: 'offender' }, caseId, caseReference: 'RJ-2026-0001', snoozed: { until: new Date('2026-05-05T08:00:00Z'), left: 2 } },
 ];
 
 /** The case card's buttons as the app chooses them, for a coordinator and a facilitator, along real paths through the lifecycle. */
 function caseCardButtons(): CaseActionButton[] {
+  return caseCardButtonSets().flat();
+}
+
+/** The same, one set per card a viewer sees at each step. */
+function caseCardButtonSets(): CaseActionButton[][] {
   const coordinator: DomainActor = { aadObjectId: 'c1', tenantId: 't', staffTenant: true, coordinator: true, facilitator: false };
   const f1: DomainActor = { aadObjectId: 'f1', tenantId: 't', staffTenant: true, coordinator: false, facilitator: true };
   const f2: DomainActor = { ...f1, aadObjectId: 'f2' };
   const past = '2026-05-01T10:00:00Z';
   const now = new Date('2026-06-01T12:00:00Z');
-  const buttons: CaseActionButton[] = [];
+  const buttons: CaseActionButton[][] = [];
   const walk = (steps: readonly (readonly [CaseCommand, DomainActor] | 'contact')[]) => {
     let facts: CaseFacts = INITIAL_FACTS;
     const stored: StoredEvent[] = [];
@@ -203,7 +214,7 @@ function caseCardButtons(): CaseActionButton[] {
         }
       }
       const p = caseProgress(stored);
-      for (const who of [coordinator, f1]) buttons.push(...caseActions(p, who, now));
+      for (const who of [coordinator, f1]) buttons.push(caseActions(p, who, now));
     }
   };
   const toPreparation = [
@@ -390,5 +401,51 @@ describe('whatever a person types into a card never reaches the logs (issue 10, 
     }
     expect(lines.length).toBe(4 * (typed.length + REFERRAL_FORM_FIELDS.length));
     expect(lines.join('\n')).not.toMatch(/Secret\d+Value/);
+  });
+});
+
+/** Every button of a card in a row of buttons (the card's actions, ActionSets, ShowCards), with whether it is in the overflow menu. */
+function buttonRows(node: unknown, rows: { title: string; secondary: boolean }[][] = []): { title: string; secondary: boolean }[][] {
+  if (Array.isArray(node)) {
+    for (const x of node) buttonRows(x, rows);
+  } else if (typeof node === 'object' && node !== null) {
+    const o = node as Record<string, unknown>;
+    if (Array.isArray(o.actions)) {
+      rows.push((o.actions as Record<string, unknown>[]).map((a) => ({ title: String(a.title ?? ''), secondary: a.mode === 'secondary' })));
+    }
+    for (const v of Object.values(o)) buttonRows(v, rows);
+  }
+  return rows;
+}
+
+describe('buttons fit a phone (issue 14, item 3)', () => {
+  const caseCards = caseCardButtonSets().map((actions) =>
+    caseCard({ caseId, reference: 'RJ-2026-0001', stageLabel: 'Preparation', offence: 'Burglary', referredOn: '1 May 2026', facilitators: ['A'], participants: [], referral: {}, plan: [], timeline: [], actions }));
+
+  test('every case card the lifecycle leads to: at most three primary buttons, each title at most 20 characters, no two alike', () => {
+    expect(caseCards.length).toBeGreaterThan(20);
+    const seen = new Set<string>();
+    for (const c of caseCards) {
+      const buttons = buttonRows(c).flat();
+      const titles = buttons.map((b) => b.title);
+      expect(buttons.filter((b) => !b.secondary).length).toBeLessThanOrEqual(MAX_PRIMARY_ACTIONS);
+      expect(titles.filter((t) => t.length > 20)).toEqual([]);
+      expect(new Set(titles).size).toBe(titles.length);
+      titles.forEach((t) => seen.add(t));
+    }
+    // The walk reaches the buttons this is about, and the overflow.
+    expect([...seen]).toEqual(expect.arrayContaining(['Log contact', 'Correct last contact', 'Record consent', 'Sign off high risk', 'Conference outcome', 'Close case', 'Reopen case', 'Refresh']));
+    expect(caseCards.some((c) => buttonRows(c).flat().some((b) => b.secondary))).toBe(true);
+  });
+
+  test('reminder cards: every title at most 20 characters', () => {
+    const reminderCards = everyCard().filter((c) => REMINDER_VERB_SET.some((v) => verbsIn(c).has(v)));
+    expect(reminderCards.length).toBeGreaterThan(2);
+    expect(reminderCards.flatMap((c) => buttonRows(c).flat().map((b) => b.title)).filter((t) => t.length > 20)).toEqual([]);
+  });
+
+  test('no card shows more than three primary buttons side by side', () => {
+    const crowded = [...everyCard(), ...caseCards].flatMap((c) => buttonRows(c).filter((row) => row.filter((b) => !b.secondary).length > 3).map((row) => row.map((b) => b.title).join(' | ')));
+    expect(crowded).toEqual([]);
   });
 });

@@ -30,6 +30,8 @@ const NOT_VALUES: ReadonlySet<string> = new Set(['verb', 'caseId', 'formNonce'])
 const caseData = z.object({ caseId: id }).passthrough();
 const openFormData = z.object({ caseId: id, party: z.enum(PARTIES).optional() }).passthrough();
 const partyData = z.object({ caseId: id, party: z.enum(PARTIES) }).passthrough();
+/** "Correct last contact" names no party: the latest contact logged is corrected (older cards name one). */
+const correctData = z.object({ caseId: id, party: z.enum(PARTIES).optional() }).passthrough();
 const listData = z
   .object({
     list: z.enum(['mine', 'all', 'overdue']),
@@ -125,7 +127,7 @@ const saveVerb = (d: ProgressDeps, verb: string, save: Save): CardVerb =>
 
 export const contactForm = (d: ProgressDeps) => formVerb(d, PROGRESS_VERBS.contactForm, 'contact');
 export const contactSave = (d: ProgressDeps) => saveVerb(d, PROGRESS_VERBS.contactSave, (p, ctx, caseId, v, nonce) => p.logContact(actorOf(ctx), caseId, v, nonce));
-export const contactCorrect = (d: ProgressDeps) => caseVerb(d, PROGRESS_VERBS.contactCorrect, partyData, (p, actor, data) => p.correctionForm(actor, data.caseId, data.party));
+export const contactCorrect = (d: ProgressDeps) => caseVerb(d, PROGRESS_VERBS.contactCorrect, correctData, (p, actor, data) => p.correctionForm(actor, data.caseId, data.party));
 export const consentForm = (d: ProgressDeps) => formVerb(d, PROGRESS_VERBS.consentForm, 'consent');
 export const consentSave = (d: ProgressDeps) => saveVerb(d, PROGRESS_VERBS.consentSave, (p, ctx, caseId, v, nonce) => p.recordConsent(actorOf(ctx), caseId, v, nonce));
 export const riskForm = (d: ProgressDeps) => formVerb(d, PROGRESS_VERBS.riskForm, 'risk');

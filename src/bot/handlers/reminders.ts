@@ -20,7 +20,8 @@ export interface ReminderDeps {
 
 const id = z.string().trim().min(1).max(64);
 const caseData = z.object({ caseId: id }).passthrough();
-const snoozeData = z.object({ caseId: id, reminderKey: z.string().trim().min(1).max(400) }).passthrough();
+/** `reminderId`: the sending the card was (cards sent before it was carried have the key only). */
+const snoozeData = z.object({ caseId: id, reminderKey: z.string().trim().min(1).max(400), reminderId: z.string().trim().min(1).max(420).optional() }).passthrough();
 const REMINDED = anyone('whoever the reminder was for: checked against the case (and the reminder) by the reminder actions');
 
 /** A reminder may sit in the coordinators' channel: case cards and forms go to the clicker's own chat. */
@@ -62,4 +63,4 @@ function reminderVerb<T>(verb: string, schema: z.ZodType<T>, act: (d: ReminderDe
 
 export const reminderOpen = reminderVerb(REMINDER_VERBS.open, caseData, (d, who, data) => d.reminders.open(who, data.caseId));
 export const reminderLogContact = reminderVerb(REMINDER_VERBS.logContact, caseData, (d, who, data) => d.reminders.logContact(who, data.caseId));
-export const reminderSnooze = reminderVerb(REMINDER_VERBS.snooze, snoozeData, (d, who, data) => d.reminders.snooze(who, data.reminderKey, data.caseId));
+export const reminderSnooze = reminderVerb(REMINDER_VERBS.snooze, snoozeData, (d, who, data) => d.reminders.snooze(who, data.reminderKey, data.caseId, data.reminderId));
