@@ -3,6 +3,10 @@
  *
  *   npm run data -- rotate-keys   re-wrap every data key (and re-seal bot state) under DATA_KEY_ID
  *   npm run data -- key-status    how many keys each master key id still wraps
+ *   npm run data -- export RJ-2026-0001 harmed-person --by <coordinator's Entra object id> [--out DIR]
+ *                                 subject access: everything held about one participant, as JSON
+ *                                 and a readable HTML page in DIR (default .data/exports), recorded
+ *                                 in the case's access audit as an export by that coordinator
  *
  * In a container: `node dist/scripts/data.js rotate-keys`. Reads DATABASE_URL, DATA_KEYS and
  * DATA_KEY_ID from the environment (then .env; outside production, the local key npm start made in
@@ -10,13 +14,21 @@
  * process (a rolling restart: old and new processes both read both kids), run rotate-keys, then,
  * once key-status shows only the new kid, remove the old one from DATA_KEYS.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Pool } from 'pg';
 import path from 'node:path';
 import { z } from 'zod';
 import { dataKeyId, dataKeys } from '../src/config';
 import { createPool } from '../src/store/db';
 import { MasterKeys } from '../src/store/crypto/envelope';
 import { keysByKid, rotateDataKeys, RotationBusyError } from '../src/store/crypto/rotate';
+import { EnvelopeCipher } from '../src/store/crypto/fieldCipher';
+import { CaseRepository } from '../src/store/caseRepository';
+import { ProgressRepository } from '../src/store/progressRepository';
+import { AuditRepository } from '../src/store/auditRepository';
+import { RosterRepository } from '../src/store/rosterRepository';
+import { StaffRoles } from '../src/app/roles';
+import { subjectAccessExport, subjectAccessHtml, SubjectAccessError } from '../src/app/subjectAccess';
 
 function findRepoRoot(from: string): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
@@ -49,8 +61,8 @@ const schema = z
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
-  if (command !== 'rotate-keys' && command !== 'key-status') {
-    console.error('usage: npm run data -- rotate-keys | key-status');
+  if (command !== 'rotate-keys' && command !== 'key-status' && command !== 'export') {
+    console.error('usage: npm run data -- rotate-keys | key-status | export RJ-2026-0001 harmed-person --by <coordinator aad id> [--out DIR]');
     return 2;
   }
   const root = findRepoRoot(__dirname);
@@ -63,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
   const master = new MasterKeys(parsed.data.DATA_KEYS, parsed.data.DATA_KEY_ID);
   const pool = createPool(parsed.data.DATABASE_URL, { applicationName: 'rj-referrals-data', max: 2 });
   try {
+    if (command === 'export') return await exportSubject(pool, master, argv.slice(1), root);
     if (command === 'key-status') {
       console.log(JSON.stringify({ current: master.currentKid, byKid: await keysByKid(pool) }));
       return 0;
@@ -86,6 +99,52 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   } finally {
     await pool.end();
+  }
+}
+
+const exportArgs = z.object({
+  reference: z.string().regex(/^RJ-\d{4}-\d{4,}$/i, 'the case reference, e.g. RJ-2026-0001'),
+  party: z.enum(['harmed-person', 'offender', 'person-who-caused-the-harm'], { error: () => 'whose data: harmed-person or person-who-caused-the-harm' }),
+  by: z.string().regex(/^[0-9a-f-]{36}$/i, '--by: the Entra object id of the coordinator who asked for the export'),
+  out: z.string().min(1).optional(),
+});
+
+/** Subject access (issue 10, item 8): the export is recorded in the case's audit as the coordinator's. */
+async function exportSubject(pool: Pool, master: MasterKeys, args: string[], root: string): Promise<number> {
+  const flag = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const parsed = exportArgs.safeParse({ reference: args[0], party: args[1], by: flag('--by'), out: flag('--out') });
+  if (!parsed.success) {
+    console.error(`data export: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    return 2;
+  }
+  const { reference, party, by } = parsed.data;
+  const cipher = new EnvelopeCipher(master);
+  const rosterRepo = new RosterRepository(pool);
+  const who = await new StaffRoles(rosterRepo).of({ aadObjectId: by.toLowerCase(), tenantId: process.env.STAFF_TENANT_ID ?? '', staffTenant: true });
+  try {
+    const x = await subjectAccessExport(
+      { cases: new CaseRepository(pool, { cipher }), progress: new ProgressRepository(pool, cipher), audit: new AuditRepository(pool), clock: () => new Date() },
+      who,
+      reference,
+      party === 'harmed-person' ? 'harmed_person' : 'offender',
+    );
+    const dir = path.resolve(parsed.data.out ?? path.join(root, '.data', 'exports'));
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const base = path.join(dir, `${x.reference}-${party}-${x.generatedAt.replace(/[:.]/g, '-')}`);
+    // Personal data: readable by the operator only.
+    writeFileSync(`${base}.json`, `${JSON.stringify(x, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(`${base}.html`, subjectAccessHtml(x), { mode: 0o600 });
+    console.log(JSON.stringify({ json: `${base}.json`, html: `${base}.html` }));
+    return 0;
+  } catch (err) {
+    if (err instanceof SubjectAccessError) {
+      console.error(`data export: ${err.message}`);
+      return 1;
+    }
+    throw err;
   }
 }
 

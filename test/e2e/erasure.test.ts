@@ -1,4 +1,8 @@
 import type { Pool } from 'pg';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createPool } from '../../src/store/db';
 import type { App } from '../../src/main';
 import { PROGRESS_VERBS } from '../../cards/progressVerbs';
@@ -12,7 +16,7 @@ import { ERASED_TEXT } from '../../src/domain/erasure';
 import { addDays, localDateOf } from '../../src/domain/contactForm';
 import { createLogger } from '../../src/log';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
-import { noteTexts, testCipher } from '../support/dataKeys';
+import { noteTexts, testCipher, TEST_DATA_KEY_ENV } from '../support/dataKeys';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisUrl } from '../support/redis';
 import { startTestApp, PARTNER_TENANT, STAFF_TENANT } from '../support/app';
@@ -67,9 +71,12 @@ async function press(user: TeamsUser, card: Record<string, unknown>, title: stri
   return invokeCard(await s.chat(user).click(b.verb, { ...b.data, ...inputs }, 'm'));
 }
 
+/** The participants as the app reads them (their columns hold envelopes), with when each was erased. */
 async function participants(): Promise<Record<string, { name: string; phone: string | null; erased_at: Date | null }>> {
-  const { rows } = await pool.query<{ role: string; name: string; phone: string | null; erased_at: Date | null }>('SELECT role, name, phone, erased_at FROM participants WHERE case_id = $1', [caseId]);
-  return Object.fromEntries(rows.map((r) => [r.role, { name: r.name, phone: r.phone, erased_at: r.erased_at }]));
+  const c = await new CaseRepository(pool, { cipher: testCipher() }).findByReference(reference);
+  const { rows } = await pool.query<{ role: string; erased_at: Date | null }>('SELECT role, erased_at FROM participants WHERE case_id = $1', [caseId]);
+  const erased = new Map(rows.map((r) => [r.role, r.erased_at]));
+  return Object.fromEntries(c!.participants.map((p) => [p.role, { name: p.name, phone: p.phone, erased_at: erased.get(p.role) ?? null }]));
 }
 
 /** The case's notes as the app reads them (the column holds envelopes only). */
@@ -124,6 +131,32 @@ test('subject access (item 8): the export holds the participant\'s own contacts 
   const audited = await pool.query("SELECT actor_aad_id, view FROM case_access WHERE case_id = $1 AND view = 'export'", [caseId]);
   expect(audited.rows).toEqual([{ actor_aad_id: coord.aadObjectId, view: 'export' }]);
 });
+
+test('npm run data -- export writes the same export as JSON and HTML, for a coordinator named with --by only', async () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'rj-export-'));
+  try {
+    const run = (by: string) => spawnSync(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, '../../scripts/data.ts'), 'export', reference, 'person-who-caused-the-harm', '--by', by, '--out', out], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, ...TEST_DATA_KEY_ENV, STAFF_TENANT_ID: STAFF_TENANT },
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    const refused = run(f1.aadObjectId);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('Only coordinators');
+    const done = run(coord.aadObjectId);
+    expect(done.stderr).toBe('');
+    expect(done.status).toBe(0);
+    const files = JSON.parse(done.stdout) as { json: string; html: string };
+    const json = readFileSync(files.json, 'utf8');
+    expect(json).toContain(OFFENDER_NOTE);
+    expect(json).toContain(REFERRAL_FORM.offenderName);
+    expect(json).not.toContain(HARMED_NOTE);
+    expect(readFileSync(files.html, 'utf8')).toContain(OFFENDER_NOTE);
+    expect(statSync(files.json).mode & 0o777).toBe(0o600);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}, 120_000);
 
 test('only coordinators, and only for a named participant', async () => {
   expect(textOf(await s.chat(f1).say(`erase ${reference} harmed person`))).toContain('Only coordinators can record and decide erasure requests.');

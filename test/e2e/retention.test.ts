@@ -66,9 +66,10 @@ async function caseIdOf(reference: string): Promise<string> {
   return (await pool.query<{ id: string }>('SELECT id FROM cases WHERE reference = $1', [reference])).rows[0]!.id;
 }
 
+/** The participants' names as the app reads them (the column holds envelopes), harmed person first. */
 async function participantNames(reference: string): Promise<string[]> {
-  const { rows } = await pool.query<{ name: string }>('SELECT p.name FROM participants p JOIN cases c ON c.id = p.case_id WHERE c.reference = $1 ORDER BY p.role', [reference]);
-  return rows.map((r) => r.name);
+  const c = await new CaseRepository(pool, { cipher: testCipher() }).findByReference(reference);
+  return c!.participants.map((p) => p.name);
 }
 
 function sentCard(turn: TurnResult, containing: string): { activityId: string; card: Record<string, unknown> } {
