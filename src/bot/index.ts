@@ -196,7 +196,7 @@ export function botHandlers(s: HandlerServices, referral: ReferralDeps): { comma
   const progress: ProgressDeps = { progress: s.progress, sendPrivately };
   // help lists the commands of this very list (derived, not a second list to keep in step).
   const commands: TextCommand[] = [
-    helpHandlers.helpCommand({ roles: s.roles, commands: () => commands, dialogs: referral.dialogs, privacyUrl: referral.intake.privacyUrl }),
+    helpHandlers.helpCommand({ roles: s.roles, commands: () => commands, dialogs: referral.dialogs, privacyUrl: () => referral.intake.privacyUrl }),
     referralHandlers.referCommand(referral),
     referralHandlers.myReferralsCommand(referral),
     referralHandlers.cancelCommand(referral),

@@ -24,6 +24,7 @@ const f2: TeamsUser = { aadObjectId: 'f0000000-0000-4000-8000-00000000f702', ten
 const alice: TeamsUser = { aadObjectId: 'a0000000-0000-4000-8000-00000000a701', tenantId: PARTNER_TENANT, name: 'Alice Officer' };
 
 const CONTACT = 'rj-service@example.org or 020 7946 0999';
+const PRIVACY = 'https://rj.example.org/privacy';
 /** Everyone a notice to the referrer must not name: the participants, the facilitators, the coordinator. */
 const NAMES = [REFERRAL_FORM.offenderName, REFERRAL_FORM.harmedPersonName, 'Bea Burgled', 'Bo Burglar', f1.name, f2.name, coord.name];
 const PANEL_NOTE = 'Discussed at panel with Fay';
@@ -50,7 +51,7 @@ beforeAll(async () => {
   pool = createPool(db.url, { max: 2 });
   connector = await startConnector();
   connector.setRoster([f1, f2, coord].map((u) => ({ id: teamsUserId(u), name: u.name, aadObjectId: u.aadObjectId, tenantId: STAFF_TENANT })));
-  app = await startTestApp({ databaseUrl: db.url, redisUrl: testRedisUrl(), clock, env: { COORDINATOR_AAD_IDS: coord.aadObjectId, SERVICE_CONTACT: CONTACT } });
+  app = await startTestApp({ databaseUrl: db.url, redisUrl: testRedisUrl(), clock, env: { COORDINATOR_AAD_IDS: coord.aadObjectId, SERVICE_CONTACT: CONTACT, PRIVACY_URL: PRIVACY } });
   s = caseSetup(() => app.url, connector);
   for (const u of [coord, f1, f2, alice]) await s.chat(u).say('help');
   await s.prepareService(coord, [f1, f2]);
@@ -136,4 +137,13 @@ test('my referrals shows each referral\'s offence type beside its reference', as
   expect(text).toContain(`**${rows.find((r) => r.offence_type === 'robbery')!.reference}** · Robbery`);
   expect(text).toContain(`**${rows.find((r) => r.offence_type === 'burglary')!.reference}** · Burglary`);
   expectNamesNobody(text);
+});
+
+test('the welcome card and the referral form link the service\'s privacy notice (PRIVACY_URL; issue 10, item 10)', async () => {
+  const welcome = await s.chat(alice).say('help');
+  expect(JSON.stringify(welcome.sent)).toContain(`"type":"Action.OpenUrl","title":"How we use data","url":"${PRIVACY}"`);
+  let turn = await s.chat(alice).say('refer');
+  for (const answer of ['yes', 'yes', 'yes', 'yes', 'no', 'yes']) turn = await s.chat(alice).say(answer);
+  expect(textOf(turn)).toContain(`[privacy notice](${PRIVACY})`);
+  await s.chat(alice).say('cancel');
 });

@@ -54,8 +54,7 @@ import { assessEligibility, SCREENING_QUESTIONS } from '../../src/domain/eligibi
 import { decide, type CaseCommand } from '../../src/domain/lifecycle';
 import type { Actor as DomainActor } from '../../src/domain/permissions';
 import { cardReplyOf, setActor } from '../../src/bot/turn';
-import { createLogger } from '../../src/log';
-import { PERSONAL_FIELD_NAMES } from '../../src/domain/personalFields';
+import { createLogger, PERSONAL_FIELD_NAMES } from '../../src/log';
 import { REFERRAL_FORM_FIELDS } from '../../src/domain/referralForm';
 
 /*

@@ -16,7 +16,7 @@ export interface HelpDeps {
   commands: () => readonly TextCommand[];
   dialogs: DialogSet;
   /** The Fair Processing Notice, linked from the welcome card a referrer gets. */
-  privacyUrl?: string;
+  privacyUrl?: () => string | undefined;
 }
 
 function scopeOf(ctx: TurnContext): HelpScope {
@@ -29,7 +29,7 @@ async function help(d: HelpDeps, ctx: TurnContext): Promise<void> {
   const who = await d.roles(actorOf(ctx));
   const scope = scopeOf(ctx);
   if (!who.coordinator && !who.facilitator) {
-    await sendCard(ctx, welcomeCard(scope === 'personal' ? 'personal' : 'elsewhere', d.privacyUrl));
+    await sendCard(ctx, welcomeCard(scope === 'personal' ? 'personal' : 'elsewhere', d.privacyUrl?.()));
   } else {
     const here = helpFor(d.commands(), who, scope);
     const inPrivate = scope === 'personal' ? [] : helpFor(d.commands(), who, 'personal').filter((h) => !here.some((x) => x.title === h.title));
