@@ -7,6 +7,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RECONCILE_JOB } from '../../src/reminders/worker';
 import { MONTHLY_REPORT_JOB } from '../../src/reminders/monthlyReport';
+import { RETENTION_JOB } from '../../src/reminders/retention';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisSpace, type TestRedisSpace } from '../support/redis';
@@ -196,7 +197,7 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT set, a referral is one trace from the Tea
   const queue = new Queue('reminders', { connection, prefix: `{${space.prefix}}` });
   try {
     // The daily reconcile's job scheduler was registered at start-up, in a trace of its own.
-    const jobs = (await queue.getJobs(['delayed', 'wait', 'prioritized'])).filter((j) => j.name !== RECONCILE_JOB && j.name !== MONTHLY_REPORT_JOB);
+    const jobs = (await queue.getJobs(['delayed', 'wait', 'prioritized'])).filter((j) => j.name !== RECONCILE_JOB && j.name !== MONTHLY_REPORT_JOB && j.name !== RETENTION_JOB);
     expect(jobs.length).toBeGreaterThan(0);
     for (const job of jobs) expect(job.opts.telemetry?.metadata).toContain(`00-${trace}-`);
   } finally {
