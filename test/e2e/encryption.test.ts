@@ -184,7 +184,7 @@ describe('a dump of PostgreSQL and of Redis after a whole case', () => {
     expect(cardText(screen.card)).toContain(TYPED.harmedPersonName);
     expect(cardText(screen.card)).toContain(TYPED.offenderName);
 
-    screen = await click(screen, 'Log contact: harmed person');
+    screen = await click(screen, 'Log contact');
     screen = await click(screen, 'Save contact', { party: 'harmed_person', contactDate: isoDate(clock()), contactTime: '09:30', method: 'phone', outcome: 'reached', note: NOTE });
     expect(cardText(screen.card)).toContain(NOTE);
     for (const party of ['harmed_person', 'offender'] as const) {
@@ -247,6 +247,8 @@ describe('rotating the master key while a referral is being made', () => {
     pool = createPool(db.url, { max: 4 });
     redis = testRedisSpace();
     connector = await startConnector();
+    // The team's members: registering the channel checks them (guests and other organisations refused).
+    connector.setRoster([f1, f2, coord].map((u) => ({ id: teamsUserId(u), name: u.name, aadObjectId: u.aadObjectId, tenantId: STAFF_TENANT })));
     current = await start({ DATA_KEY_ID: 'test-1' });
     s = caseSetup(() => current.url, connector);
     for (const u of [coord, officer, officer2]) await s.chat(u).say('help');
