@@ -1,13 +1,13 @@
 import type { Pool } from 'pg';
 import { createPool } from '../../src/store/db';
 import type { App } from '../../src/main';
+import { nextMonday } from '../support/testClock';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisUrl } from '../support/redis';
 import { startTestApp, PARTNER_TENANT, STAFF_TENANT } from '../support/app';
-import { cardText, invokeCard, textOf, type TurnResult } from '../support/chat';
+import { cardText, invokeCard, textOf, type TurnResult, sentCard } from '../support/chat';
 import { teamsUserId, type TeamsUser } from '../support/activities';
-import { cardsIn } from '../support/cards';
 import { button, caseSetup, REFERRAL_FORM, type CaseSetup } from '../support/caseSetup';
 
 /*
@@ -20,14 +20,6 @@ const f1: TeamsUser = { aadObjectId: 'f0000000-0000-4000-8000-00000000f801', ten
 const f2: TeamsUser = { aadObjectId: 'f0000000-0000-4000-8000-00000000f802', tenantId: STAFF_TENANT, name: 'Finn Two' };
 const alice: TeamsUser = { aadObjectId: 'a0000000-0000-4000-8000-00000000a801', tenantId: PARTNER_TENANT, name: 'Alice Officer' };
 
-const DAY = 24 * 3600 * 1000;
-/** A Monday 10:00 UTC at least a day ahead: the database stamps events with its own now(). */
-function nextMonday(): Date {
-  const d = new Date(Date.now() + DAY);
-  d.setUTCHours(10, 0, 0, 0);
-  while (d.getUTCDay() !== 1) d.setUTCDate(d.getUTCDate() + 1);
-  return d;
-}
 const offset = nextMonday().getTime() - Date.now();
 const clock = () => new Date(Date.now() + offset);
 
@@ -38,10 +30,6 @@ let app: App;
 let s: CaseSetup;
 let reference: string;
 
-function sentCard(turn: TurnResult, containing: string): { activityId: string; card: Record<string, unknown> } {
-  for (const a of [...turn.sent].reverse()) for (const c of cardsIn(a)) if (cardText(c).includes(containing)) return { activityId: a.id, card: c };
-  throw new Error(`no card with "${containing}" in: ${textOf(turn)}`);
-}
 const cardOf = (turn: TurnResult, containing: string) => sentCard(turn, containing).card;
 
 async function accessRows(): Promise<{ actor_aad_id: string; actor_role: string; view: string }[]> {

@@ -15,14 +15,14 @@ import { ErasureRepository } from '../../src/store/erasure';
 import { ERASED_TEXT } from '../../src/domain/erasure';
 import { addDays, localDateOf } from '../../src/domain/contactForm';
 import { createLogger } from '../../src/log';
+import { nextMonday } from '../support/testClock';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
 import { noteTexts, testCipher, TEST_DATA_KEY_ENV } from '../support/dataKeys';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisUrl } from '../support/redis';
 import { startTestApp, PARTNER_TENANT, STAFF_TENANT } from '../support/app';
-import { allActions, cardText, invokeCard, textOf, type TurnResult } from '../support/chat';
+import { allActions, cardText, invokeCard, textOf, sentCard } from '../support/chat';
 import { teamsUserId, type TeamsUser } from '../support/activities';
-import { cardsIn } from '../support/cards';
 import { caseSetup, REFERRAL_FORM, type CaseSetup } from '../support/caseSetup';
 
 /*
@@ -40,13 +40,6 @@ const HARMED_NOTE = 'Harriet prefers calls after six at the Larkspur address';
 const OFFENDER_NOTE = 'Olly is on the Juniper wing';
 const REFUSAL = 'Needed for an ongoing civil claim';
 
-const DAY = 24 * 3600 * 1000;
-function nextMonday(): Date {
-  const d = new Date(Date.now() + DAY);
-  d.setUTCHours(10, 0, 0, 0);
-  while (d.getUTCDay() !== 1) d.setUTCDate(d.getUTCDate() + 1);
-  return d;
-}
 const offset = nextMonday().getTime() - Date.now();
 const clock = () => new Date(Date.now() + offset);
 const today = () => localDateOf(clock());
@@ -59,10 +52,6 @@ let s: CaseSetup;
 let reference: string;
 let caseId: string;
 
-function sentCard(turn: TurnResult, containing: string): { activityId: string; card: Record<string, unknown> } {
-  for (const a of [...turn.sent].reverse()) for (const c of cardsIn(a)) if (cardText(c).includes(containing)) return { activityId: a.id, card: c };
-  throw new Error(`no card with "${containing}" in: ${textOf(turn)}`);
-}
 
 /** Clicks a button of a card in a coordinator's chat and returns the card it is replaced with. */
 async function press(user: TeamsUser, card: Record<string, unknown>, title: string, inputs: Record<string, unknown> = {}): Promise<Record<string, unknown>> {

@@ -2,11 +2,12 @@ import type { Pool } from 'pg';
 import { createPool } from '../../src/store/db';
 import type { App } from '../../src/main';
 import { PROGRESS_VERBS } from '../../cards/progressVerbs';
+import { DAY, nextMonday } from '../support/testClock';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisUrl } from '../support/redis';
 import { startTestApp, PARTNER_TENANT, STAFF_TENANT } from '../support/app';
-import { allActions, cardText, invokeCard } from '../support/chat';
+import { fillForm } from '../support/chat';
 import { teamsUserId, type TeamsUser } from '../support/activities';
 import { button, caseSetup, CHANNEL, REFERRAL_FORM, type CaseSetup } from '../support/caseSetup';
 import { localDateOf } from '../../src/domain/contactForm';
@@ -35,14 +36,6 @@ const TYPED = {
   declineNote: 'Panel thought Fandango unsuitable',
 } as const;
 
-const DAY = 24 * 3600 * 1000;
-/** A Monday 10:00 UTC at least a day ahead: the database stamps events with its own now(). */
-function nextMonday(): Date {
-  const d = new Date(Date.now() + DAY);
-  d.setUTCHours(10, 0, 0, 0);
-  while (d.getUTCDay() !== 1) d.setUTCDate(d.getUTCDate() + 1);
-  return d;
-}
 const START = nextMonday();
 let offset = START.getTime() - Date.now();
 const clock = () => new Date(Date.now() + offset);
@@ -65,15 +58,9 @@ async function eventTypes(caseId: string): Promise<string[]> {
   return (await pool.query<{ type: string }>('SELECT type FROM case_events WHERE case_id = $1 ORDER BY id', [caseId])).rows.map((r) => r.type);
 }
 
-/** Opens a form by its verb and saves it through the save button the form itself carries (its nonce included). */
+/** Fills one form of a case, as the person would (test/support/chat.ts fillForm). */
 async function fill(user: TeamsUser, open: { verb: string; data: Record<string, unknown> }, save: string, inputs: Record<string, string>): Promise<void> {
-  const chat = s.chat(user);
-  const form = invokeCard(await chat.click(open.verb, open.data, 'form-message'));
-  const action = allActions(form).find((a) => a.verb === save);
-  if (!action) throw new Error(`the form opened by ${open.verb} has no ${save} action: ${allActions(form).map((a) => a.verb).join(', ')}`);
-  const saved = invokeCard(await chat.click(action.verb, { ...action.data, ...inputs }, 'form-message'));
-  // A form shown again (with its errors) still carries its save button: the values were not saved.
-  if (allActions(saved).some((a) => a.verb === save)) throw new Error(`${save} was not saved: ${cardText(saved)}`);
+  await fillForm(s.chat(user), open, save, inputs);
 }
 
 beforeAll(async () => {

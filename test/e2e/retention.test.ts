@@ -9,15 +9,15 @@ import { RetentionPass } from '../../src/app/retention';
 import { ANONYMISED_TEXT } from '../../src/domain/retention';
 import { localDateOf } from '../../src/domain/contactForm';
 import { createLogger } from '../../src/log';
+import { DAY, nextMonday } from '../support/testClock';
 import { startConnector, type ConnectorEmulator } from '../support/connector';
 import { testCipher } from '../support/dataKeys';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisSpace, type TestRedisSpace } from '../support/redis';
 import { scheduleProbe, type ScheduleProbe } from '../support/schedule';
 import { startTestApp, PARTNER_TENANT, STAFF_TENANT } from '../support/app';
-import { allActions, cardText, invokeCard, textOf, type TurnResult } from '../support/chat';
+import { allActions, cardText, invokeCard, textOf, fillForm, sentCard } from '../support/chat';
 import { teamsUserId, type TeamsUser } from '../support/activities';
-import { cardsIn } from '../support/cards';
 import { caseSetup, REFERRAL_FORM, type CaseSetup } from '../support/caseSetup';
 
 /*
@@ -34,15 +34,7 @@ const bob: TeamsUser = { aadObjectId: 'a0000000-0000-4000-8000-00000000aa02', te
 const NOTE = 'Spoke to Harriet at the Quince Street flat';
 const HOLD_REASON = 'Civil claim notified by solicitors';
 
-const DAY = 24 * 3600 * 1000;
 const YEAR = 365.25 * DAY;
-/** A Monday 10:00 UTC at least a day ahead: the database stamps events with its own now(). */
-function nextMonday(): Date {
-  const d = new Date(Date.now() + DAY);
-  d.setUTCHours(10, 0, 0, 0);
-  while (d.getUTCDay() !== 1) d.setUTCDate(d.getUTCDate() + 1);
-  return d;
-}
 const START = nextMonday();
 const offset = START.getTime() - Date.now();
 const clock = () => new Date(Date.now() + offset);
@@ -72,18 +64,10 @@ async function participantNames(reference: string): Promise<string[]> {
   return c!.participants.map((p) => p.name);
 }
 
-function sentCard(turn: TurnResult, containing: string): { activityId: string; card: Record<string, unknown> } {
-  for (const a of [...turn.sent].reverse()) for (const c of cardsIn(a)) if (cardText(c).includes(containing)) return { activityId: a.id, card: c };
-  throw new Error(`no card with "${containing}" in: ${textOf(turn)}`);
-}
 
-/** Opens a form by its verb and saves it through its own save button. */
+/** Fills one form of a case, as the person would (test/support/chat.ts fillForm). */
 async function fill(user: TeamsUser, verb: string, data: Record<string, unknown>, save: string, inputs: Record<string, string>): Promise<void> {
-  const form = invokeCard(await s.chat(user).click(verb, data, 'm'));
-  const action = allActions(form).find((a) => a.verb === save);
-  if (!action) throw new Error(`no ${save} on the form`);
-  const saved = invokeCard(await s.chat(user).click(action.verb, { ...action.data, ...inputs }, 'm'));
-  if (allActions(saved).some((a) => a.verb === save)) throw new Error(`${save} was not saved: ${cardText(saved)}`);
+  await fillForm(s.chat(user), { verb, data }, save, inputs);
 }
 
 async function closeCase(reference: string): Promise<void> {

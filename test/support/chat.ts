@@ -149,3 +149,22 @@ export function allActions(card: Record<string, unknown>): { title: string; verb
   walk(card);
   return found;
 }
+
+/** The latest card a turn sent whose text contains `containing` (a late proactive card may arrive in the same turn). */
+export function sentCard(turn: TurnResult, containing: string): { activityId: string; card: Record<string, unknown> } {
+  for (const a of [...turn.sent].reverse()) for (const c of cardsIn(a)) if (cardText(c).includes(containing)) return { activityId: a.id, card: c };
+  throw new Error(`no card with "${containing}" in: ${textOf(turn)}`);
+}
+
+/**
+ * Opens a form by its verb and saves it through the save button the form itself carries (its nonce
+ * included), as a person would; throws when the form comes back with its save button (not saved).
+ */
+export async function fillForm(chat: Chat, open: { verb: string; data: Record<string, unknown> }, save: string, inputs: Record<string, string>): Promise<Record<string, unknown>> {
+  const form = invokeCard(await chat.click(open.verb, open.data, 'form-message'));
+  const action = allActions(form).find((a) => a.verb === save);
+  if (!action) throw new Error(`the form opened by ${open.verb} has no ${save} action: ${allActions(form).map((a) => a.verb).join(', ')}`);
+  const saved = invokeCard(await chat.click(action.verb, { ...action.data, ...inputs }, 'form-message'));
+  if (allActions(saved).some((a) => a.verb === save)) throw new Error(`${save} was not saved: ${cardText(saved)}`);
+  return saved;
+}
