@@ -185,7 +185,8 @@ test('framed by a Teams host that answers initialize, getContext and getAuthToke
 
     // The host switches Teams to high contrast: the page follows.
     await page.evaluate("window.sendThemeChange('contrast')");
-    await tab.waitForFunction("document.body.className === 'theme-contrast'");
+    // A locator, not a string predicate: the tab's CSP (script-src 'self') refuses the eval a string needs.
+    await tab.locator('body.theme-contrast').waitFor({ state: 'attached' });
 
     await tab.locator('#views button[data-view=reports]').click();
     await tab.locator('table[data-table=conversion] tbody tr').first().waitFor();
