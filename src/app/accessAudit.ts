@@ -7,6 +7,7 @@ import type { CaseRepository } from '../store/caseRepository';
 import type { RosterRepository } from '../store/rosterRepository';
 import type { Actor } from './actor';
 import { refused, type Reply } from './reply';
+import { noSuchCase } from './caseAction';
 import { staffNames } from './staffNames';
 import { dateTime } from './caseCardView';
 import type { Clock } from '../shared/clock';
@@ -54,7 +55,7 @@ export class AccessAudit {
     if (!allowed.allowed) return refused(allowed.message);
     const key = caseIdOrReference.trim();
     const c = /^RJ-/i.test(key) ? await this.d.cases.findByReference(key.toUpperCase()) : await this.d.cases.getCase(key);
-    if (!c) return refused(`There is no case ${key.toUpperCase()}. Check the reference (it looks like RJ-2026-0001).`);
+    if (!c) return noSuchCase(key.toUpperCase());
     const total = await this.d.audit.count(c.id);
     const p = auditPage(total, page);
     const entries = await this.d.audit.page(c.id, { limit: AUDIT_PAGE_SIZE, offset: p.offset });

@@ -4,12 +4,12 @@ import { erasureConfirmCard, erasureDoneCard, erasureFormCard, erasureRequestCar
 import { PARTIES, type Party } from '../domain/caseState';
 import { isRealDate, localDateOf } from '../domain/contactForm';
 import { ERASURE_DECIDED, ERASURE_REQUESTED, erasureDates, partyFromWords } from '../domain/erasure';
-import { can, type Actor as DomainActor } from '../domain/permissions';
+import type { Actor as DomainActor } from '../domain/permissions';
 import { stripUnsafe } from '../domain/text';
 import type { Logger } from '../log';
-import { CaseNotFoundError } from '../store/assignmentRepository';
 import type { CaseLocks, LockedTx } from '../store/caseLock';
 import type { ErasureRepository, ErasureRequest } from '../store/erasure';
+import { allowedTo, inLockedCase, noSuchCase } from './caseAction';
 import { displayDate, type Clock } from '../shared/clock';
 import type { Actor } from './actor';
 import { refused, type Reply } from './reply';
@@ -43,7 +43,7 @@ export class ErasureRequests {
     const party = partyFromWords(partyWords);
     if (!party) return refused(`Say whose data: **erase ${reference} harmed person** or **erase ${reference} person who caused the harm**.`);
     const c = await this.d.findCase(reference);
-    if (!c) return refused(`There is no case ${reference}. Check the reference (it looks like RJ-2026-0001).`);
+    if (!c) return noSuchCase(reference);
     return this.inCase(c.id, async (tx) => {
       const open = await tx.openErasureRequest(party);
       if (open) return this.requestCard(tx.case.reference, open);
@@ -146,19 +146,12 @@ export class ErasureRequests {
     return localDateOf(this.d.clock());
   }
 
-  private async allowed(actor: Actor): Promise<DomainActor | Reply> {
-    const who = await this.d.roles(actor);
-    const p = can(who, 'erasure');
-    return p.allowed ? who : refused(p.message);
+  private allowed(actor: Actor): Promise<DomainActor | Reply> {
+    return allowedTo(this.d.roles, actor, 'erasure');
   }
 
-  private async inCase(caseId: string, fn: (tx: LockedTx) => Promise<Reply>): Promise<Reply> {
-    try {
-      return await this.d.locks.withCaseLocked(caseId, fn);
-    } catch (err) {
-      if (err instanceof CaseNotFoundError) return refused('That case could not be found.');
-      throw err;
-    }
+  private inCase(caseId: string, fn: (tx: LockedTx) => Promise<Reply>): Promise<Reply> {
+    return inLockedCase(this.d.locks, caseId, fn);
   }
 }
 

@@ -2,16 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { legalHoldDoneCard, legalHoldFormCard } from '../../cards/legalHold';
 import { caseProgress } from '../domain/caseProgress';
-import { can, type Actor as DomainActor } from '../domain/permissions';
+import type { Actor as DomainActor } from '../domain/permissions';
 import { CASE_ANONYMISED, closedBefore, draftsBefore, LEGAL_HOLD_LIFTED, LEGAL_HOLD_PLACED, retentionStatus, type RetentionRules } from '../domain/retention';
 import { stripUnsafe } from '../domain/text';
 import type { Logger } from '../log';
-import { CaseNotFoundError } from '../store/assignmentRepository';
-import type { CaseLocks } from '../store/caseLock';
+import type { CaseLocks, LockedTx } from '../store/caseLock';
+import { allowedTo, inLockedCase, noSuchCase } from './caseAction';
 import type { RetentionRepository } from '../store/retention';
 import { displayDate, type Clock } from '../shared/clock';
 import type { Actor } from './actor';
-import { refused, type Reply } from './reply';
+import type { Reply } from './reply';
 
 export interface RetentionDeps {
   locks: Pick<CaseLocks, 'withCaseLocked' | 'withCaseLockedByReference'>;
@@ -93,7 +93,7 @@ export class LegalHolds {
     const who = await this.allowed(actor);
     if ('kind' in who) return who;
     const c = await this.d.findCase(reference);
-    if (!c) return refused(`There is no case ${reference}. Check the reference (it looks like RJ-2026-0001).`);
+    if (!c) return noSuchCase(reference);
     return { kind: 'card', card: legalHoldFormCard({ caseId: c.id, reference: c.reference }) };
   }
 
@@ -127,7 +127,7 @@ export class LegalHolds {
     const who = await this.allowed(actor);
     if ('kind' in who) return who;
     const c = await this.d.findCase(reference);
-    if (!c) return refused(`There is no case ${reference}. Check the reference (it looks like RJ-2026-0001).`);
+    if (!c) return noSuchCase(reference);
     return this.inCase(c.id, async (tx) => {
       const p = caseProgress(await tx.listEvents());
       if (!p.retention.heldSince) return { kind: 'message', text: `${c.reference} is not on legal hold.` };
@@ -138,18 +138,11 @@ export class LegalHolds {
     });
   }
 
-  private async allowed(actor: Actor): Promise<DomainActor | Reply> {
-    const who = await this.d.roles(actor);
-    const p = can(who, 'legalHold');
-    return p.allowed ? who : refused(p.message);
+  private allowed(actor: Actor): Promise<DomainActor | Reply> {
+    return allowedTo(this.d.roles, actor, 'legalHold');
   }
 
-  private async inCase(caseId: string, fn: (tx: Parameters<Parameters<CaseLocks['withCaseLocked']>[1]>[0], reference: string) => Promise<Reply>): Promise<Reply> {
-    try {
-      return await this.d.locks.withCaseLocked(caseId, (tx) => fn(tx, tx.case.reference));
-    } catch (err) {
-      if (err instanceof CaseNotFoundError) return refused('That case could not be found.');
-      throw err;
-    }
+  private inCase(caseId: string, fn: (tx: LockedTx, reference: string) => Promise<Reply>): Promise<Reply> {
+    return inLockedCase(this.d.locks, caseId, (tx) => fn(tx, tx.case.reference));
   }
 }
