@@ -309,68 +309,6 @@ export function offerCardForOthers(message: string): AdaptiveCard {
   return card([heading('Case offer'), para(message)]);
 }
 
-export interface ParticipantDetails {
-  role: 'harmed_person' | 'offender';
-  name: string;
-  borough?: string | null;
-  phone?: string | null;
-  email?: string | null;
-  aware: boolean;
-}
-
-export interface CaseDetailsView {
-  caseId: string;
-  reference: string;
-  offenceType: OffenceType;
-  offenceDescription?: string;
-  offenceDate?: string | null;
-  sentence?: string;
-  prison?: string | null;
-  stageLabel: string;
-  complex: boolean;
-  extraCare: boolean;
-  participants: ParticipantDetails[];
-  riskNotes?: string | null;
-  accessNeeds?: string | null;
-  relationship?: string | null;
-  facilitators: string[];
-  source: string;
-}
-
-/** The full case, for its accepted facilitators and coordinators only. */
-export function caseDetailsCard(v: CaseDetailsView): AdaptiveCard {
-  const body: CardElement[] = [
-    heading(`Case ${v.reference}`),
-    facts([
-      ['Stage', v.stageLabel],
-      ['Offence', OFFENCE_TYPES[v.offenceType]],
-      ['Offence date', v.offenceDate ?? undefined],
-      ['Sentence', v.sentence],
-      ['Prison', v.prison ? plain(v.prison) : undefined],
-      ['Referred by', plain(v.source)],
-      ['Facilitators', v.facilitators.length > 0 ? v.facilitators.map(plain).join(' and ') : 'not yet assigned'],
-      ['Flags', flagsLine({ complex: v.complex, extraCare: v.extraCare, needsReview: false })],
-    ]),
-  ];
-  if (v.offenceDescription) body.push(para(plain(v.offenceDescription), { isSubtle: true }));
-  for (const p of v.participants) {
-    body.push(
-      para(`**${p.role === 'harmed_person' ? 'Harmed person' : 'Person who caused the harm'}**`, { spacing: 'Medium' }),
-      facts([
-        ['Name', plain(p.name)],
-        ['Borough', p.borough ?? undefined],
-        ['Phone', p.phone ?? undefined],
-        ['Email', p.email ? plain(p.email) : undefined],
-        ['Knows of referral', p.aware ? 'Yes' : 'No'],
-      ]),
-    );
-  }
-  if (v.relationship) body.push(para(`Relationship: ${plain(v.relationship)}`));
-  if (v.riskNotes) body.push(callout('warning', `**Risks noted by the referrer:** ${plain(v.riskNotes)}`));
-  if (v.accessNeeds) body.push(para(`Access needs: ${plain(v.accessNeeds)}`));
-  return card(body);
-}
-
 /** A referrer's view of their own case: the status and nothing confidential. */
 export function caseStatusCard(reference: string, status: string, referredOn: string): AdaptiveCard {
   return card([heading(`Referral ${reference}`), facts([['Referred', referredOn], ['Status', status]])]);

@@ -76,7 +76,7 @@ export interface CaseCardView {
   /** What the case needs next, in one sentence. */
   nextStep?: string;
   participants: ParticipantPanel[];
-  referral: { description?: string; relationship?: string; riskNotes?: string; accessNeeds?: string };
+  referral: { description?: string; offenceDate?: string; sentence?: string; prison?: string; source?: string; relationship?: string; riskNotes?: string; accessNeeds?: string };
   risk?: { line: string; summary?: string; signOff?: string };
   /** The conference or indirect-communication plan, one line each, history included. */
   plan: string[];
@@ -150,7 +150,15 @@ export function caseCard(v: CaseCardView): AdaptiveCard {
     body.push(...section(p.party === 'harmed_person' ? 'harmed' : 'caused', PARTY_TITLES[p.party], `consent ${p.consent.charAt(0).toLowerCase()}${p.consent.slice(1)}`, details));
   }
 
-  const referral: CardElement[] = [facts([['Offence', v.offence], ['Referred', v.referredOn], ['Flags', v.flags]])];
+  const referral: CardElement[] = [facts([
+    ['Offence', v.offence],
+    ['Offence date', v.referral.offenceDate],
+    ['Sentence', v.referral.sentence],
+    ['Prison', v.referral.prison ? plain(v.referral.prison) : undefined],
+    ['Referred', v.referredOn],
+    ['Referred by', v.referral.source ? plain(v.referral.source) : undefined],
+    ['Flags', v.flags],
+  ])];
   if (v.referral.description) referral.push(subtle(plain(v.referral.description)));
   for (const t of [
     v.referral.relationship ? `Relationship: ${plain(v.referral.relationship)}` : undefined,

@@ -15,6 +15,8 @@ export const CASE_VERBS = {
   triageAccept: 'triage.accept',
   triageDecline: 'triage.decline',
   openCase: 'case.open',
+  /** The refresh of a case message in someone's chat (cards/caseBase.ts): their own view of the details. */
+  viewCase: 'case.view',
   assignStart: 'assign.start',
   assignConfirm: 'assign.confirm',
   offerAccept: 'offer.accept',

@@ -32,6 +32,8 @@ import { ProactiveSender } from './teams/proactiveSender';
 import { owe } from './app/owed';
 import { OutboxRepository } from './store/outboxRepository';
 import { OutboxDispatcher } from './outbox/dispatcher';
+import { DetailsCards } from './app/detailsCards';
+import { CaseCardRepository } from './store/caseCardRepository';
 import { OwedDeliveries } from './outbox/deliveries';
 import { CaseCardViews } from './app/caseCardView';
 import { AccessAudit } from './app/accessAudit';
@@ -178,10 +180,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const caseWaits = async (caseId: string) => coordinatorWaits(foldCaseLog(await eventLog.listEvents(caseId)).facts);
   const assignmentViews = new AssignmentViews({ cases, assignments, roster: rosterRepo, refs, staffTenantId: config.STAFF_TENANT_ID, waits: caseWaits });
   const channel = () => referralsChannel(settings);
+  const roleOf = (a: Actor) => roles.of(a);
+  // Case messages in people's chats hold the base view; details come through refresh (issue 10, item 1).
+  const details = new DetailsCards({ cases, progress: eventLog, roles: roleOf, cards: new CaseCardRepository(pool), messenger: sender, refs, staffTenantId: config.STAFF_TENANT_ID, log });
   // Every process sends what the outbox holds (web, worker, or both); claims keep them from sending a row twice.
   const dispatcher = new OutboxDispatcher({
     repo: outbox,
-    deliverer: new OwedDeliveries({ views: assignmentViews, referralsChannel: channel, cases, assignments, roster: rosterRepo, messenger: sender, caseWaits, staffTenantId: config.STAFF_TENANT_ID, serviceContact: config.SERVICE_CONTACT, log }),
+    deliverer: new OwedDeliveries({ views: assignmentViews, details, referralsChannel: channel, cases, assignments, roster: rosterRepo, messenger: sender, caseWaits, staffTenantId: config.STAFF_TENANT_ID, serviceContact: config.SERVICE_CONTACT, log }),
     log,
     databaseUrl: config.DATABASE_URL,
     leaseMs: config.OUTBOX_LEASE_MS,
@@ -282,6 +287,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       ...assignmentUseCases,
       roster: new RosterService(rosterRepo, config.STAFF_TENANT_ID, log, (a) => roles.of(a)),
       progress,
+      details,
       reminders: reminders.actions,
       audit,
       holds: new LegalHolds({

@@ -174,6 +174,8 @@ export class Assignment {
         ...removed.map((o) => owe.offerWithdrawn(caseId, o.id, this.d.staffTenantId, o.facilitatorAadId)),
         ...created.map((o) => owe.offer(caseId, o.id, this.d.staffTenantId, o.facilitatorAadId)),
         ...(events.length > 0 ? [owe.channelCard(caseId)] : []),
+        // A replaced facilitator's messages about the case go back to the base view, without details.
+        ...(removed.length > 0 ? [owe.sealCards(caseId)] : []),
       ]);
     });
     if (!r.ok) return this.assignView(actor, caseId, r.message, from);

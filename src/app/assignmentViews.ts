@@ -4,9 +4,9 @@ import type { CaseLocker } from './caseCommands';
 import type { Clock } from '../shared/clock';
 import type { Actor as DomainActor } from '../domain/permissions';
 import type { Logger } from '../log';
-import { plain, type AdaptiveCard } from '../../cards/adaptive';
-import { caseDetailsCard, DECLINE_REASONS, type ChannelCaseView, type OfferView } from '../../cards/caseCards';
-import { CASE_STAGES, SENTENCE_TYPES } from '../domain/vocabulary';
+import { plain } from '../../cards/adaptive';
+import { DECLINE_REASONS, type ChannelCaseView, type OfferView } from '../../cards/caseCards';
+import { CASE_STAGES } from '../domain/vocabulary';
 import type { CaseRecord, CaseRepository } from '../store/caseRepository';
 import type { AssignmentRepository, Offer } from '../store/assignmentRepository';
 import type { RosterRepository } from '../store/rosterRepository';
@@ -36,7 +36,7 @@ export interface AssignmentViewDeps {
 }
 
 /**
- * The coordinators' channel card, the facilitator's offer card and the pair's case details, read now
+ * The coordinators' channel card and the facilitator's offer card, read now
  * (the outbox sends what these render when it sends): reads and renders only, never writes.
  */
 export class AssignmentViews {
@@ -95,32 +95,6 @@ export class AssignmentViews {
       answeredOn: offer.answeredAt ? displayDate(offer.answeredAt) : undefined,
       refreshUserIds: teamsUserId ? [teamsUserId] : [],
     };
-  }
-
-  /** The case details for the confirmed pair, read now (also what the outbox sends). */
-  async detailsCard(caseId: string): Promise<AdaptiveCard | undefined> {
-    const c = await this.d.cases.getCase(caseId);
-    if (!c) return undefined;
-    const accepted = (await this.d.assignments.listOffers(caseId)).filter((o) => o.status === 'accepted');
-    const names = await staffNames(this.d.roster, accepted.map((o) => o.facilitatorAadId));
-    return caseDetailsCard({
-      caseId: c.id,
-      reference: c.reference,
-      offenceType: c.offenceType,
-      offenceDescription: c.offenceDescription || undefined,
-      offenceDate: c.offenceDate ? displayDate(c.offenceDate) : null,
-      sentence: [c.sentenceType ? SENTENCE_TYPES[c.sentenceType] : undefined, c.sentenceDate ? `sentenced ${displayDate(c.sentenceDate)}` : undefined].filter(Boolean).join(', ') || undefined,
-      prison: c.prison,
-      stageLabel: CASE_STAGES[c.stage],
-      complex: c.complex,
-      extraCare: c.extraCare,
-      participants: c.participants.map((p) => ({ role: p.role, name: p.name, borough: p.borough, phone: p.phone, email: p.email, aware: p.aware })),
-      riskNotes: c.riskNotes,
-      accessNeeds: c.accessNeeds,
-      relationship: c.relationship,
-      facilitators: accepted.map((o) => names.get(o.facilitatorAadId) ?? 'Unknown'),
-      source: c.source,
-    });
   }
 }
 

@@ -5,16 +5,16 @@ import { caseStatusCard, needsReviewDetail } from '../../cards/caseCards';
 import { referrerStatus } from '../../cards/myReferrals';
 import { caseCard, closeFormCard, conferenceFormCard, consentFormCard, contactFormCard, indirectFormCard, outcomeFormCard, reopenFormCard, riskFormCard, type CaseActionButton, type FormView, type ParticipantPanel } from '../../cards/progressCards';
 import { PROGRESS_VERBS } from '../../cards/progressVerbs';
-import { assignmentView, caseView, CLOSING_OUTCOMES, INDIRECT_METHODS, PARTIES, PARTY_LABELS, pendingWithdrawals, type CaseFacts, type ConsentStatus, type Party } from '../domain/caseState';
+import { assignmentView, caseView, CLOSING_OUTCOMES, isClosed, INDIRECT_METHODS, PARTIES, PARTY_LABELS, pendingWithdrawals, type CaseFacts, type ConsentStatus, type Party } from '../domain/caseState';
 import { caseProgress, currentConference, type CaseProgress, type TimelineEntry } from '../domain/caseProgress';
 import { dueItems, type DueRules } from '../domain/dueDates';
 import type { ReminderPolicy } from '../domain/reminderPolicy';
 import { CONTACT_METHODS, CONTACT_OUTCOMES, localDateOf } from '../domain/contactForm';
 import { availableCommands, decide, type CaseCommand, type CommandKind } from '../domain/lifecycle';
-import { can, visibility, type Actor as DomainActor } from '../domain/permissions';
+import { can, detailsInChat, visibility, type Actor as DomainActor } from '../domain/permissions';
 import { RISK_LABELS, type FieldErrors, type FormValues } from '../domain/progressForms';
 import { stripUnsafe } from '../domain/text';
-import { CASE_STAGES, OFFENCE_TYPES, stagesBetween } from '../domain/vocabulary';
+import { CASE_STAGES, OFFENCE_TYPES, SENTENCE_TYPES, stagesBetween } from '../domain/vocabulary';
 import type { WorkingCalendar } from '../domain/workingTime';
 import type { CaseRecord, CaseRepository } from '../store/caseRepository';
 import type { ProgressRepository } from '../store/progressRepository';
@@ -24,7 +24,7 @@ import { refused, type Reply } from './reply';
 import { displayDate, LONDON, type Clock } from '../shared/clock';
 import { staffNames } from './staffNames';
 import type { RecordView } from './accessAudit';
-import { FORM_VIEWS } from '../domain/accessAudit';
+import { FORM_VIEWS, type AccessView } from '../domain/accessAudit';
 
 export interface CaseCardViewDeps {
   cases: Pick<CaseRepository, 'getCase' | 'findByReference'>;
@@ -43,6 +43,8 @@ export interface CaseCardViewDeps {
 export type FormKind = 'contact' | 'consent' | 'risk' | 'conference' | 'indirect' | 'outcome' | 'close' | 'reopen';
 
 export const NOT_YOURS = 'You can only see cases you referred or that are assigned to you.';
+/** A facilitator's access ends with the case (detailsInChat): only coordinators see a closed case. */
+export const CLOSED_FOR_YOU = 'This case is closed: its details are no longer available to you. A coordinator can tell you more.';
 export const CONTACT_STAGES = stagesBetween('preparation', 'follow_up');
 const TIMELINE_LENGTH = 10;
 
@@ -74,30 +76,35 @@ export class CaseCardViews {
     const loaded = await this.load(caseIdOrReference);
     if (!loaded) return refused(`There is no case ${caseIdOrReference.toUpperCase()} that you can see.`);
     const who = await this.d.roles(actor);
-    const seen = visibility(who, caseView(loaded.p.facts, { aadObjectId: loaded.c.referrerAadId, tenantId: loaded.c.referrerTenantId }));
+    const view = caseView(loaded.p.facts, { aadObjectId: loaded.c.referrerAadId, tenantId: loaded.c.referrerTenantId });
+    const seen = visibility(who, view);
     if (seen === 'none') return refused(NOT_YOURS);
     if (seen === 'status') return refused('You can see the status of your referral; the case details stay with the service.');
+    if (!detailsInChat(who, view, isClosed(loaded.p.facts))) return refused(CLOSED_FOR_YOU);
     return { ...loaded, who };
   }
 
   /** The case card for whoever is looking: everything, the status only (their referral), or nothing. */
-  async openCase(actor: Actor, caseIdOrReference: string, message?: { text: string; kind: 'good' | 'attention' }): Promise<Reply> {
+  /** `seenAs`: how the access audit records it (a refresh in Teams is `details_refresh`). */
+  async openCase(actor: Actor, caseIdOrReference: string, message?: { text: string; kind: 'good' | 'attention' }, seenAs: AccessView = 'case_card'): Promise<Reply> {
     const loaded = await this.load(caseIdOrReference);
     if (!loaded) return refused(`There is no case ${caseIdOrReference.toUpperCase()} that you can see.`);
     const { c, p } = loaded;
     const who = await this.d.roles(actor);
-    const seen = visibility(who, caseView(p.facts, { aadObjectId: c.referrerAadId, tenantId: c.referrerTenantId }));
+    const view = caseView(p.facts, { aadObjectId: c.referrerAadId, tenantId: c.referrerTenantId });
+    const seen = visibility(who, view);
     if (seen === 'none') return refused(NOT_YOURS);
     if (seen === 'status') return { kind: 'card', card: caseStatusCard(c.reference, referrerStatus(c.stage), displayDate(c.createdAt)) };
-    return { kind: 'card', card: await this.renderCase(c, p, who, message) };
+    if (!detailsInChat(who, view, isClosed(p.facts))) return refused(CLOSED_FOR_YOU);
+    return { kind: 'card', card: await this.renderCase(c, p, who, message, seenAs) };
   }
 
   dueContext(): DueRules {
     return { policy: this.d.reminderPolicy, calendar: this.d.calendar, now: this.d.clock() };
   }
 
-  async renderCase(c: CaseRecord, p: CaseProgress, who: DomainActor, message?: { text: string; kind: 'good' | 'attention' }): Promise<AdaptiveCard> {
-    await this.d.recordView(who, c.id, 'case_card');
+  async renderCase(c: CaseRecord, p: CaseProgress, who: DomainActor, message?: { text: string; kind: 'good' | 'attention' }, seenAs: AccessView = 'case_card'): Promise<AdaptiveCard> {
+    await this.d.recordView(who, c.id, seenAs);
     const facts = p.facts;
     const accepted = facts.facilitators.filter((s) => s.status === 'accepted').map((s) => s.aadObjectId);
     const latest = (party: Party) => p.contacts[party][0];
@@ -187,6 +194,10 @@ export class CaseCardViews {
       participants,
       referral: {
         description: c.offenceDescription || undefined,
+        offenceDate: c.offenceDate ? displayDate(c.offenceDate) : undefined,
+        sentence: [c.sentenceType ? SENTENCE_TYPES[c.sentenceType] : undefined, c.sentenceDate ? `sentenced ${displayDate(c.sentenceDate)}` : undefined].filter(Boolean).join(', ') || undefined,
+        prison: c.prison ?? undefined,
+        source: c.source,
         relationship: c.relationship ?? undefined,
         riskNotes: c.riskNotes ?? undefined,
         accessNeeds: c.accessNeeds ?? undefined,

@@ -9,6 +9,7 @@ import { stripUnsafe } from '../domain/text';
 import type { Logger } from '../log';
 import type { CaseLocks, LockedTx } from '../store/caseLock';
 import type { ErasureRepository, ErasureRequest } from '../store/erasure';
+import { owe } from './owed';
 import { allowedTo, inLockedCase, noSuchCase } from './caseAction';
 import { displayDate, type Clock } from '../shared/clock';
 import type { Actor } from './actor';
@@ -95,6 +96,8 @@ export class ErasureRequests {
       await tx.eraseParticipant(r.party, now);
       await tx.decideErasureRequest(r.id, { decision: 'erased', by: who.aadObjectId, at: now });
       await tx.appendEvent({ actorAadId: who.aadObjectId, actorRole: 'coordinator', type: ERASURE_DECIDED, data: { requestId: r.id, party: r.party, decision: 'erased' } });
+      // Every message that showed the case goes back to its base view; its readers refresh without them.
+      await tx.owe([owe.sealCards(caseId)]);
       this.d.log.info({ caseId, requestId: r.id, party: r.party }, 'participant erased on request');
       return { kind: 'card', card: erasureDoneCard(reference, `The data of ${WHO[r.party]} on ${reference} was erased on ${displayDate(localDateOf(now))}.`) };
     });

@@ -30,6 +30,11 @@ export const owedSchemas = {
   offer_withdrawn: z.object({ offerId: uuid }),
   /** The case details to a facilitator of the confirmed pair. */
   case_details: z.object({ aadObjectId: aad }),
+  /**
+   * Every message that showed the case's details back to its base view, "no longer available" for
+   * readers who lost access (replaced, closed) and refreshed for the rest (erasure, anonymisation).
+   */
+  seal_cards: z.object({}),
   /** A status line to the referrer. */
   referrer_notice: z.object({ notice: z.enum(REFERRER_NOTICES), outcome: closingOutcome.optional() }),
   /**
@@ -65,6 +70,8 @@ export const owe = {
   caseDetails: (caseId: string, staffTenantId: string, aadObjectId: string): OwedMessage => ({
     kind: 'case_details', caseId, data: { aadObjectId }, lane: personLane(staffTenantId, aadObjectId),
   }),
+  /** Coalesced: one pass reads the case as it is then, however many changes owed it. */
+  sealCards: (caseId: string): OwedMessage => ({ kind: 'seal_cards', caseId, data: {}, lane: cardLane(caseId), coalesceKey: `seal_cards:${caseId}` }),
   referrerNotice: (
     c: { id: string; referrerTenantId: string; referrerAadId: string },
     notice: (typeof REFERRER_NOTICES)[number],

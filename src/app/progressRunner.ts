@@ -175,13 +175,15 @@ export class ProgressRunner {
 
 /**
  * What a committed lifecycle change owes: the coordinators' card shows the new stage; a closing tells
- * the referrer the outcome; a step it leaves waiting on a coordinator pings the coordinators.
+ * the referrer the outcome and seals the facilitators' case messages; a step it leaves waiting on a coordinator pings the coordinators.
  */
 function owedAfter(c: ProgressCase, events: readonly CaseEvent[], after: CaseFacts): OwedMessage[] {
   const closed = events.find((e): e is Extract<CaseEvent, { type: 'case_closed' }> => e.type === 'case_closed');
   return [
     owe.channelCard(c.id),
     ...(closed ? [owe.referrerNotice(c, 'closed', closed.outcome)] : []),
+    // Closing ends the facilitators' access: their messages about the case go back to the base view.
+    ...(closed ? [owe.sealCards(c.id)] : []),
     ...waitsStartedBy(events, after).map((w) => owe.coordinatorWait(c.id, w)),
   ];
 }

@@ -7,6 +7,7 @@ import { CASE_ANONYMISED, closedBefore, draftsBefore, LEGAL_HOLD_LIFTED, LEGAL_H
 import { stripUnsafe } from '../domain/text';
 import type { Logger } from '../log';
 import type { CaseLocks, LockedTx } from '../store/caseLock';
+import { owe } from './owed';
 import { allowedTo, inLockedCase, noSuchCase } from './caseAction';
 import type { RetentionRepository } from '../store/retention';
 import { displayDate, type Clock } from '../shared/clock';
@@ -71,6 +72,7 @@ export class RetentionPass {
         if (status.kind !== 'due') return false;
         await tx.anonymise(now);
         await tx.appendEvent({ actorAadId: null, actorRole: 'system', type: CASE_ANONYMISED, data: {} });
+        await tx.owe([owe.sealCards(caseId)]);
         this.d.log.info({ caseId }, 'case anonymised: retention period ended');
         return true;
       });

@@ -47,7 +47,7 @@ import * as triageHandlers from './handlers/triage';
 import * as auditHandlers from './handlers/audit';
 import * as retentionHandlers from './handlers/retention';
 import * as erasureHandlers from './handlers/erasure';
-import { sendCard, type SendPrivately } from './handlers/replies';
+import { sendCard, type CaseChat } from './handlers/replies';
 
 export interface BotServices {
   config: Config;
@@ -60,6 +60,8 @@ export interface BotServices {
   offers: OfferAnswers;
   roster: RosterService;
   progress: ProgressUseCases;
+  /** Case messages in chats: base views, refreshed into details for who may see them (issue 10, item 1). */
+  details: CaseChat['details'];
   reminders: ReminderActions;
   /** The access audit's `audit RJ-…` view (recording views happens in the case card views). */
   audit: Pick<AccessAudit, 'trail'>;
@@ -184,7 +186,7 @@ export function createBot(s: BotServices): Bot {
   return { adapter, bot, process };
 }
 
-export type HandlerServices = Pick<BotServices, 'triage' | 'assignment' | 'offers' | 'roster' | 'progress' | 'reminders' | 'audit' | 'holds' | 'erasure' | 'roles' | 'log'>;
+export type HandlerServices = Pick<BotServices, 'triage' | 'assignment' | 'offers' | 'roster' | 'progress' | 'details' | 'reminders' | 'audit' | 'holds' | 'erasure' | 'roles' | 'log'>;
 
 /**
  * The one list of every text command and card verb the bot understands, each a small module of
@@ -192,8 +194,8 @@ export type HandlerServices = Pick<BotServices, 'triage' | 'assignment' | 'offer
  */
 export function botHandlers(s: HandlerServices, referral: ReferralDeps): { commands: TextCommand[]; verbs: CardVerb[]; fallback: CommandHandler } {
   const app = { triage: s.triage, assignment: s.assignment, offers: s.offers, roster: s.roster, log: s.log };
-  const sendPrivately: SendPrivately = (ctx, card) => s.progress.sendPrivately(actorOf(ctx), card);
-  const progress: ProgressDeps = { progress: s.progress, sendPrivately };
+  const chat: CaseChat = { details: s.details };
+  const progress: ProgressDeps = { progress: s.progress, chat };
   // help lists the commands of this very list (derived, not a second list to keep in step).
   const commands: TextCommand[] = [
     helpHandlers.helpCommand({ roles: s.roles, commands: () => commands, dialogs: referral.dialogs, privacyUrl: () => referral.intake.privacyUrl }),
@@ -241,6 +243,7 @@ export function botHandlers(s: HandlerServices, referral: ReferralDeps): { comma
       rosterHandlers.rosterHistory(app),
       rosterHandlers.rosterShow(app),
       progressHandlers.openCase(progress),
+      progressHandlers.viewCase(progress),
       progressHandlers.contactForm(progress),
       progressHandlers.contactSave(progress),
       progressHandlers.contactCorrect(progress),
@@ -270,9 +273,9 @@ export function botHandlers(s: HandlerServices, referral: ReferralDeps): { comma
       erasureHandlers.eraseNow({ erasure: s.erasure }),
       erasureHandlers.refuseErasure({ erasure: s.erasure }),
       erasureHandlers.cancelErasure({ erasure: s.erasure }),
-      reminderHandlers.reminderOpen({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),
-      reminderHandlers.reminderLogContact({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),
-      reminderHandlers.reminderSnooze({ reminders: s.reminders, progress: s.progress, roles: s.roles, sendPrivately }),
+      reminderHandlers.reminderOpen({ reminders: s.reminders, progress: s.progress, roles: s.roles, chat }),
+      reminderHandlers.reminderLogContact({ reminders: s.reminders, progress: s.progress, roles: s.roles, chat }),
+      reminderHandlers.reminderSnooze({ reminders: s.reminders, progress: s.progress, roles: s.roles, chat }),
     ],
     fallback: referralHandlers.continueDialog(referral),
   };

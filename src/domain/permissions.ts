@@ -104,6 +104,16 @@ function visibilityOf(actor: Actor, view: CaseView | AssignmentView): Visibility
   return 'none';
 }
 
+/**
+ * Whether a case's details may show in the actor's Teams chat now (issue 10, item 1): coordinators
+ * always; its current facilitators while it is open. Anyone else's messages about it show the base
+ * view only, and a refresh says it is no longer available to them.
+ */
+export function detailsInChat(actor: Actor, caseView: CaseView, closed: boolean): boolean {
+  if (isCoordinator(actor)) return true;
+  return !closed && worksOn(actor, caseView);
+}
+
 /** How much of a case the actor may see: everything, the stage only (their own referral), or nothing. */
 export function visibility(actor: Actor, caseView: CaseView): Visibility {
   return visibilityOf(actor, caseView);

@@ -6,6 +6,7 @@ import { displayDate } from '../shared/clock';
 import type { Logger } from '../log';
 import { owe, parseOwed, type OwedData } from '../app/owed';
 import type { AssignmentViews } from '../app/assignmentViews';
+import type { DetailsCards } from '../app/detailsCards';
 import { isThreadOf, reachCoordinators } from '../app/coordinators';
 import { coordinatorWaitCard } from '../../cards/channelCards';
 import { PROGRESS_VERBS } from '../../cards/progressVerbs';
@@ -18,7 +19,9 @@ import type { RosterRepository } from '../store/rosterRepository';
 import type { Deliverer, Delivery } from './dispatcher';
 
 export interface OwedDeliveriesDeps {
-  views: Pick<AssignmentViews, 'channelView' | 'offerView' | 'detailsCard'>;
+  views: Pick<AssignmentViews, 'channelView' | 'offerView'>;
+  /** Case messages in people's chats: base views, refreshed for who may see the details (issue 10, item 1). */
+  details: Pick<DetailsCards, 'pairCard' | 'teamsUserId' | 'seal'>;
   /** The coordinators' channel, if one was chosen (referralsChannel in src/app/coordinators.ts). */
   referralsChannel: () => Promise<string | undefined>;
   cases: Pick<CaseRepository, 'getCase'>;
@@ -68,6 +71,8 @@ export class OwedDeliveries implements Deliverer {
         return this.offerWithdrawn(msg.data);
       case 'case_details':
         return this.caseDetails(caseId, msg.data);
+      case 'seal_cards':
+        return this.sealCards(caseId);
       case 'referrer_notice':
         return this.referrerNotice(caseId, msg.data);
       case 'coordinator_wait':
@@ -183,15 +188,31 @@ export class OwedDeliveries implements Deliverer {
     );
   }
 
-  /** Case details go only to a facilitator still on the case when they are sent. */
+  /**
+   * The pair's case message, to a facilitator still on the case when it is sent: the base view, whose
+   * refresh shows each current facilitator the details. It is recorded so that it can be updated
+   * back when their access ends.
+   */
   private async caseDetails(caseId: string, data: OwedData<'case_details'>): Promise<Delivery> {
     const onCase = (await this.d.assignments.listOffers(caseId)).some((o) => o.status === 'accepted' && o.facilitatorAadId === data.aadObjectId.toLowerCase());
     if (!onCase) return { status: 'skipped', reason: 'no longer on the case' };
-    const card: AdaptiveCard | undefined = await this.d.views.detailsCard(caseId);
+    const card: AdaptiveCard | undefined = await this.d.details.pairCard(caseId);
     if (!card) return { status: 'skipped', reason: 'case not found' };
     const sent = await this.d.messenger.sendToUser(this.d.staffTenantId, data.aadObjectId, card);
-    if (!sent.ok) this.d.log.warn({ caseId, facilitator: data.aadObjectId, reason: sent.reason }, 'case details could not be delivered');
-    return outcome(sent);
+    if (!sent.ok) {
+      this.d.log.warn({ caseId, facilitator: data.aadObjectId, reason: sent.reason }, 'case details could not be delivered');
+      return outcome(sent);
+    }
+    const teamsUserId = (await this.d.details.teamsUserId(data.aadObjectId)) ?? null;
+    const shown: OutboxEffect = { type: 'caseCardShown', card: { caseId, conversationId: sent.conversationId, activityId: sent.activityId, aadObjectId: data.aadObjectId, tenantId: this.d.staffTenantId, teamsUserId } };
+    return { status: 'sent', conversationId: sent.conversationId, activityId: sent.activityId, effects: [shown] };
+  }
+
+  /** Every recorded message of the case back to its base view (DetailsCards.seal). */
+  private async sealCards(caseId: string): Promise<Delivery> {
+    const r = await this.d.details.seal(caseId);
+    if (r.retry) return { status: 'retry', reason: r.retry.reason, ...(r.retry.retryAfterMs !== undefined ? { retryAfterMs: r.retry.retryAfterMs } : {}) };
+    return { status: 'sent', conversationId: null, activityId: null, effects: [{ type: 'caseCardsSealed', ids: r.sealedIds }] };
   }
 
   private async referrerNotice(caseId: string, data: OwedData<'referrer_notice'>): Promise<Delivery> {

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { markCaseCardsSealed, recordShownCaseCard, type ShownCaseCard } from './caseCardRepository';
 import { withTransaction, type Queryable } from './db';
 import { toJsonParam, type JsonObject } from './types';
 
@@ -53,7 +54,11 @@ export type OutboxEffect =
   | { type: 'channelCard'; caseId: string; conversationId: string; activityId: string }
   | { type: 'offerCard'; offerId: string; conversationId: string; activityId: string }
   | { type: 'offerSendError'; offerId: string; error: string | null }
-  | { type: 'owe'; messages: readonly OwedMessage[] };
+  | { type: 'owe'; messages: readonly OwedMessage[] }
+  /** A message that shows (through its refresh) a case's details to its reader: updated when their access ends. */
+  | { type: 'caseCardShown'; card: ShownCaseCard }
+  /** Messages updated to the base view for readers who lost access: not updated again. */
+  | { type: 'caseCardsSealed'; ids: readonly string[] };
 
 export type OutboxOutcome =
   | { status: 'sent'; conversationId: string | null; activityId: string | null }
@@ -264,6 +269,12 @@ async function applyEffect(q: Queryable, e: OutboxEffect): Promise<void> {
       return;
     case 'owe':
       await oweMessages(q, e.messages);
+      return;
+    case 'caseCardShown':
+      await recordShownCaseCard(q, e.card);
+      return;
+    case 'caseCardsSealed':
+      await markCaseCardsSealed(q, e.ids);
       return;
   }
 }

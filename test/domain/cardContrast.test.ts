@@ -3,6 +3,7 @@ import * as audit from '../../cards/audit';
 import * as legalHold from '../../cards/legalHold';
 import * as erasure from '../../cards/erasure';
 import * as caseCards from '../../cards/caseCards';
+import * as caseBase from '../../cards/caseBase';
 import * as help from '../../cards/help';
 import * as channelCards from '../../cards/channelCards';
 import * as myReferrals from '../../cards/myReferrals';
@@ -74,11 +75,8 @@ const CARDS: Record<string, () => adaptive.AdaptiveCard[]> = {
   offerCard: () => (['offered', 'accepted', 'declined', 'withdrawn'] as const).map((status) =>
     caseCards.offerCard({ offerId: caseId, reference: 'RJ-2026-0001', offenceType: 'burglary', borough: 'Camden', complex: true, extraCare: true, coFacilitatorName: 'Gabe', status, answeredOn: '3 December 2026', refreshUserIds: ['29:x'], message: 'Someone else answered first.' })),
   offerCardForOthers: () => [caseCards.offerCardForOthers('This offer was made to someone else.')],
-  caseDetailsCard: () => [caseCards.caseDetailsCard({
-    caseId, reference: 'RJ-2026-0001', offenceType: 'assault', offenceDescription: 'd', offenceDate: '1 May 2026', sentence: 'Custody', prison: 'HMP', stageLabel: 'Preparation', complex: true, extraCare: true,
-    participants: [{ role: 'harmed_person', name: 'Ann', borough: 'Camden', phone: '020', email: 'a@b.c', aware: true }, { role: 'offender', name: 'Bob', aware: false }],
-    riskNotes: 'Threatened the harmed person', accessNeeds: 'a', relationship: 'r', facilitators: ['Fran'], source: 'Probation',
-  })],
+  caseBaseCard: () => [caseBase.caseBaseCard({ caseId, reference: 'RJ-2026-0001', stageLabel: 'Preparation', view: 'case', userIds: ['29:x'] })],
+  caseUnavailableCard: () => [caseBase.caseUnavailableCard('RJ-2026-0001'), caseBase.caseUnavailableCard(undefined)],
   caseStatusCard: () => [caseCards.caseStatusCard('RJ-2026-0001', 'Awaiting triage', '3 December 2026')],
   myReferralsCard: () => [
     myReferrals.myReferralsCard([], false),
@@ -179,7 +177,7 @@ describe('the contrast measure', () => {
 
 describe('every card builder is covered', () => {
   test('each exported …Card function of cards/ has inputs here', () => {
-    const modules = [audit, legalHold, erasure, caseCards, channelCards, help, myReferrals, progressCards, referralConfirmation, referralForm, reminders, roster, screening, welcome];
+    const modules = [audit, legalHold, erasure, caseCards, caseBase, channelCards, help, myReferrals, progressCards, referralConfirmation, referralForm, reminders, roster, screening, welcome];
     const builders = modules.flatMap((m) => Object.entries(m).filter(([name, v]) => typeof v === 'function' && /Card$/.test(name)).map(([name]) => name));
     expect(builders.filter((b) => !(b in CARDS))).toEqual([]);
   });

@@ -5,6 +5,7 @@ import {
   canChangeRoster,
   canRemoveRole,
   canSetReReferDate,
+  detailsInChat,
   offerVisibility,
   visibility,
   type Action,
@@ -71,6 +72,22 @@ describe('visibility', () => {
 
   test('a coordinator who referred the case still sees everything', () => {
     expect(visibility(COORD, { ...CASE, referrerAadId: 'coord', referrerTenantId: STAFF })).toBe('full');
+  });
+});
+
+describe('detailsInChat: who sees a case message refreshed into its details (issue 10, item 1)', () => {
+  test.each<[string, Actor, boolean, boolean]>([
+    ['coordinator, open case', COORD, false, true],
+    ['coordinator, closed case', COORD, true, true],
+    ['facilitator on the case, open', ASSIGNED, false, true],
+    ['facilitator on the case, closed', ASSIGNED, true, false],
+    ['facilitator only offered', OFFERED, false, false],
+    ['facilitator replaced or never on it', OTHER_FAC, false, false],
+    ['the referrer (the status only, never details)', REFERRER, false, false],
+    ['partner tenant claiming roles', PARTNER_COORD, false, false],
+    ['off the roster', OFF_ROSTER, false, false],
+  ])('%s', (_name, who, closed, expected) => {
+    expect(detailsInChat(who, CASE, closed)).toBe(expected);
   });
 });
 

@@ -221,10 +221,16 @@ describe('from referral to a confirmed pair', () => {
     expect(await stageOf(reference)).toBe('preparation');
     const events = await pool.query("SELECT count(*)::int AS n FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.reference = $1 AND e.type = 'pair_confirmed'", [reference]);
     expect(events.rows[0].n).toBe(1);
+    // Each of the pair gets a message that holds the base view only; their Teams refreshes it into the details.
+    const pairIds = users.map((u) => chat(u).teamsId);
     for (const u of users) {
-      const details = latestCardIn(chat(u).conversationId, `Case ${reference}`);
-      expect(cardText(details.card)).toContain('Harriet Harmed');
-      expect(cardText(details.card)).toContain('Olly Offender');
+      const message = connector.sentTo(chat(u).conversationId).reverse().find((m) => cardText(cardsIn(m)[0]).includes(`Case ${reference}`))!;
+      const base = cardsIn(message)[0]!;
+      expect(cardText(base)).not.toMatch(/Harriet|Olly|Pentonville/);
+      expect((base.refresh as { userIds: string[] }).userIds.sort()).toEqual([...pairIds].sort());
+      const seen = cardText(cardsIn(await chat(u).view(message))[0]);
+      expect(seen).toContain('Harriet Harmed');
+      expect(seen).toContain('Olly Offender');
     }
     const channelCard = latestCardIn(CHANNEL, `Referral ${reference}`);
     expect(cardText(channelCard.card)).toMatch(/accepted on/);

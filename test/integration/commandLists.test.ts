@@ -15,7 +15,7 @@ function commands() {
     new Proxy({} as T, { get: (_t, key) => { throw new Error(`${name}.${String(key)} was used while only listing commands`); } });
   const s: HandlerServices = {
     triage: untouched('triage'), assignment: untouched('assignment'), offers: untouched('offers'), roster: untouched('roster'),
-    progress: untouched('progress'), reminders: untouched('reminders'), audit: untouched('audit'), holds: untouched('holds'), erasure: untouched('erasure'),
+    progress: untouched('progress'), details: untouched('details'), reminders: untouched('reminders'), audit: untouched('audit'), holds: untouched('holds'), erasure: untouched('erasure'),
     roles: async () => { throw new Error('roles asked while listing'); }, log: untouched('log'),
   };
   return botHandlers(s, { intake: untouched('intake'), dialogs: new DialogSet(), shownTo: async () => undefined }).commands;

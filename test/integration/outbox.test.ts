@@ -1,6 +1,9 @@
 import type { Pool } from 'pg';
 import { owe } from '../../src/app/owed';
 import { AssignmentViews } from '../../src/app/assignmentViews';
+import { DetailsCards } from '../../src/app/detailsCards';
+import { CaseCardRepository } from '../../src/store/caseCardRepository';
+import { ProgressRepository } from '../../src/store/progressRepository';
 import { REFERRALS_CHANNEL_KEY, referralsChannel } from '../../src/app/coordinators';
 import { createLogger } from '../../src/log';
 import { OwedDeliveries } from '../../src/outbox/deliveries';
@@ -264,7 +267,11 @@ describe('owed messages through the proactive sender', () => {
     const assignments = new AssignmentRepository(pool);
     const roster = new RosterRepository(pool);
     const views = new AssignmentViews({ cases, assignments, roster, refs, staffTenantId: STAFF_TENANT });
-    deliveries = new OwedDeliveries({ views, referralsChannel: () => referralsChannel(settings), cases, assignments, roster, messenger: sender, caseWaits: async () => [], staffTenantId: STAFF_TENANT, log });
+    const details = new DetailsCards({
+      cases, progress: new ProgressRepository(pool, testCipher()), roles: async (a) => ({ ...a, coordinator: false, facilitator: false }),
+      cards: new CaseCardRepository(pool), messenger: sender, refs, staffTenantId: STAFF_TENANT, log,
+    });
+    deliveries = new OwedDeliveries({ views, details, referralsChannel: () => referralsChannel(settings), cases, assignments, roster, messenger: sender, caseWaits: async () => [], staffTenantId: STAFF_TENANT, log });
   });
 
   afterAll(async () => {

@@ -2,9 +2,9 @@ import { TestAdapter, TurnContext } from 'botbuilder';
 import { DialogSet } from 'botbuilder-dialogs';
 import { z } from 'zod';
 import type { AdaptiveCard } from '../../cards/adaptive';
+import { caseBaseCard, caseUnavailableCard } from '../../cards/caseBase';
 import {
   assignCard,
-  caseDetailsCard,
   caseStatusCard,
   channelCaseCard,
   offerCard,
@@ -142,6 +142,7 @@ function handlers() {
     offers: untouched('offers'),
     roster: untouched('roster'),
     progress: untouched('progress'),
+    details: untouched('details'),
     reminders: untouched('reminders'),
     audit: untouched('audit'),
     holds: untouched('holds'),
@@ -272,7 +273,8 @@ function everyCard(): AdaptiveCard[] {
     ...(['offered', 'accepted', 'declined', 'withdrawn'] as const).map((status) =>
       offerCard({ offerId: 'o', reference: 'RJ-2026-0001', offenceType: 'burglary', borough: 'Camden', complex: true, extraCare: true, coFacilitatorName: 'B', status, answeredOn: '2 May 2026', refreshUserIds: ['29:x'], message: 'm' })),
     offerCardForOthers('not yours'),
-    caseDetailsCard({ caseId, reference: 'RJ-2026-0001', offenceType: 'burglary', stageLabel: 'Preparation', complex: true, extraCare: true, participants: [], facilitators: ['A', 'B'], source: 'Probation' }),
+    caseBaseCard({ caseId, reference: 'RJ-2026-0001', stageLabel: 'Preparation', view: 'case', userIds: ['29:x'] }),
+    caseUnavailableCard('RJ-2026-0001'),
     caseStatusCard('RJ-2026-0001', 'Awaiting triage', '1 May 2026'),
     caseCard({
       caseId, reference: 'RJ-2026-0001', stageLabel: 'Preparation', offence: 'Burglary', referredOn: '1 May 2026', facilitators: ['A'], participants: [],

@@ -1,14 +1,20 @@
 import type { WireActivity as Activity } from '../../src/simulator/wire';
-import { cardsIn, expectValidCard } from './cards';
-import type { ConnectorEmulator, SentActivity } from './connector';
-import { teamsChannel, postActivity, type PostResult, type TeamsChannel, type TeamsUser } from './activities';
+import { ADAPTIVE_CARD_CONTENT_TYPE, cardsIn, expectValidCard } from './cards';
+import { inConversation, type ConnectorEmulator, type SentActivity } from './connector';
+import { teamsChannel, teamsUserId, postActivity, type PostResult, type TeamsChannel, type TeamsUser } from './activities';
+
+/**
+ * A sent activity as this user sees it: when its card's `refresh.userIds` names them, Teams shows
+ * the card the bot answers the refresh with (Universal Actions); `baseCard` is what the message holds.
+ */
+export type SeenActivity = SentActivity & { baseCard?: Record<string, unknown> };
 
 export interface TurnResult {
   status: number;
   /** The invoke response body, for card actions. */
   body: unknown;
-  /** Activities the bot sent to this user's conversation during the turn. */
-  sent: SentActivity[];
+  /** Activities the bot sent during the turn, each as this user sees it (refreshed when it names them). */
+  sent: SeenActivity[];
   /** Cards it updated in place during the turn. */
   updated: { activityId: string; card: Record<string, unknown> }[];
 }
@@ -94,7 +100,32 @@ export class Chat {
     for (const a of sent) cardsIn(a).forEach((c) => expectValidCard(c));
     for (const u of updated) expectValidCard(u.card);
     for (const c of cardsIn(res.body)) expectValidCard(c);
-    return { status: res.status, body: res.body, sent, updated };
+    const seen: SeenActivity[] = [];
+    for (const a of sent) seen.push(await this.view(a));
+    return { status: res.status, body: res.body, sent: seen, updated };
+  }
+
+  /** Teams' id for this user, as refresh.userIds names them. */
+  get teamsId(): string {
+    return teamsUserId(this.user);
+  }
+
+  /**
+   * A message as this user's Teams shows it: in their own chat, a card whose refresh names them is
+   * refreshed (an automatic `adaptiveCard/action` invoke) and they see the answer; anything else as sent.
+   */
+  async view(a: SentActivity): Promise<SeenActivity> {
+    const base = cardsIn(a)[0];
+    const refresh = base?.refresh as { action?: { verb?: unknown; data?: unknown }; userIds?: unknown } | undefined;
+    const names = Array.isArray(refresh?.userIds) && refresh.userIds.includes(this.teamsId);
+    if (!base || !names || typeof refresh?.action?.verb !== 'string' || !inConversation(a.conversationId, this.conversationId)) return a;
+    const data = (refresh.action.data ?? {}) as Record<string, unknown>;
+    const res = await postActivity(this.appUrl(), this.teams.adaptiveCardAction(refresh.action.verb, data, this.user, { replyToId: a.id, trigger: 'automatic' }), this.token ? { token: await this.token() } : {});
+    await this.settle();
+    const refreshed = cardsIn(res.body)[0];
+    if (!refreshed) throw new Error(`the refresh of ${a.id} (${refresh.action.verb}) answered without a card: ${JSON.stringify(res.body)}`);
+    expectValidCard(refreshed);
+    return { ...a, attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, content: refreshed }], baseCard: base };
   }
 
   say(text: string): Promise<TurnResult> {

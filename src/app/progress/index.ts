@@ -1,4 +1,3 @@
-import type { AdaptiveCard } from '../../../cards/adaptive';
 import type { Actor } from '../actor';
 import type { CaseCardViews } from '../caseCardView';
 import type { CaseLists } from '../caseLists';
@@ -36,14 +35,12 @@ export interface ProgressUseCases {
   close: FormSave;
   confirmWithdrawal: (actor: Actor, caseId: string, party: string) => Promise<Reply>;
   reopen: FormSave;
-  /** A card for the actor's eyes only, in their 1:1 chat with the bot; false when it could not be sent. */
-  sendPrivately: (actor: Actor, card: AdaptiveCard) => Promise<boolean>;
 }
 
 export function progressUseCases(d: { views: CaseCardViews; lists: CaseLists; runner: ProgressRunner; messenger: Pick<Messenger, 'sendToUser'> }): ProgressUseCases {
   const r = d.runner;
   return {
-    openCase: (actor, caseId, message) => d.views.openCase(actor, caseId, message),
+    openCase: (actor, caseId, message, seenAs) => d.views.openCase(actor, caseId, message, seenAs),
     form: (actor, caseId, kind, preset) => d.views.form(actor, caseId, kind, preset),
     correctionForm: (actor, caseId, party) => d.views.correctionForm(actor, caseId, party),
     list: (actor, kind, filters) => d.lists.list(actor, kind, filters),
@@ -58,6 +55,5 @@ export function progressUseCases(d: { views: CaseCardViews; lists: CaseLists; ru
     close: (actor, caseId, values, nonce) => close(r, actor, caseId, values, nonce),
     confirmWithdrawal: (actor, caseId, party) => confirmWithdrawal(r, actor, caseId, party),
     reopen: (actor, caseId, values, nonce) => reopen(r, actor, caseId, values, nonce),
-    sendPrivately: async (actor, card) => (await d.messenger.sendToUser(actor.tenantId, actor.aadObjectId, card)).ok,
   };
 }

@@ -1,6 +1,7 @@
 import type { TurnContext } from 'botbuilder';
 import { z } from 'zod';
 import type { ListKind } from '../../../cards/progressCards';
+import { execute } from '../../../cards/adaptive';
 import { PROGRESS_VERBS } from '../../../cards/progressVerbs';
 import { CASE_VERBS, RETIRED_VERBS } from '../../../cards/verbs';
 import type { FormKind } from '../../app/caseCardView';
@@ -12,12 +13,13 @@ import { CASE_STAGES, type CaseStage } from '../../domain/vocabulary';
 import { anyone, defineCommand, type CommandHelp, definePatternCommand, defineVerb, type CardVerb, type TextCommand } from '../registry';
 import { cardChoice } from '../router';
 import { actorOf, isPersonalChat } from '../turn';
-import { answerOnCard, IN_YOUR_CHAT, OPEN_A_CHAT, sayPrivately, type SendPrivately } from './replies';
+import { answerOnCard, IN_YOUR_CHAT, OPEN_A_CHAT, readerOf, recordAnswerShown, sayCasePrivately, sayPrivately, sendCasePrivately, type CaseChat } from './replies';
+import { CHAT_VIEWS, type ChatView } from '../../../cards/caseBase';
 
 /** The case card, its forms and the case lists. */
 export interface ProgressDeps {
-  progress: Omit<ProgressUseCases, 'sendPrivately'>;
-  sendPrivately: SendPrivately;
+  progress: ProgressUseCases;
+  chat: CaseChat;
 }
 
 const id = z.string().trim().min(1).max(64);
@@ -53,15 +55,20 @@ function values(data: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-/** Case cards never show in a channel: a click there sends the card to the clicker's 1:1 chat. */
-function inPrivate<T>(d: ProgressDeps, fn: (ctx: TurnContext, data: T) => Promise<Reply>) {
+/**
+ * Case cards never show in a channel: a click there sends the base view to the clicker's 1:1 chat
+ * (refreshing into `view` for them). In the 1:1 chat the answer replaces the clicked message for the
+ * clicker, and the message is recorded as showing the case.
+ */
+function inPrivate<T extends { caseId: string }>(d: ProgressDeps, view: ChatView, fn: (ctx: TurnContext, data: T) => Promise<Reply>) {
   return async (ctx: TurnContext, data: T): Promise<void> => {
     const r = await fn(ctx, data);
     if (isPersonalChat(ctx) || r.kind !== 'card') {
       answerOnCard(ctx, r);
+      if (r.kind === 'card') await recordAnswerShown(d.chat, ctx, data.caseId);
       return;
     }
-    answerOnCard(ctx, { kind: 'message', text: (await d.sendPrivately(ctx, r.card)) ? IN_YOUR_CHAT : OPEN_A_CHAT });
+    answerOnCard(ctx, { kind: 'message', text: (await sendCasePrivately(d.chat, ctx, data.caseId, view)) ? IN_YOUR_CHAT : OPEN_A_CHAT });
   };
 }
 
@@ -81,7 +88,7 @@ export const caseCommand = (d: ProgressDeps): TextCommand =>
     pattern: /^case (rj-\d{4}-\d{4,})$/,
     who: CASE_PEOPLE,
     help: { title: 'case', usage: 'case RJ-2026-0007', description: 'Open a case: its stage, people, what is due and what you can do', audience: ['coordinator', 'facilitator'], scopes: ['personal'] },
-    handle: (ctx, m) => sayPrivately(ctx, () => d.progress.openCase(actorOf(ctx), m[1]!.toUpperCase())),
+    handle: (ctx, m) => sayCasePrivately(d.chat, ctx, m[1]!.toUpperCase(), 'case', () => d.progress.openCase(actorOf(ctx), m[1]!.toUpperCase())),
   });
 
 /** `contact RJ-2026-0007`: the contact form in a 1:1 chat. */
@@ -90,7 +97,7 @@ export const contactCommand = (d: ProgressDeps): TextCommand =>
     pattern: /^contact (rj-\d{4}-\d{4,})$/,
     who: CASE_PEOPLE,
     help: { title: 'contact', usage: 'contact RJ-2026-0007', description: 'Log a contact with someone in a case', audience: ['coordinator', 'facilitator'], scopes: ['personal'] },
-    handle: (ctx, m) => sayPrivately(ctx, () => d.progress.form(actorOf(ctx), m[1]!.toUpperCase(), 'contact')),
+    handle: (ctx, m) => sayCasePrivately(d.chat, ctx, m[1]!.toUpperCase(), 'contact', () => d.progress.form(actorOf(ctx), m[1]!.toUpperCase(), 'contact')),
   });
 
 /** The one verb that opens a case: the coordinators' channel card's Open, the case card's Refresh and Back, the lists. */
@@ -100,12 +107,42 @@ export const openCase = (d: ProgressDeps): CardVerb =>
     aliases: [RETIRED_VERBS.progressCase],
     schema: caseData,
     who: CASE_PEOPLE,
-    handle: inPrivate(d, (ctx, data: z.infer<typeof caseData>) => d.progress.openCase(actorOf(ctx), data.caseId)),
+    handle: inPrivate(d, 'case', (ctx, data: z.infer<typeof caseData>) => d.progress.openCase(actorOf(ctx), data.caseId)),
+  });
+
+const viewData = z.object({ caseId: id, view: z.enum(CHAT_VIEWS).default('case') }).passthrough();
+
+/**
+ * The refresh of a case message (cards/caseBase.ts): Teams asks for it when a reader named in its
+ * userIds looks at it. The details are read now and recorded in the access audit; a reader who may
+ * no longer see the case, or a refresh outside a 1:1 chat, gets "no longer available to you".
+ */
+export const viewCase = (d: ProgressDeps): CardVerb =>
+  defineVerb({
+    verb: CASE_VERBS.viewCase,
+    schema: viewData,
+    who: CASE_PEOPLE,
+    handle: async (ctx, data: z.infer<typeof viewData>) => {
+      const reader = readerOf(ctx);
+      if (!isPersonalChat(ctx) || !(await d.chat.details.mayView(reader.actor, data.caseId))) {
+        answerOnCard(ctx, { kind: 'card', card: await d.chat.details.unavailableCard(data.caseId) });
+        return;
+      }
+      const r = data.view === 'case'
+        ? await d.progress.openCase(reader.actor, data.caseId, undefined, 'details_refresh')
+        : await d.progress.form(reader.actor, data.caseId, data.view);
+      if (r.kind === 'card' && data.view === 'case') {
+        // The reader's own view refreshes again when they come back to it, so it shows the case as it is then.
+        r.card.refresh = { action: execute('Refresh', CASE_VERBS.viewCase, { caseId: data.caseId, view: 'case' }, { associatedInputs: 'none' }), userIds: reader.teamsUserId ? [reader.teamsUserId] : [] };
+      }
+      answerOnCard(ctx, r);
+      if (r.kind === 'card') await recordAnswerShown(d.chat, ctx, data.caseId);
+    },
   });
 
 /** A case-card button without form values: the use case answers with the case card (or a refusal on it). */
-function caseVerb<T>(d: ProgressDeps, verb: string, schema: z.ZodType<T>, act: (p: ProgressDeps['progress'], actor: Actor, data: T) => Promise<Reply>): CardVerb {
-  return defineVerb({ verb, schema, who: CASE_PEOPLE, handle: inPrivate(d, (ctx, data: T) => act(d.progress, actorOf(ctx), data)) });
+function caseVerb<T extends { caseId: string }>(d: ProgressDeps, verb: string, schema: z.ZodType<T>, act: (p: ProgressDeps['progress'], actor: Actor, data: T) => Promise<Reply>): CardVerb {
+  return defineVerb({ verb, schema, who: CASE_PEOPLE, handle: inPrivate(d, 'case', (ctx, data: T) => act(d.progress, actorOf(ctx), data)) });
 }
 
 const formVerb = (d: ProgressDeps, verb: string, kind: FormKind): CardVerb =>
@@ -113,7 +150,7 @@ const formVerb = (d: ProgressDeps, verb: string, kind: FormKind): CardVerb =>
     verb,
     schema: openFormData,
     who: CASE_PEOPLE,
-    handle: inPrivate(d, (ctx, data: z.infer<typeof openFormData>) => d.progress.form(actorOf(ctx), data.caseId, kind, data.party ? { party: data.party } : {})),
+    handle: inPrivate(d, kind, (ctx, data: z.infer<typeof openFormData>) => d.progress.form(actorOf(ctx), data.caseId, kind, data.party ? { party: data.party } : {})),
   });
 
 type Save = (p: ProgressDeps['progress'], ctx: TurnContext, caseId: string, v: Record<string, string>, nonce: string | undefined) => Promise<Reply>;
@@ -122,7 +159,7 @@ const saveVerb = (d: ProgressDeps, verb: string, save: Save): CardVerb =>
     verb,
     schema: formData,
     who: CASE_PEOPLE,
-    handle: inPrivate(d, (ctx, data: z.infer<typeof formData>) => save(d.progress, ctx, data.caseId, values(data), data.formNonce)),
+    handle: inPrivate(d, 'case', (ctx, data: z.infer<typeof formData>) => save(d.progress, ctx, data.caseId, values(data), data.formNonce)),
   });
 
 export const contactForm = (d: ProgressDeps) => formVerb(d, PROGRESS_VERBS.contactForm, 'contact');
@@ -153,6 +190,14 @@ export const caseList = (d: ProgressDeps): CardVerb =>
     verb: PROGRESS_VERBS.list,
     schema: listData,
     who: LIST_READERS,
-    handle: inPrivate(d, (ctx, data: z.infer<typeof listData>) =>
-      d.progress.list(actorOf(ctx), data.list, { page: data.page, stage: data.stage || undefined, facilitator: data.facilitator || undefined, overdue: data.overdue || undefined })),
+    // Lists hold references, stages and staff names, never a participant's; they are only in 1:1 chats.
+    handle: async (ctx, data: z.infer<typeof listData>) => {
+      if (!isPersonalChat(ctx)) {
+        answerOnCard(ctx, { kind: 'message', text: LISTS_PRIVATE_ONLY });
+        return;
+      }
+      answerOnCard(ctx, await d.progress.list(actorOf(ctx), data.list, { page: data.page, stage: data.stage || undefined, facilitator: data.facilitator || undefined, overdue: data.overdue || undefined }));
+    },
   });
+
+const LISTS_PRIVATE_ONLY = 'Case lists are only shown in your 1:1 chat with RJ Referrals: type my cases, cases or overdue there.';

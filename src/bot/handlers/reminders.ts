@@ -8,14 +8,15 @@ import type { Actor as DomainActor } from '../../domain/permissions';
 import type { ReminderActionResult, ReminderActions } from '../../reminders';
 import { anyone, defineVerb, type CardVerb } from '../registry';
 import { actorOf, isPersonalChat, replyToCard } from '../turn';
-import { IN_YOUR_CHAT, OPEN_A_CHAT, sendCard, type SendPrivately } from './replies';
+import { IN_YOUR_CHAT, OPEN_A_CHAT, sendCaseHere, sendCasePrivately, type CaseChat } from './replies';
+import type { ChatView } from '../../../cards/caseBase';
 
 /** The buttons on reminder cards: each checked against the case before anything is shown or moved. */
 export interface ReminderDeps {
   reminders: ReminderActions;
   progress: Pick<ProgressUseCases, 'openCase' | 'form'>;
   roles: (actor: Actor) => Promise<DomainActor>;
-  sendPrivately: SendPrivately;
+  chat: CaseChat;
 }
 
 const id = z.string().trim().min(1).max(64);
@@ -24,18 +25,21 @@ const caseData = z.object({ caseId: id }).passthrough();
 const snoozeData = z.object({ caseId: id, reminderKey: z.string().trim().min(1).max(400), reminderId: z.string().trim().min(1).max(420).optional() }).passthrough();
 const REMINDED = anyone('whoever the reminder was for: checked against the case (and the reminder) by the reminder actions');
 
-/** A reminder may sit in the coordinators' channel: case cards and forms go to the clicker's own chat. */
-async function show(d: ReminderDeps, ctx: TurnContext, r: Reply): Promise<void> {
+/**
+ * A reminder may sit in the coordinators' channel: the case card or form goes to the clicker's own
+ * chat, as its base view (refreshing into `view` for them), never as a card with details.
+ */
+async function show(d: ReminderDeps, ctx: TurnContext, caseId: string, view: ChatView, r: Reply): Promise<void> {
   if (r.kind !== 'card') {
     replyToCard(ctx, { kind: 'message', text: r.kind === 'message' ? r.text : r.message });
     return;
   }
   if (isPersonalChat(ctx)) {
-    await sendCard(ctx, r.card);
+    await sendCaseHere(d.chat, ctx, caseId, view);
     replyToCard(ctx, { kind: 'message', text: 'Opened below.' });
     return;
   }
-  replyToCard(ctx, { kind: 'message', text: (await d.sendPrivately(ctx, r.card)) ? IN_YOUR_CHAT : OPEN_A_CHAT });
+  replyToCard(ctx, { kind: 'message', text: (await sendCasePrivately(d.chat, ctx, caseId, view)) ? IN_YOUR_CHAT : OPEN_A_CHAT });
 }
 
 async function follow(d: ReminderDeps, ctx: TurnContext, r: ReminderActionResult): Promise<void> {
@@ -47,10 +51,10 @@ async function follow(d: ReminderDeps, ctx: TurnContext, r: ReminderActionResult
       replyToCard(ctx, { kind: 'card', card: r.card });
       return;
     case 'openCase':
-      await show(d, ctx, await d.progress.openCase(actorOf(ctx), r.caseId));
+      await show(d, ctx, r.caseId, 'case', await d.progress.openCase(actorOf(ctx), r.caseId));
       return;
     case 'logContact':
-      await show(d, ctx, await d.progress.form(actorOf(ctx), r.caseId, 'contact'));
+      await show(d, ctx, r.caseId, 'contact', await d.progress.form(actorOf(ctx), r.caseId, 'contact'));
       return;
   }
 }

@@ -14,6 +14,7 @@ import { sql as accessAudit } from './013_access_audit';
 import { sql as retention } from './014_retention';
 import { sql as erasure } from './015_erasure';
 import { sql as channelThreads } from './016_channel_threads';
+import { sql as caseCardMessages } from './017_case_card_messages';
 
 export interface Migration {
   /** Recorded in schema_migrations; applied in ascending order of this string. */
@@ -34,9 +35,10 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '009_trace_parent', sql: traceParent },
   { version: '010_tab_dashboard', sql: tabDashboard },
   { version: '011_due_projection', sql: dueProjection },
-{ version: '012_encryption', sql: encryption },
+  { version: '012_encryption', sql: encryption },
   { version: '013_access_audit', sql: accessAudit },
   { version: '014_retention', sql: retention },
   { version: '015_erasure', sql: erasure },
   { version: '016_channel_threads', sql: channelThreads },
+  { version: '017_case_card_messages', sql: caseCardMessages },
 ];
