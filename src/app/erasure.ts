@@ -10,6 +10,7 @@ import type { Logger } from '../log';
 import type { CaseLocks, LockedTx } from '../store/caseLock';
 import type { ErasureRepository, ErasureRequest } from '../store/erasure';
 import { owe } from './owed';
+import { caseProgress } from '../domain/caseProgress';
 import { allowedTo, inLockedCase, noSuchCase } from './caseAction';
 import { displayDate, type Clock } from '../shared/clock';
 import type { Actor } from './actor';
@@ -111,6 +112,8 @@ export class ErasureRequests {
       const r = await tx.erasureRequest(requestId);
       if (!r) return refused('That erasure request could not be found.');
       if (r.decidedAt) return { kind: 'card', card: this.decidedCard(reference, r) };
+      // An anonymised case's key is destroyed: there is nothing left to keep, nor a key to keep a reason under.
+      if (caseProgress(await tx.listEvents()).retention.anonymisedAt) return this.requestCard(reference, r, undefined, 'This case was anonymised: nothing about them is held any more. Choose Erase… to answer the request.');
       const checked = reason.safeParse(typeof why === 'string' ? why : '');
       if (!checked.success) return this.requestCard(reference, r, undefined, checked.error.issues[0]?.message ?? 'Check the reason.');
       const now = this.d.clock();

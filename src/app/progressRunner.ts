@@ -1,3 +1,5 @@
+import { recordingRefusal } from '../domain/erasure';
+import { caseProgress } from '../domain/caseProgress';
 import { createHash } from 'node:crypto';
 import type { CaseEvent, CaseFacts } from '../domain/caseState';
 import { waitsStartedBy } from '../domain/coordinatorWaits';
@@ -98,7 +100,20 @@ export class ProgressRunner {
     };
     let r: RunResult;
     try {
-      r = await runCaseCommands(this.d.locks, c.id, who, this.role(who), commands, guarded);
+      r = await runCaseCommands(this.d.locks, c.id, who, this.role(who), commands, {
+        ...guarded,
+        before: async (tx: LockedTx) => {
+          const repeated = await guarded.before?.(tx);
+          if (repeated !== undefined) return repeated;
+          // Checked under the lock: an anonymisation or erasure may have committed since the card was read.
+          const retention = caseProgress(await tx.listEvents()).retention;
+          for (const command of commands) {
+            const sealedOff = recordingRefusal(retention, 'party' in command ? command.party : undefined);
+            if (sealedOff) throw new Refused(sealedOff);
+          }
+          return undefined;
+        },
+      });
     } catch (err) {
       if (err instanceof Refused) return this.d.views.openCase(actor, c.id, { text: err.message, kind: 'attention' });
       throw err;

@@ -19,6 +19,7 @@ import {
 import { CONTACT_METHODS, CONTACT_OUTCOMES, type ContactMethod, type ContactOutcome } from './contactForm';
 import { CASE_STAGES } from './vocabulary';
 import { CASE_ANONYMISED, LEGAL_HOLD_LIFTED, LEGAL_HOLD_PLACED } from './retention';
+import { ERASURE_DECIDED } from './erasure';
 
 /*
  * A case's progress as read from its whole event log: the lifecycle facts (caseState.ts) plus what
@@ -102,8 +103,8 @@ export interface CaseProgress {
   readonly reopened?: { readonly at: Date; readonly by: string | null };
   readonly pairConfirmedAt?: Date;
   readonly lastActivityAt?: Date;
-  /** Legal hold (while placed) and anonymisation, from their events (src/domain/retention.ts). */
-  readonly retention: { readonly heldSince?: Date; readonly holdNoteId?: string; readonly anonymisedAt?: Date };
+  /** Legal hold (while placed), anonymisation and erased participants, from their events (src/domain/retention.ts, erasure.ts). */
+  readonly retention: { readonly heldSince?: Date; readonly holdNoteId?: string; readonly anonymisedAt?: Date; readonly erased?: Readonly<Partial<Record<Party, Date>>> };
   readonly timeline: readonly TimelineEntry[];
   /** Lifecycle events whose data did not parse, skipped by the fold; `caseProgress` refuses a log with any. */
   readonly malformed: readonly MalformedEvent[];
@@ -362,11 +363,16 @@ export function foldCaseLog(events: readonly StoredEvent[]): CaseProgress {
         retention = { ...retention, heldSince: e.at, holdNoteId: str(d, 'noteId') };
         break;
       case LEGAL_HOLD_LIFTED:
-        retention = { ...(retention.anonymisedAt ? { anonymisedAt: retention.anonymisedAt } : {}) };
+        retention = { ...(retention.anonymisedAt ? { anonymisedAt: retention.anonymisedAt } : {}), ...(retention.erased ? { erased: retention.erased } : {}) };
         break;
       case CASE_ANONYMISED:
         retention = { ...retention, anonymisedAt: e.at };
         break;
+      case ERASURE_DECIDED: {
+        const erased = d.decision === 'erased' && PARTIES.find((x) => x === d.party);
+        if (erased) retention = { ...retention, erased: { ...retention.erased, [erased]: e.at } };
+        break;
+      }
     }
     const line = repeatedStage ? undefined : describeLine(e, contact);
     if (line) {

@@ -4,7 +4,7 @@
  * and coordinators are reminded from day 21 while it is still open. Pure.
  */
 import { addDays } from './contactForm';
-import { PARTIES, type Party } from './caseState';
+import { PARTIES, PARTY_LABELS, type Party } from './caseState';
 
 export const ERASURE_DUE_DAYS = 28;
 export const ERASURE_REMIND_AFTER_DAYS = 21;
@@ -41,4 +41,15 @@ export function partyFromWords(words: string): Party | undefined {
   const w = words.trim().toLowerCase().replace(/\s+/g, ' ');
   if ((PARTIES as readonly string[]).includes(w)) return w as Party;
   return PARTY_WORDS[w];
+}
+
+/**
+ * Why nothing more may be recorded (issue 10, items 6 and 7): an anonymised case's keys are
+ * destroyed, and an erased participant's key is; nothing new could be kept under them, and writing
+ * about someone who asked to be erased would undo the erasure. `party`: whom the record is about.
+ */
+export function recordingRefusal(r: { readonly anonymisedAt?: Date; readonly erased?: Readonly<Partial<Record<Party, Date>>> }, party?: Party): string | undefined {
+  if (r.anonymisedAt) return 'This case was anonymised when its retention period ended: nothing more can be recorded on it.';
+  if (party && r.erased?.[party]) return `The data of ${PARTY_LABELS[party]} was erased on request: nothing more can be recorded about them.`;
+  return undefined;
 }

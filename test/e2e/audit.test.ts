@@ -67,10 +67,11 @@ test('opening the case card and a form is recorded for each viewer; a refused lo
   // The referrer sees only the status: no personal fields, so nothing to record.
   const status = await s.chat(alice).say(`case ${reference}`);
   expect(textOf(status)).not.toContain(REFERRAL_FORM.harmedPersonName);
+  // A typed case arrives as its base view: the details are seen (and recorded) when Teams refreshes it.
   expect(await accessRows()).toEqual([
-    { actor_aad_id: f1.aadObjectId, actor_role: 'facilitator', view: 'case_card' },
+    { actor_aad_id: f1.aadObjectId, actor_role: 'facilitator', view: 'details_refresh' },
     { actor_aad_id: f1.aadObjectId, actor_role: 'facilitator', view: 'contact_form' },
-    { actor_aad_id: coord.aadObjectId, actor_role: 'coordinator', view: 'case_card' },
+    { actor_aad_id: coord.aadObjectId, actor_role: 'coordinator', view: 'details_refresh' },
   ]);
 });
 
@@ -79,7 +80,7 @@ test('`audit RJ-…` shows coordinators who looked and who changed the case, lat
   const card = cardOf(turn, `Audit: ${reference}`);
   const text = cardText(card);
   // Latest first: the coordinator's own look, then Fay's form (and card), then the changes that made the case.
-  const order = ['Cora Coordinator (a coordinator)', 'Saw the case card with details', 'Opened the contact form', 'Confirmed the pair', 'Accepted the referral', 'Made the referral'];
+  const order = ['Cora Coordinator (a coordinator)', 'Saw a details card (refreshed in Teams)', 'Opened the contact form', 'Confirmed the pair', 'Accepted the referral', 'Made the referral'];
   const at = order.map((t) => text.indexOf(t));
   expect(at.every((i) => i >= 0)).toBe(true);
   expect([...at].sort((a, b) => a - b)).toEqual(at);

@@ -21,7 +21,7 @@ import { noteTexts, testCipher, TEST_DATA_KEY_ENV } from '../support/dataKeys';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { testRedisUrl } from '../support/redis';
 import { startTestApp, PARTNER_TENANT, STAFF_TENANT } from '../support/app';
-import { allActions, cardText, invokeCard, textOf, sentCard } from '../support/chat';
+import { allActions, cardText, fillForm, invokeCard, textOf, sentCard } from '../support/chat';
 import { teamsUserId, type TeamsUser } from '../support/activities';
 import { caseSetup, REFERRAL_FORM, type CaseSetup } from '../support/caseSetup';
 
@@ -196,6 +196,13 @@ test('erasing the harmed person: recorded with its due date, confirmed, and only
   expect(caseCard).not.toContain('Larkspur');
   expect(caseCard).toContain(ERASED_TEXT);
   expect(caseCard).toContain(REFERRAL_FORM.offenderName);
+  // Nothing more is recorded about the erased person; contacts with the other go on.
+  const contact = (party: string, note: string) => fillForm(s.chat(f1), { verb: PROGRESS_VERBS.contactForm, data: { caseId, party } }, PROGRESS_VERBS.contactSave, {
+    party, contactDate: today(), contactTime: '09:30', method: 'phone', outcome: 'reached', note,
+  });
+  expect(cardText(await contact('harmed_person', 'Called again'))).toContain('The data of the harmed person was erased on request: nothing more can be recorded about them.');
+  expect(cardText(await contact('offender', 'Called the wing'))).toContain('Contact with the person who caused the harm saved.');
+  expect(await notes()).toEqual([OFFENDER_NOTE, 'Called the wing']);
   // A second click on the old confirm card changes nothing.
   expect(cardText(await press(coord, confirm, 'Erase for good'))).toContain('Already erased');
 });
@@ -207,7 +214,7 @@ test('refusing a request keeps the data and the reason, never in the event log',
   const done = await press(coord, card, 'Refuse', { refusalReason: REFUSAL });
   expect(cardText(done)).toContain('was refused');
   expect((await participants()).offender!.name).toBe(REFERRAL_FORM.offenderName);
-  expect(await notes()).toEqual([OFFENDER_NOTE, REFUSAL]);
+  expect(await notes()).toEqual([OFFENDER_NOTE, 'Called the wing', REFUSAL]);
   const events = JSON.stringify((await pool.query('SELECT data FROM case_events WHERE case_id = $1', [caseId])).rows);
   expect(events).not.toContain('civil claim');
 });

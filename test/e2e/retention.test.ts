@@ -167,6 +167,10 @@ describe('closed cases, seven years on', () => {
     const card = cardText(sentCard(await s.chat(coord).say(`case ${kept}`), `Case ${kept}`).card);
     expect(card).toContain('Anonymised on');
     expect(card).not.toContain(REFERRAL_FORM.harmedPersonName);
+    // Nothing more can be recorded on it (its keys are gone): reopening is refused in words, and changes nothing.
+    const reopened = await fillForm(s.chat(coord), { verb: PROGRESS_VERBS.reopenForm, data: { caseId: keptId } }, PROGRESS_VERBS.reopenSave, { reopenReason: 'Asked to look again' });
+    expect(cardText(reopened)).toContain('This case was anonymised when its retention period ended: nothing more can be recorded on it.');
+    expect((await pool.query('SELECT stage FROM cases WHERE id = $1', [keptId])).rows[0].stage).toBe('closed');
     // The audit tells coordinators it happened.
     expect(cardText(sentCard(await s.chat(coord).say(`audit ${kept}`), `Audit: ${kept}`).card)).toContain('Anonymised the case (retention period ended)');
 

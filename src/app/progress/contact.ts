@@ -1,3 +1,4 @@
+import { recordingRefusal } from '../../domain/erasure';
 import { randomUUID } from 'node:crypto';
 import { contactFormCard } from '../../../cards/progressCards';
 import { assignmentView, PARTIES, PARTY_LABELS } from '../../domain/caseState';
@@ -40,6 +41,8 @@ export async function logContact(r: ProgressRunner, actor: Actor, caseId: string
       // Checked again under the lock: the pair or the stage may have changed since the form opened.
       const facts = factsOf(await tx.listEvents());
       if (!can(who, 'updateCase', assignmentView(facts)).allowed || !CONTACT_STAGES.includes(facts.stage)) throw new Refused('This case can no longer be updated by you.');
+      const sealedOff = recordingRefusal(caseProgress(await tx.listEvents()).retention, entry.party);
+      if (sealedOff) throw new Refused(sealedOff);
       if (corrects) {
         // A contact is corrected once; a second correction corrects the correction.
         const contacts = caseProgress(await tx.listEvents()).contacts;

@@ -1,3 +1,4 @@
+import type { AdaptiveCard } from '../../../cards/adaptive';
 import type { Actor } from '../actor';
 import type { CaseCardViews } from '../caseCardView';
 import type { CaseLists } from '../caseLists';
@@ -35,6 +36,11 @@ export interface ProgressUseCases {
   close: FormSave;
   confirmWithdrawal: (actor: Actor, caseId: string, party: string) => Promise<Reply>;
   reopen: FormSave;
+  /**
+   * A card that holds no case details (a case list) for the actor's eyes, in their 1:1 chat; false
+   * when it could not be sent. Case cards go through DetailsCards instead, as base views.
+   */
+  sendListPrivately: (actor: Actor, card: AdaptiveCard) => Promise<boolean>;
 }
 
 export function progressUseCases(d: { views: CaseCardViews; lists: CaseLists; runner: ProgressRunner; messenger: Pick<Messenger, 'sendToUser'> }): ProgressUseCases {
@@ -55,5 +61,6 @@ export function progressUseCases(d: { views: CaseCardViews; lists: CaseLists; ru
     close: (actor, caseId, values, nonce) => close(r, actor, caseId, values, nonce),
     confirmWithdrawal: (actor, caseId, party) => confirmWithdrawal(r, actor, caseId, party),
     reopen: (actor, caseId, values, nonce) => reopen(r, actor, caseId, values, nonce),
+    sendListPrivately: async (actor, card) => (await d.messenger.sendToUser(actor.tenantId, actor.aadObjectId, card)).ok,
   };
 }

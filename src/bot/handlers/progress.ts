@@ -190,14 +190,14 @@ export const caseList = (d: ProgressDeps): CardVerb =>
     verb: PROGRESS_VERBS.list,
     schema: listData,
     who: LIST_READERS,
-    // Lists hold references, stages and staff names, never a participant's; they are only in 1:1 chats.
+    // Lists hold references, stages and staff names, never a participant's: a click in a channel sends the list itself to the clicker's chat.
     handle: async (ctx, data: z.infer<typeof listData>) => {
-      if (!isPersonalChat(ctx)) {
-        answerOnCard(ctx, { kind: 'message', text: LISTS_PRIVATE_ONLY });
+      const actor = actorOf(ctx);
+      const r = await d.progress.list(actor, data.list, { page: data.page, stage: data.stage || undefined, facilitator: data.facilitator || undefined, overdue: data.overdue || undefined });
+      if (isPersonalChat(ctx) || r.kind !== 'card') {
+        answerOnCard(ctx, r);
         return;
       }
-      answerOnCard(ctx, await d.progress.list(actorOf(ctx), data.list, { page: data.page, stage: data.stage || undefined, facilitator: data.facilitator || undefined, overdue: data.overdue || undefined }));
+      answerOnCard(ctx, { kind: 'message', text: (await d.progress.sendListPrivately(actor, r.card)) ? IN_YOUR_CHAT : OPEN_A_CHAT });
     },
   });
-
-const LISTS_PRIVATE_ONLY = 'Case lists are only shown in your 1:1 chat with RJ Referrals: type my cases, cases or overdue there.';
