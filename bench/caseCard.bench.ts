@@ -5,8 +5,9 @@
  * - seeding: referrals stored per second through CaseRepository.createReferral (keys made and wrapped,
  *   every personal field sealed);
  * - the store: CaseRepository.findByReference of a random case (keys unwrapped, fields opened);
- * - the card: a coordinator's `case RJ-…` turn over /api/messages, from the POST to the answer, the
- *   card sent to the (emulated) connector within it. p50, p95, p99.
+ * - the card: a coordinator's `case RJ-…` turn over /api/messages and their Teams' refresh of the base
+ *   view it sends (the case card with details), from the first POST to the refresh's answer.
+ *   p50, p95, p99.
  *
  * BENCH_CASES (default 10000) and BENCH_RUNS (default 500) change the size. Not part of npm test.
  */
@@ -94,19 +95,27 @@ async function runMode(name: string, cipher: FieldCipher, services: RunningServi
     const cardMs: number[] = [];
     try {
       await postActivity(app.url, teams.message('help', coordinator));
+      // What the coordinator waits for: the typed command (the base view is sent), then their Teams
+      // refreshing it into the case card (the details, read and audited then).
+      let shown = 0;
       const turn = async () => {
         const reference = pick();
         const t = performance.now();
         const r = await postActivity(app.url, teams.message(`case ${reference}`, coordinator));
-        const ms = performance.now() - t;
         if (r.status !== 200) throw new Error(`${name}: case ${reference} answered ${r.status}`);
+        const base = connector.sent().at(-1);
+        const refresh = (base?.attachments?.[0]?.content as { refresh?: { action: { verb: string; data: Record<string, unknown> } } } | undefined)?.refresh;
+        if (!base || !refresh) throw new Error(`${name}: case ${reference} sent no base view with a refresh`);
+        const card = await postActivity(app.url, teams.adaptiveCardAction(refresh.action.verb, refresh.action.data, coordinator, { replyToId: base.id, trigger: 'automatic' }));
+        const ms = performance.now() - t;
+        if (card.status !== 200) throw new Error(`${name}: the refresh of ${reference} answered ${card.status}`);
+        if (JSON.stringify(card.body).includes('Harmed Person')) shown += 1;
         return ms;
       };
       for (let i = 0; i < 50; i += 1) await turn();
-      const sent = connector.sent().length;
+      shown = 0;
       for (let i = 0; i < RUNS; i += 1) cardMs.push(await turn());
-      const cards = connector.sent().slice(sent);
-      if (!cards.some((a) => JSON.stringify(a).includes('Harmed Person'))) throw new Error(`${name}: the case cards did not show the participants`);
+      if (shown !== RUNS) throw new Error(`${name}: ${RUNS - shown} of ${RUNS} refreshed case cards did not show the participants`);
       connector.clear();
     } finally {
       await app.close();

@@ -243,11 +243,10 @@ interface RunningWorker {
 
 function startWorker(input: WorkerInput): Promise<RunningWorker> {
   const file = require.resolve('./serverWorker.ts');
-  // tsx registers itself in this thread only; a worker has to load it before it can require TypeScript,
-  // and its ESM hooks too: the app loads the local simulator with a dynamic import(), which goes
-  // through Node's ESM loader (without them: ERR_UNSUPPORTED_DIR_IMPORT for './simulator').
+  // tsx registers itself in this thread only; a worker has to load it before it can require TypeScript.
+  // Its ESM hooks do not reach worker threads on Node 20, so the app runs without its simulator there.
   // restify's spdy dependency (http-deceiver) warns DEP0111 on load in every thread; it says nothing here.
-  const boot = `process.noDeprecation = true; require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(require.resolve('tsx/esm/api'))}).register(); require(${JSON.stringify(file)});`;
+  const boot = `process.noDeprecation = true; require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`;
   const worker = new Worker(boot, { eval: true, workerData: input });
   let onMessage: (m: WorkerOutput) => void = () => undefined;
   let onFailure: (e: Error) => void = () => undefined;

@@ -132,6 +132,8 @@ async function run(input: WorkerInput): Promise<void> {
       env: { WEB_ONLY: '1', ...(input.metrics ? { METRICS_TOKEN: 'bench-metrics-token-0123456789' } : {}) },
       // The comparison run without encryption at rest (an option of the bench, never a setting).
       ...(input.plaintext ? { fieldCipher: new PlaintextCipher() } : {}),
+      // Node 20's ESM hooks do not reach this thread, so the simulator's dynamic import() could not load.
+      simulator: false,
     });
   }
   parentPort?.on('message', (cmd: WorkerCommand) => {

@@ -76,6 +76,12 @@ export interface AppOptions {
    * what encryption costs. An option, not a variable, so no deployment can turn encryption off.
    */
   fieldCipher?: FieldCipher;
+  /**
+   * `npm run bench` only: false leaves the local simulator out. Its server threads load TypeScript
+   * through tsx's require hook alone, and Node 20's ESM hooks do not reach worker threads, so the
+   * simulator's dynamic import() cannot load there; the bench measures turns, not the simulator.
+   */
+  simulator?: false;
 }
 
 export interface App {
@@ -98,7 +104,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // The simulator (/simulator) only in local unauthenticated mode, and loaded only then: it acts as
   // anyone, moves the clock and empties the database. Its clock is the app's clock, moved on demand.
   const localMode = !config.MicrosoftAppId && config.ALLOW_UNAUTHENTICATED && isLoopbackHost(config.HOST) && !config.WORKER_ONLY;
-  const sim = localMode ? await import('./simulator') : undefined;
+  const sim = localMode && opts.simulator !== false ? await import('./simulator') : undefined;
   const movableClock = sim ? new sim.MovableClock(opts.clock ?? systemClock) : undefined;
   const clock = movableClock?.now ?? opts.clock ?? systemClock;
   if (!config.MicrosoftAppId) {

@@ -22,6 +22,8 @@ export interface TestAppOptions {
   botFrameworkEndpoints?: BotFrameworkEndpoints;
   /** npm run bench only: PlaintextCipher for its encryption-off comparison (createApp's fieldCipher). */
   fieldCipher?: FieldCipher;
+  /** npm run bench only: leave the local simulator out (createApp's `simulator`). */
+  simulator?: false;
 }
 
 /**
@@ -45,5 +47,5 @@ export async function startTestApp(o: TestAppOptions): Promise<App> {
   });
   const lines = o.logLines;
   const log = lines ? createLogger(config.LOG_LEVEL, { write: (line: string) => void lines.push(line) }) : createLogger(config.LOG_LEVEL);
-  return createApp(config, { log, clock: o.clock, botFrameworkEndpoints: o.botFrameworkEndpoints, fieldCipher: o.fieldCipher });
+  return createApp(config, { log, clock: o.clock, botFrameworkEndpoints: o.botFrameworkEndpoints, fieldCipher: o.fieldCipher, ...(o.simulator === false ? { simulator: false } : {}) });
 }
