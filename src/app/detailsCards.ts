@@ -72,7 +72,7 @@ export class DetailsCards {
 
   /** Records a message as showing the case to its reader (a click's answer Teams keeps, a card sent). */
   async shownTo(caseIdOrReference: string, message: Omit<ShownCaseCard, 'caseId'>): Promise<void> {
-    const c = /^RJ-/i.test(caseIdOrReference.trim()) ? await this.d.cases.findByReference(caseIdOrReference.trim().toUpperCase()) : await this.d.cases.getCase(caseIdOrReference.trim());
+    const c = await this.lookup(caseIdOrReference);
     if (c) await this.d.cards.recordShown({ ...message, caseId: c.id });
   }
 
@@ -139,10 +139,15 @@ export class DetailsCards {
   }
 
   private async find(caseIdOrReference: string): Promise<CaseWithFacts | undefined> {
-    const key = caseIdOrReference.trim();
-    const c = /^RJ-/i.test(key) ? await this.d.cases.findByReference(key.toUpperCase()) : await this.d.cases.getCase(key);
+    const c = await this.lookup(caseIdOrReference);
     if (!c) return undefined;
     return { ...c, facts: caseProgress(await this.d.progress.listEvents(c.id)).facts };
+  }
+
+  /** Cards carry the case's id; typed commands its reference. */
+  private lookup(caseIdOrReference: string): Promise<CaseRecord | null> {
+    const key = caseIdOrReference.trim();
+    return /^RJ-/i.test(key) ? this.d.cases.findByReference(key.toUpperCase()) : this.d.cases.getCase(key);
   }
 }
 
