@@ -108,7 +108,9 @@ export class ProgressRunner {
           // Checked under the lock: an anonymisation or erasure may have committed since the card was read.
           const retention = caseProgress(await tx.listEvents()).retention;
           for (const command of commands) {
-            const sealedOff = recordingRefusal(retention, 'party' in command ? command.party : undefined);
+            // Confirming a withdrawal closes the case and says nothing new about the person: it stays possible.
+            const about = command.kind === 'recordConsent' || command.kind === 'withdraw' ? command.party : undefined;
+            const sealedOff = recordingRefusal(retention, about);
             if (sealedOff) throw new Refused(sealedOff);
           }
           return undefined;

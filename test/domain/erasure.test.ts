@@ -1,4 +1,4 @@
-import { erasureDates, erasureReminderDue, partyFromWords } from '../../src/domain/erasure';
+import { erasureDates, erasureReminderDue, partyFromWords, recordingRefusal } from '../../src/domain/erasure';
 
 test.each([
   ['2026-12-03', '2026-12-31', '2026-12-24'],
@@ -29,4 +29,21 @@ test.each([
   ['', undefined],
 ])('"%s" is %s', (words, party) => {
   expect(partyFromWords(words)).toBe(party);
+});
+
+describe('recordingRefusal: nothing is written under a destroyed key', () => {
+  const on = new Date('2026-12-01T10:00:00Z');
+  test.each<[string, Parameters<typeof recordingRefusal>[0], Parameters<typeof recordingRefusal>[1], string | undefined]>([
+    ['an open case, nobody erased', {}, 'harmed_person', undefined],
+    ['the case as a whole, nobody erased', {}, undefined, undefined],
+    ['an anonymised case, about anyone', { anonymisedAt: on }, 'offender', 'anonymised'],
+    ['an anonymised case, about the case', { anonymisedAt: on }, undefined, 'anonymised'],
+    ['about the erased person', { erased: { harmed_person: on } }, 'harmed_person', 'The data of the harmed person was erased'],
+    ['about the other person', { erased: { harmed_person: on } }, 'offender', undefined],
+    ['about the case when one person is erased', { erased: { offender: on } }, undefined, undefined],
+  ])('%s', (_name, retention, party, expected) => {
+    const r = recordingRefusal(retention, party);
+    if (expected === undefined) expect(r).toBeUndefined();
+    else expect(r).toContain(expected);
+  });
 });
