@@ -50,6 +50,9 @@ beforeAll(async () => {
   for (const u of [coord, f1, f2, alice]) await s.chat(u).say('help');
   await s.prepareService(coord, [f1, f2]);
   reference = await s.caseInPreparation(alice, coord, [f1, f2]);
+  // The pair's messages are sent by the outbox; one arriving during a later turn would be refreshed
+  // (and audited) in it, as Teams would when its reader looks.
+  await app.idle();
 }, 60_000);
 
 afterAll(async () => {
