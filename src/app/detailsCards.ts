@@ -60,14 +60,14 @@ export class DetailsCards {
 
   /** The base view of a case for `readers` (Teams ids) to refresh into `view`; undefined for no such case. */
   async baseCard(caseIdOrReference: string, view: ChatView, readers: readonly string[]): Promise<{ caseId: string; card: AdaptiveCard } | undefined> {
-    const c = await this.find(caseIdOrReference);
+    const c = await this.lookup(caseIdOrReference);
     if (!c) return undefined;
     return { caseId: c.id, card: caseBaseCard({ caseId: c.id, reference: c.reference, stageLabel: CASE_STAGES[c.stage], view, userIds: [...readers] }) };
   }
 
   /** What a reader without access sees of the case: its reference, and that it is not theirs to see. */
   async unavailableCard(caseIdOrReference: string): Promise<AdaptiveCard> {
-    return caseUnavailableCard((await this.find(caseIdOrReference))?.reference);
+    return caseUnavailableCard((await this.lookup(caseIdOrReference))?.reference ?? undefined);
   }
 
   /** Records a message as showing the case to its reader (a click's answer Teams keeps, a card sent). */

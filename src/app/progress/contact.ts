@@ -7,7 +7,6 @@ import { validateContactForm, type ContactFormValues } from '../../domain/contac
 import { can } from '../../domain/permissions';
 import type { JsonObject } from '../../store/types';
 import type { Actor } from '../actor';
-import { factsOf } from '../caseCommands';
 import type { Reply } from '../reply';
 import { FORM_OUTDATED, hashValues, Refused, type FormSubmit, type ProgressRunner } from '../progressRunner';
 import { CONTACT_STAGES } from '../caseCardView';
@@ -39,13 +38,14 @@ export async function logContact(r: ProgressRunner, actor: Actor, caseId: string
       const first = await r.repeatedSubmit(tx, submit, who);
       if (first !== undefined) return first;
       // Checked again under the lock: the pair or the stage may have changed since the form opened.
-      const facts = factsOf(await tx.listEvents());
+      const progress = caseProgress(await tx.listEvents());
+      const facts = progress.facts;
       if (!can(who, 'updateCase', assignmentView(facts)).allowed || !CONTACT_STAGES.includes(facts.stage)) throw new Refused('This case can no longer be updated by you.');
-      const sealedOff = recordingRefusal(caseProgress(await tx.listEvents()).retention, entry.party);
+      const sealedOff = recordingRefusal(progress.retention, entry.party);
       if (sealedOff) throw new Refused(sealedOff);
       if (corrects) {
         // A contact is corrected once; a second correction corrects the correction.
-        const contacts = caseProgress(await tx.listEvents()).contacts;
+        const contacts = progress.contacts;
         if (!PARTIES.some((x) => contacts[x].some((k) => k.contactId === corrects))) throw new Refused('That contact was already corrected (or is not on this case): open the case again.');
       }
       if (noteId && entry.note) await tx.insertNote({ id: noteId, kind: 'contact', text: entry.note, authorAadId: who.aadObjectId, party: entry.party });
